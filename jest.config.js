@@ -1,0 +1,10 @@
+/** One jest run for the whole repository: service, nodes and workflow tests. */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }] },
+  testMatch: ['<rootDir>/service/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testTimeout: 60_000,
+  // two cores: parallel files, each with its own database
+  maxWorkers: 2,
+};

@@ -1,0 +1,144 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
+import type { Env } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import type { Config } from '../config/env';
+import { DatabaseError, type Database } from '../db/database';
+import { healthRoutes } from '../health/health.routes';
+import { leadsRoutes } from '../leads/leads.routes';
+import { sendersRoutes } from '../senders/senders.routes';
+import { statsRoutes } from '../stats/stats.routes';
+import type { Logger } from './logger';
+import { problem, problemResponse, ProblemError, titleFor } from './problems';
+
+/** What every route may use. Capabilities add their services here. */
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  schemaVersion: string;
+  /** The API key every /v1 route requires (generated on the embedded default). */
+  apiKey: string;
+}
+
+export interface AppEnv extends Env {
+  Variables: { requestId: string };
+}
+
+/** Turns a failed zod validation into a `validation_failed` problem listing the fields. */
+const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+  if (!result.success) {
+    const errors = result.error.issues.map((i) => ({
+      path: i.path.length > 0 ? i.path.join('.') : '(body)',
+      message: i.message,
+    }));
+    throw problem(
+      400,
+      'validation_failed',
+      `The request is invalid: ${errors
+        .slice(0, 5)
+        .map((e) => `${e.path}: ${e.message}`)
+        .join('; ')}${errors.length > 5 ? ` (and ${errors.length - 5} more)` : ''}.`,
+      { errors },
+    );
+  }
+};
+
+/** A router for one capability; validation errors become problems. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+}
+
+export const IMPORT_PATH = '/v1/leads/import';
+
+export function createApp(deps: AppDeps) {
+  const app = createRouter();
+  const { logger, config } = deps;
+
+  app.use('*', requestId());
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    logger.info(
+      {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  const tooLarge = (limit: number) => () => {
+    throw problem(413, 'payload_too_large', `The request body is larger than ${limit} bytes.`);
+  };
+  const defaultBodyLimit = bodyLimit({ maxSize: config.bodyLimitBytes, onError: tooLarge(config.bodyLimitBytes) });
+  const importBodyLimit = bodyLimit({
+    maxSize: config.importBodyLimitBytes,
+    onError: tooLarge(config.importBodyLimitBytes),
+  });
+  app.use('*', (c, next) => (c.req.path === IMPORT_PATH ? importBodyLimit(c, next) : defaultBodyLimit(c, next)));
+
+  const expectedKey = sha256(deps.apiKey);
+  app.use('/v1/*', async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    if (!m || !timingSafeEqual(sha256(m[1]!.trim()), expectedKey)) {
+      throw problem(
+        401,
+        'unauthorized',
+        m ? 'The API key is wrong.' : 'Send the API key as "Authorization: Bearer <COROFY_API_KEY>".',
+      );
+    }
+    await next();
+  });
+
+  app.route('/', healthRoutes(deps));
+  app.route('/', leadsRoutes(deps));
+  app.route('/', sendersRoutes(deps));
+  app.route('/', statsRoutes(deps));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Corofy API', version: '1.0.0', description: 'The Corofy service: see API.md.' },
+    security: [{ bearerAuth: [] }],
+  });
+
+  app.notFound((c) => problemResponse(c, problem(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`)));
+
+  app.onError((err, c) => {
+    if (err instanceof ProblemError) return problemResponse(c, err);
+    if (err instanceof DatabaseError && err.businessStatus !== undefined) {
+      const status = err.businessStatus as ProblemError['status'];
+      return problemResponse(c, new ProblemError(status, err.message, titleFor(status), err.detail));
+    }
+    if (err instanceof HTTPException && err.status < 500) {
+      const code =
+        err.status === 415 ? 'unsupported_media_type' : /json/i.test(err.message) ? 'malformed_json' : 'bad_request';
+      const detail =
+        code === 'unsupported_media_type'
+          ? 'Send the body as JSON with "Content-Type: application/json".'
+          : code === 'malformed_json'
+            ? 'The request body is not valid JSON.'
+            : err.message;
+      return problemResponse(c, problem(err.status as ProblemError['status'], code, detail));
+    }
+    logger.error({ requestId: c.get('requestId'), err }, 'unhandled error');
+    return problemResponse(
+      c,
+      problem(500, 'internal_error', `Something went wrong on our side (request ${c.get('requestId')}).`),
+    );
+  });
+
+  return app;
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}

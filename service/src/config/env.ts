@@ -1,0 +1,172 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+// The environment is read once, here, at start. Nothing else reads process.env.
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const url = (name: string) =>
+  optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/i.test(v), {
+    message: `${name} must be an http(s) URL`,
+  });
+
+const flag = (fallback: boolean) => z
+  .string()
+  .trim()
+  .toLowerCase()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === '') return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    ctx.addIssue({ code: 'custom', message: 'must be true/false (or 1/0)' });
+    return z.NEVER;
+  });
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const EnvSchema = z.object({
+  PORT: integer(8787, 0, 65535),
+  HOST: optionalText.default('127.0.0.1'),
+  COROFY_API_KEY: optionalText.refine((v) => v === undefined || v.length >= 16, {
+    message: 'must be at least 16 characters',
+  }),
+  COROFY_DATA_DIR: optionalText.default('./.corofy/data'),
+  COROFY_PUBLIC_URL: url('COROFY_PUBLIC_URL'),
+  COROFY_BODY_LIMIT_BYTES: integer(1024 * 1024, 1024, 64 * 1024 * 1024),
+  COROFY_IMPORT_BODY_LIMIT_BYTES: integer(8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+  COROFY_DEFAULT_TIMEZONE: optionalText.default('UTC'),
+  COROFY_SANDBOX: flag(false),
+  COROFY_AUTO_MIGRATE: flag(true),
+  COROFY_SWEEP_INTERVAL_MS: integer(15_000, 0, 3_600_000),
+  DATABASE_URL: optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\//i.test(v), {
+    message: 'must be a postgres:// or postgresql:// connection string',
+  }),
+  DATABASE_POOL_SIZE: integer(10, 1, 200),
+  SUPABASE_URL: url('SUPABASE_URL'),
+  SUPABASE_SERVICE_ROLE_KEY: optionalText,
+  APOLLO_API_KEY: optionalText,
+  APOLLO_BASE_URL: url('APOLLO_BASE_URL').default('https://api.apollo.io'),
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: url('OPENAI_BASE_URL').default('https://api.openai.com/v1'),
+  OPENAI_MODEL: optionalText.default('gpt-4o-mini'),
+  FIRECRAWL_API_KEY: optionalText,
+  FIRECRAWL_API_URL: url('FIRECRAWL_API_URL').default('https://api.firecrawl.dev'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .optional()
+    .default('info'),
+  // npm sets INIT_CWD to where the command was typed; relative paths are taken from there.
+  INIT_CWD: optionalText,
+});
+
+export type DatabaseTarget =
+  | { kind: 'pglite'; dataDir: string }
+  | { kind: 'postgres'; url: string; poolSize: number }
+  | { kind: 'supabase'; url: string; serviceRoleKey: string };
+
+export interface Config {
+  port: number;
+  host: string;
+  apiKey: string | undefined;
+  dataDir: string;
+  publicUrl: string | undefined;
+  bodyLimitBytes: number;
+  importBodyLimitBytes: number;
+  defaultTimezone: string;
+  sandbox: boolean;
+  /** Apply pending migrations at start (PGlite, DATABASE_URL); off: only check. */
+  autoMigrate: boolean;
+  sweepIntervalMs: number;
+  database: DatabaseTarget;
+  apollo: { apiKey: string | undefined; baseUrl: string };
+  openai: { apiKey: string | undefined; baseUrl: string; model: string };
+  firecrawl: { apiKey: string | undefined; apiUrl: string };
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; a wrong value throws a ConfigError naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if ((e.SUPABASE_URL === undefined) !== (e.SUPABASE_SERVICE_ROLE_KEY === undefined)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set together',
+    );
+  }
+  if (!isValidTimezone(e.COROFY_DEFAULT_TIMEZONE)) {
+    throw new ConfigError(
+      `Invalid configuration:\n  COROFY_DEFAULT_TIMEZONE: "${e.COROFY_DEFAULT_TIMEZONE}" is not an IANA time zone`,
+    );
+  }
+  const baseDir = e.INIT_CWD ?? process.cwd();
+  const dataDir = path.resolve(baseDir, e.COROFY_DATA_DIR);
+
+  let database: DatabaseTarget;
+  if (e.DATABASE_URL) {
+    database = { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE };
+  } else if (e.SUPABASE_URL && e.SUPABASE_SERVICE_ROLE_KEY) {
+    database = { kind: 'supabase', url: e.SUPABASE_URL, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY };
+  } else {
+    database = { kind: 'pglite', dataDir };
+  }
+  if (database.kind !== 'pglite' && !e.COROFY_API_KEY) {
+    throw new ConfigError(
+      'Invalid configuration:\n  COROFY_API_KEY is required with DATABASE_URL or SUPABASE_URL ' +
+        '(only the embedded default generates one)',
+    );
+  }
+
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    apiKey: e.COROFY_API_KEY,
+    dataDir,
+    publicUrl: e.COROFY_PUBLIC_URL,
+    bodyLimitBytes: e.COROFY_BODY_LIMIT_BYTES,
+    importBodyLimitBytes: e.COROFY_IMPORT_BODY_LIMIT_BYTES,
+    defaultTimezone: e.COROFY_DEFAULT_TIMEZONE,
+    sandbox: e.COROFY_SANDBOX,
+    autoMigrate: e.COROFY_AUTO_MIGRATE,
+    sweepIntervalMs: e.COROFY_SWEEP_INTERVAL_MS,
+    database,
+    apollo: { apiKey: e.APOLLO_API_KEY, baseUrl: e.APOLLO_BASE_URL },
+    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL },
+    firecrawl: { apiKey: e.FIRECRAWL_API_KEY, apiUrl: e.FIRECRAWL_API_URL },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function isValidTimezone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

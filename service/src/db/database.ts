@@ -1,0 +1,85 @@
+// One way to call a SQL function, whatever carries it (PGlite, node-postgres,
+// supabase-js). Every Corofy SQL function returns one jsonb value.
+
+export type DatabaseKind = 'pglite' | 'postgres' | 'supabase';
+
+export type SqlArgs = Record<string, unknown>;
+
+export interface Database {
+  readonly kind: DatabaseKind;
+  /** Calls public.<fn>(p_x => …) with named arguments and returns its jsonb result. */
+  call<T = unknown>(fn: string, args?: SqlArgs): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A database the service can run migrations on (PGlite and direct Postgres). */
+export interface MigratableDatabase extends Database {
+  /** Runs `body` in one transaction that holds the migration advisory lock. */
+  migrate(body: (exec: (sql: string, params?: unknown[]) => Promise<unknown[]>) => Promise<void>): Promise<void>;
+}
+
+/**
+ * An error raised by the database. Corofy's own functions raise SQLSTATE
+ * 'CR' + HTTP status with the problem code as message (see the migrations).
+ */
+export class DatabaseError extends Error {
+  override name = 'DatabaseError';
+  constructor(
+    message: string,
+    readonly sqlState: string | undefined,
+    readonly detail: string | undefined,
+  ) {
+    super(message);
+  }
+
+  /** The HTTP status a Corofy business error asks for, or undefined for other errors. */
+  get businessStatus(): number | undefined {
+    const m = /^CR(\d{3})$/.exec(this.sqlState ?? '');
+    return m ? Number(m[1]) : undefined;
+  }
+}
+
+const FUNCTION_NAME = /^[a-z_][a-z0-9_]*$/;
+
+export function assertFunctionName(fn: string): void {
+  if (!FUNCTION_NAME.test(fn)) throw new Error(`Not a SQL function name: ${fn}`);
+}
+
+/**
+ * Builds `select public.fn(p_a => $1, p_b => $2::text::jsonb) as result`.
+ * Objects and arrays travel as JSON text cast to jsonb (so no driver guesses an
+ * array type); scalars travel untyped and Postgres takes the type from the
+ * function's signature. Argument names come from our code, never from input.
+ */
+export function functionCallSql(fn: string, args: SqlArgs): { text: string; values: unknown[] } {
+  assertFunctionName(fn);
+  const parts: string[] = [];
+  const values: unknown[] = [];
+  for (const [name, value] of Object.entries(args)) {
+    if (value === undefined) continue;
+    assertFunctionName(name);
+    values.push(toSqlValue(value));
+    const isJson = value !== null && typeof value === 'object' && !(value instanceof Date);
+    parts.push(`${name} => $${values.length}${isJson ? '::text::jsonb' : ''}`);
+  }
+  return { text: `select public.${fn}(${parts.join(', ')}) as result`, values };
+}
+
+function toSqlValue(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (value !== null && typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'bigint') return value.toString();
+  return value;
+}
+
+/** Normalises a driver error (pg and PGlite share the field names). */
+export function toDatabaseError(err: unknown): unknown {
+  if (err instanceof DatabaseError) return err;
+  if (err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'string') {
+    const e = err as { message?: string; code: string; detail?: string };
+    if (/^[0-9A-Z]{5}$/.test(e.code)) {
+      return new DatabaseError(e.message ?? 'database error', e.code, e.detail);
+    }
+  }
+  return err;
+}

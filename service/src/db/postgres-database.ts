@@ -1,0 +1,80 @@
+import pg from 'pg';
+import { functionCallSql, toDatabaseError, type MigratableDatabase, type SqlArgs } from './database';
+import { MIGRATION_LOCK_ID } from './migrations';
+
+// Supabase's transaction pooler cannot keep named prepared statements; we never
+// name a statement (node-postgres then uses the unnamed one), so every Supabase
+// connection string (direct, session or transaction pooler) works.
+
+/** Errors raised before a statement reached the server: safe to retry. */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P03', '53300']);
+
+export class PostgresDatabase implements MigratableDatabase {
+  readonly kind = 'postgres' as const;
+  private closed = false;
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  static async open(url: string, poolSize: number): Promise<PostgresDatabase> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: poolSize,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'corofy',
+    });
+    // A dropped idle connection must not crash the process; the pool replaces it.
+    pool.on('error', () => undefined);
+    const db = new PostgresDatabase(pool);
+    const client = await db.connect();
+    client.release();
+    return db;
+  }
+
+  /** Takes a pooled connection, retrying with backoff while the server is unreachable. */
+  private async connect(): Promise<pg.PoolClient> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.pool.connect();
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (attempt >= 4 || !code || !CONNECT_ERRORS.has(code)) throw err;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  async call<T>(fn: string, args: SqlArgs = {}): Promise<T> {
+    const { text, values } = functionCallSql(fn, args);
+    const client = await this.connect();
+    try {
+      const res = await client.query<{ result: T }>({ text, values });
+      return res.rows[0]!.result;
+    } catch (err) {
+      throw toDatabaseError(err);
+    } finally {
+      client.release();
+    }
+  }
+
+  async migrate(body: (exec: (sql: string, params?: unknown[]) => Promise<unknown[]>) => Promise<void>) {
+    const client = await this.connect();
+    try {
+      await client.query('begin');
+      await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
+      await body(async (sql, params) => (await client.query(sql, params)).rows);
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,51 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter, type AppDeps } from '../app/create-app';
+import { problem, problemContent } from '../app/problems';
+import { checkSchema, listMigrations, SchemaBehindError } from '../db/migrations';
+
+const healthz = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['health'],
+  security: [],
+  summary: 'The process is running',
+  responses: {
+    200: { description: 'Alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } },
+  },
+});
+
+const ReadySchema = z
+  .object({
+    status: z.literal('ready'),
+    database: z.enum(['pglite', 'postgres', 'supabase']),
+    schemaVersion: z.string(),
+  })
+  .openapi('Ready');
+
+const readyz = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['health'],
+  security: [],
+  summary: 'The database is reachable and its schema is current',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: ReadySchema } } },
+    503: problemContent('The database is unreachable or behind'),
+  },
+});
+
+export function healthRoutes(deps: AppDeps) {
+  const migrations = listMigrations();
+  return createRouter()
+    .openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200))
+    .openapi(readyz, async (c) => {
+      try {
+        const schemaVersion = await checkSchema(deps.db, migrations);
+        return c.json({ status: 'ready' as const, database: deps.db.kind, schemaVersion }, 200);
+      } catch (err) {
+        if (err instanceof SchemaBehindError) throw problem(503, 'schema_behind', err.message);
+        deps.logger.warn({ err: (err as Error).message }, 'readiness check failed');
+        throw problem(503, 'database_unavailable', 'The database does not answer.');
+      }
+    });
+}

@@ -1,0 +1,59 @@
+import { createLogger } from './app/logger';
+import { ConfigError, loadConfig } from './config/env';
+import { SchemaBehindError } from './db/migrations';
+import { startService } from './server';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+
+  let service;
+  try {
+    service = await startService(config, logger);
+  } catch (err) {
+    if (err instanceof SchemaBehindError) {
+      logger.fatal({ missing: err.missing.map((m) => `${m.version}_${m.name}`) }, err.message);
+      process.stderr.write(`${err.message}\n`);
+      process.exit(3);
+    }
+    logger.fatal({ err }, 'could not start');
+    process.stderr.write(`Could not start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    // A stuck request must not keep the process (and the PGlite lock) forever.
+    const force = setTimeout(() => {
+      logger.error('shutdown took over 15 s; exiting');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    service.close().then(
+      () => {
+        logger.info('stopped cleanly');
+        process.exit(0);
+      },
+      (err) => {
+        logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,109 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter, type AppDeps } from '../app/create-app';
+import { problemContent, problemResponses } from '../app/problems';
+import { isIanaZone } from '../leads/lead-input';
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');
+
+export const SenderIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be 1-63 lower-case letters, digits, ".", "_" or "-"');
+
+const SenderSchema = z
+  .object({
+    id: z.string(),
+    dailyQuota: z.number().int(),
+    timezone: z.string(),
+    window: z.object({ days: z.array(z.enum(DAYS)), start: z.string(), end: z.string() }),
+    skipHolidays: z.boolean(),
+    fromName: z.string().nullable(),
+    fromEmail: z.string().nullable(),
+    postalAddress: z.string().nullable(),
+    minGapSeconds: z.number().int(),
+    jitterSeconds: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Sender');
+
+const SenderUpdateSchema = z
+  .object({
+    dailyQuota: z.number().int().min(0).max(100000),
+    timezone: z.string().refine(isIanaZone, 'must be an IANA time zone such as "America/New_York"'),
+    window: z
+      .object({
+        days: z.array(z.enum(DAYS)).min(1).refine((d) => new Set(d).size === d.length, 'days must not repeat'),
+        start: clock,
+        end: clock,
+      })
+      .refine((w) => w.start < w.end, { message: 'start must be before end', path: ['end'] }),
+    skipHolidays: z.boolean(),
+    fromName: z.string().trim().min(1).max(200).nullable(),
+    fromEmail: z.email().nullable(),
+    postalAddress: z.string().trim().min(1).max(500).nullable(),
+    minGapSeconds: z.number().int().min(0).max(86400),
+    jitterSeconds: z.number().int().min(0).max(86400),
+  })
+  .partial()
+  .strict()
+  .openapi('SenderUpdate');
+
+const idParam = z.object({ id: SenderIdSchema });
+
+const listSenders = createRoute({
+  method: 'get',
+  path: '/v1/senders',
+  tags: ['senders'],
+  summary: 'All senders',
+  responses: {
+    200: {
+      description: 'Senders',
+      content: { 'application/json': { schema: z.object({ senders: z.array(SenderSchema) }) } },
+    },
+    ...problemResponses,
+  },
+});
+
+const getSender = createRoute({
+  method: 'get',
+  path: '/v1/senders/{id}',
+  tags: ['senders'],
+  summary: 'One sender',
+  request: { params: idParam },
+  responses: {
+    200: { description: 'The sender', content: { 'application/json': { schema: SenderSchema } } },
+    ...problemResponses,
+    404: problemContent('No such sender'),
+  },
+});
+
+const putSender = createRoute({
+  method: 'put',
+  path: '/v1/senders/{id}',
+  tags: ['senders'],
+  summary: 'Create or update a sender (absent fields keep their value)',
+  request: {
+    params: idParam,
+    body: { required: true, content: { 'application/json': { schema: SenderUpdateSchema } } },
+  },
+  responses: {
+    200: { description: 'The sender as stored', content: { 'application/json': { schema: SenderSchema } } },
+    ...problemResponses,
+  },
+});
+
+type Sender = z.infer<typeof SenderSchema>;
+
+export function sendersRoutes({ db }: AppDeps) {
+  return createRouter()
+    .openapi(listSenders, async (c) => c.json({ senders: await db.call<Sender[]>('list_senders') }, 200))
+    .openapi(getSender, async (c) => c.json(await db.call<Sender>('get_sender', { p_id: c.req.valid('param').id }), 200))
+    .openapi(putSender, async (c) => {
+      const sender = await db.call<Sender>('upsert_sender', {
+        p_id: c.req.valid('param').id,
+        p_sender: c.req.valid('json'),
+      });
+      return c.json(sender, 200);
+    });
+}

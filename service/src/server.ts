@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp, type AppDeps } from './app/create-app';
+import type { Logger } from './app/logger';
+import type { Config } from './config/env';
+import { openDatabase } from './db/open-database';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  apiKey: string;
+  deps: AppDeps;
+  /** The Hono app, for in-process `app.request()` calls in tests. */
+  app: ReturnType<typeof createApp>;
+  /** Stops accepting, finishes in-flight requests, closes the database. */
+  close(): Promise<void>;
+}
+
+/** Opens the database, builds the app and listens. Used by main.ts and by tests. */
+export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  const { db, schemaVersion, appliedMigrations } = await openDatabase(config.database, config.autoMigrate);
+  if (appliedMigrations.length > 0) logger.info({ appliedMigrations }, 'migrations applied');
+
+  let server: ServerType | undefined;
+  try {
+    const apiKey = config.apiKey ?? embeddedApiKey(config.dataDir, logger);
+    const deps: AppDeps = { config, db, logger, schemaVersion, apiKey };
+    const app = createApp(deps);
+
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+      s.once('error', reject);
+    });
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    logger.info({ url, database: db.kind, schemaVersion }, 'corofy service listening');
+
+    const running = server;
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      apiKey,
+      deps,
+      app,
+      close: () =>
+        (closing ??= (async () => {
+          await new Promise<void>((resolve) => {
+            running.close(() => resolve());
+            // Keep-alive connections with no request in flight would hold close() open.
+            if ('closeIdleConnections' in running) running.closeIdleConnections();
+          });
+          await db.close();
+        })()),
+    };
+  } catch (err) {
+    server?.close();
+    await db.close();
+    throw err;
+  }
+}
+
+/**
+ * With nothing configured the embedded default still needs a key: generate one
+ * on first start, keep it beside the data and print it once.
+ */
+function embeddedApiKey(dataDir: string, logger: Logger): string {
+  const file = path.join(dataDir, 'api-key');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const key = `crfy_${randomBytes(24).toString('base64url')}`;
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  logger.info({ file }, 'generated an API key for the embedded database');
+  process.stdout.write(
+    `\nCorofy generated an API key (shown once; it is kept in ${file}):\n\n  ${key}\n\n`,
+  );
+  return key;
+}

@@ -1,0 +1,53 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter, type AppDeps } from '../app/create-app';
+import { problemContent, problemResponses } from '../app/problems';
+import { SenderIdSchema } from '../senders/senders.routes';
+
+const count = z.number().int();
+const StatsSchema = z
+  .object({
+    sender: z.string(),
+    day: z.string().openapi({ example: '2026-11-30' }),
+    quota: count,
+    claimed: count,
+    scheduled: count,
+    sending: count,
+    sent: count,
+    failed: count,
+    dead: count,
+    needsReview: count,
+    replied: count,
+    bounced: count,
+    unsubscribed: count,
+    apolloCreditsUsed: count,
+  })
+  .openapi('Stats');
+
+const getStats = createRoute({
+  method: 'get',
+  path: '/v1/stats',
+  tags: ['stats'],
+  summary: "A sender's numbers for one sender-local day",
+  request: {
+    query: z.object({
+      sender: SenderIdSchema.optional().default('default'),
+      day: z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
+        .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a real date')
+        .optional(),
+    }),
+  },
+  responses: {
+    200: { description: 'The numbers', content: { 'application/json': { schema: StatsSchema } } },
+    ...problemResponses,
+    404: problemContent('No such sender'),
+  },
+});
+
+export function statsRoutes({ db }: AppDeps) {
+  return createRouter().openapi(getStats, async (c) => {
+    const { sender, day } = c.req.valid('query');
+    return c.json(await db.call<z.infer<typeof StatsSchema>>('get_stats', { p_sender: sender, p_day: day }), 200);
+  });
+}

@@ -1,0 +1,197 @@
+-- Foundation SQL functions. The service calls only functions: one call per
+-- request, the same over PGlite, node-postgres and supabase-js (rpc).
+-- Every function returns jsonb shaped for the HTTP API (camelCase, ids as text).
+-- Business errors are raised with SQLSTATE 'CR' || <http status> and the stable
+-- problem code as the message, e.g. errcode 'CR404', message 'sender_not_found'.
+
+-- Which migrations this database has: the service compares it with its own
+-- list at start and refuses to run a database that is behind.
+create or replace function corofy_schema_state() returns jsonb
+language sql stable security definer set search_path = public, pg_temp as $$
+  select jsonb_build_object(
+    'versions', coalesce((select jsonb_agg(version order by version)
+                          from supabase_migrations.schema_migrations), '[]'::jsonb));
+$$;
+
+create or replace function lead_json(l leads) returns jsonb
+language sql stable as $$
+  select jsonb_strip_nulls(jsonb_build_object(
+    'id', l.id::text,
+    'email', l.email,
+    'firstName', l.first_name,
+    'lastName', l.last_name,
+    'title', l.title,
+    'companyName', l.company_name,
+    'companyDomain', l.company_domain,
+    'website', l.website,
+    'industry', l.industry,
+    'country', l.country,
+    'state', l.state,
+    'city', l.city,
+    'timezone', coalesce(l.resolved_timezone, l.timezone),
+    'timezoneSource', l.timezone_source,
+    'linkedinUrl', l.linkedin_url,
+    'externalId', l.external_id,
+    'apolloId', l.apollo_id,
+    'status', l.status,
+    'statusReason', l.status_reason,
+    'createdAt', l.created_at));
+$$;
+
+-- Inserts leads in input order (they take the next sequence numbers).
+-- Duplicates (same email case-insensitively, same externalId or apolloId) are
+-- skipped, never updated. Input is already validated and normalised by the service.
+create or replace function import_leads(p_leads jsonb, p_search_id uuid default null)
+returns jsonb language plpgsql volatile as $$
+declare
+  v_inserted jsonb;
+  v_total integer := jsonb_array_length(p_leads);
+begin
+  with input as (
+    select e.value as l, e.ordinality as n
+    from jsonb_array_elements(p_leads) with ordinality as e
+  ), inserted as (
+    insert into leads (email, first_name, last_name, title, company_name, company_domain,
+                       website, industry, country, state, city, timezone, linkedin_url,
+                       external_id, apollo_id, search_id)
+    select l->>'email', l->>'firstName', l->>'lastName', l->>'title', l->>'companyName',
+           l->>'companyDomain', l->>'website', l->>'industry', l->>'country', l->>'state',
+           l->>'city', l->>'timezone', l->>'linkedinUrl', l->>'externalId', l->>'apolloId',
+           p_search_id
+    from input
+    order by n
+    on conflict do nothing
+    returning leads
+  )
+  select coalesce(jsonb_agg(lead_json(inserted.leads) order by (inserted.leads).id), '[]'::jsonb)
+  into v_inserted from inserted;
+
+  return jsonb_build_object(
+    'imported', jsonb_array_length(v_inserted),
+    'duplicates', v_total - jsonb_array_length(v_inserted),
+    'leads', v_inserted);
+end;
+$$;
+
+create or replace function get_lead(p_id bigint) returns jsonb
+language plpgsql stable as $$
+declare v jsonb;
+begin
+  select lead_json(l) into v from leads l where l.id = p_id;
+  if v is null then
+    raise exception using errcode = 'CR404', message = 'lead_not_found',
+      detail = format('No lead has id %s.', p_id);
+  end if;
+  return v;
+end;
+$$;
+
+create or replace function sender_json(s senders) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'id', s.id,
+    'dailyQuota', s.daily_quota,
+    'timezone', s.timezone,
+    'window', jsonb_build_object(
+      'days', to_jsonb(s.window_days),
+      'start', to_char(s.window_start, 'HH24:MI'),
+      'end', to_char(s.window_end, 'HH24:MI')),
+    'skipHolidays', s.skip_holidays,
+    'fromName', s.from_name,
+    'fromEmail', s.from_email,
+    'postalAddress', s.postal_address,
+    'minGapSeconds', s.min_gap_seconds,
+    'jitterSeconds', s.jitter_seconds,
+    'createdAt', s.created_at,
+    'updatedAt', s.updated_at);
+$$;
+
+create or replace function list_senders() returns jsonb
+language sql stable as $$
+  select coalesce(jsonb_agg(sender_json(s) order by s.id), '[]'::jsonb) from senders s;
+$$;
+
+create or replace function get_sender(p_id text) returns jsonb
+language plpgsql stable as $$
+declare v jsonb;
+begin
+  select sender_json(s) into v from senders s where s.id = p_id;
+  if v is null then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_id, p_id);
+  end if;
+  return v;
+end;
+$$;
+
+-- Creates or updates a sender. Fields absent from p_sender keep their value.
+-- A changed daily quota applies to today and later ledger days.
+create or replace function upsert_sender(p_id text, p_sender jsonb) returns jsonb
+language plpgsql volatile as $$
+declare s senders;
+begin
+  insert into senders (id) values (p_id) on conflict (id) do nothing;
+  update senders set
+    daily_quota     = coalesce((p_sender->>'dailyQuota')::integer, daily_quota),
+    timezone        = coalesce(p_sender->>'timezone', timezone),
+    window_days     = coalesce((select array_agg(d) from jsonb_array_elements_text(p_sender->'window'->'days') d), window_days),
+    window_start    = coalesce((p_sender->'window'->>'start')::time, window_start),
+    window_end      = coalesce((p_sender->'window'->>'end')::time, window_end),
+    skip_holidays   = coalesce((p_sender->>'skipHolidays')::boolean, skip_holidays),
+    from_name       = case when p_sender ? 'fromName' then p_sender->>'fromName' else from_name end,
+    from_email      = case when p_sender ? 'fromEmail' then p_sender->>'fromEmail' else from_email end,
+    postal_address  = case when p_sender ? 'postalAddress' then p_sender->>'postalAddress' else postal_address end,
+    min_gap_seconds = coalesce((p_sender->>'minGapSeconds')::integer, min_gap_seconds),
+    jitter_seconds  = coalesce((p_sender->>'jitterSeconds')::integer, jitter_seconds),
+    updated_at      = now()
+  where id = p_id
+  returning * into s;
+
+  update sender_days set quota = s.daily_quota
+  where sender_id = p_id and day >= (now() at time zone s.timezone)::date
+    and claimed + scheduled + sent <= s.daily_quota;
+
+  return sender_json(s);
+end;
+$$;
+
+-- The day's numbers for one sender; p_day is the sender-local date (default today).
+create or replace function get_stats(p_sender text, p_day date default null) returns jsonb
+language plpgsql stable as $$
+declare
+  s senders;
+  v_day date;
+  v_from timestamptz;
+  v_to timestamptz;
+  r jsonb;
+begin
+  select * into s from senders where id = p_sender;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s".', p_sender);
+  end if;
+  v_day := coalesce(p_day, (now() at time zone s.timezone)::date);
+  v_from := v_day::timestamp at time zone s.timezone;
+  v_to := (v_day + 1)::timestamp at time zone s.timezone;
+
+  select jsonb_build_object(
+    'sender', s.id,
+    'day', to_char(v_day, 'YYYY-MM-DD'),
+    'quota', coalesce((select quota from sender_days where sender_id = s.id and day = v_day), s.daily_quota),
+    'claimed', coalesce((select sum(coalesce(array_length(lead_ids, 1), 0)) from batches
+                         where sender_id = s.id and day = v_day), 0),
+    'scheduled', (select count(*) from sends where sender_id = s.id and day = v_day and status = 'scheduled'),
+    'sending', (select count(*) from sends where sender_id = s.id and day = v_day and status = 'sending'),
+    'sent', (select count(*) from sends where sender_id = s.id and day = v_day and status = 'sent'),
+    'failed', (select count(*) from sends where sender_id = s.id and day = v_day and status = 'failed'),
+    'dead', (select count(*) from sends where sender_id = s.id and day = v_day and status = 'dead'),
+    'needsReview', (select count(*) from sends where sender_id = s.id and day = v_day and status = 'needs_review'),
+    'replied', (select count(*) from events where kind = 'reply' and received_at >= v_from and received_at < v_to),
+    'bounced', (select count(*) from events where kind = 'bounce' and received_at >= v_from and received_at < v_to),
+    'unsubscribed', (select count(*) from events where kind = 'unsubscribe' and received_at >= v_from and received_at < v_to),
+    'apolloCreditsUsed', coalesce((select sum(credits_used) from apollo_searches
+                                   where created_at >= v_from and created_at < v_to), 0))
+  into r;
+  return r;
+end;
+$$;
