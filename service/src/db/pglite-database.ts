@@ -49,7 +49,7 @@ export class PgliteDatabase implements MigratableDatabase {
     await this.pg.transaction(async (tx) => {
       await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
       await body(async (sql, params) => {
-        if (params && params.length > 0) return (await tx.query(sql, params)).rows;
+        if (params !== undefined) return (await tx.query(sql, params)).rows;
         await tx.exec(sql);
         return [];
       });

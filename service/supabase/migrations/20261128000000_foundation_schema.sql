@@ -202,3 +202,12 @@ create table if not exists service_settings (
   value       text not null,
   created_at  timestamptz not null default now()
 );
+
+-- Which migrations this database has: the service compares it with its own
+-- list at start and refuses to run a database that is behind.
+create or replace function corofy_schema_state() returns jsonb
+language sql stable security definer set search_path = public, pg_temp as $$
+  select jsonb_build_object(
+    'versions', coalesce((select jsonb_agg(version order by version)
+                          from supabase_migrations.schema_migrations), '[]'::jsonb));
+$$;

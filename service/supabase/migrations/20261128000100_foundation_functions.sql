@@ -4,15 +4,6 @@
 -- Business errors are raised with SQLSTATE 'CR' || <http status> and the stable
 -- problem code as the message, e.g. errcode 'CR404', message 'sender_not_found'.
 
--- Which migrations this database has: the service compares it with its own
--- list at start and refuses to run a database that is behind.
-create or replace function corofy_schema_state() returns jsonb
-language sql stable security definer set search_path = public, pg_temp as $$
-  select jsonb_build_object(
-    'versions', coalesce((select jsonb_agg(version order by version)
-                          from supabase_migrations.schema_migrations), '[]'::jsonb));
-$$;
-
 create or replace function lead_json(l leads) returns jsonb
 language sql stable as $$
   select jsonb_strip_nulls(jsonb_build_object(

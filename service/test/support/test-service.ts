@@ -19,7 +19,11 @@ export interface ApiResponse {
   body: any;
 }
 
-export async function startTestService(env: Record<string, string> = {}, database?: TestDatabase): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  database?: TestDatabase,
+  logDestination?: { write(line: string): void },
+): Promise<TestService> {
   const db = database ?? (await createTestDatabase());
   const config = loadConfig({
     PORT: '0',
@@ -29,7 +33,7 @@ export async function startTestService(env: Record<string, string> = {}, databas
     ...db.env,
     ...env,
   });
-  const service = await startService(config, createLogger(config.logLevel));
+  const service = await startService(config, createLogger(config.logLevel, logDestination));
   return {
     ...service,
     database: db,
