@@ -1,0 +1,822 @@
+-- The daily batch and the send lifecycle: quota, locking, at-most-once,
+-- replies and suppression. Every request is one function; every clock is a
+-- parameter (p_now) so tests can walk through days.
+--
+-- Lock order (deadlock freedom): quota ledger rows (sender_days) first, in
+-- ascending (sender, day) order; then lead / send rows. Functions that touch
+-- rows before the ledger only ever do so with SKIP LOCKED.
+
+alter table events add column if not exists result jsonb;
+alter table events add column if not exists send_id bigint references sends (id);
+
+-- claim-due scans pending sends (scheduled, or failed and waiting for a retry) by time
+create index if not exists sends_pending_due on sends (send_at) where status in ('scheduled', 'failed');
+create index if not exists sends_pending_window on sends (window_end) where status in ('scheduled', 'failed');
+create index if not exists sends_lead on sends (lead_id);
+create index if not exists sends_status_updated on sends (status, updated_at desc, id desc);
+create index if not exists leads_batch on leads (batch_id);
+create index if not exists events_received on events (received_at);
+
+-- "<abc@x>", " abc@x " and "abc@x" are the same Message-ID.
+create or replace function norm_message_id(p text) returns text
+language sql immutable as $$
+  select nullif(btrim(btrim(p), '<>'), '');
+$$;
+
+-- True when the address or its whole domain is suppressed.
+create or replace function is_suppressed(p_email text) returns boolean
+language sql stable as $$
+  select exists (
+    select 1 from suppressions
+    where value in (lower(btrim(p_email)), split_part(lower(btrim(p_email)), '@', 2)));
+$$;
+
+-- The ledger row of a sender-day, created with the sender's quota when missing, locked.
+create or replace function ledger_lock(p_sender text, p_day date) returns sender_days
+language plpgsql volatile as $$
+declare r sender_days;
+begin
+  insert into sender_days (sender_id, day, quota)
+  select id, p_day, daily_quota from senders where id = p_sender
+  on conflict do nothing;
+  select * into r from sender_days where sender_id = p_sender and day = p_day for update;
+  return r;
+end;
+$$;
+
+-- Adds deltas to a sender-day (the table's check keeps it within quota).
+create or replace function ledger_adjust(p_sender text, p_day date, p_claimed integer, p_scheduled integer, p_sent integer)
+returns void language plpgsql volatile as $$
+begin
+  perform ledger_lock(p_sender, p_day);
+  update sender_days
+     set claimed = claimed + p_claimed, scheduled = scheduled + p_scheduled, sent = sent + p_sent
+   where sender_id = p_sender and day = p_day;
+end;
+$$;
+
+-- Locks the given sender-days in ascending order (the global lock order).
+create or replace function ledger_lock_all(p_days jsonb) returns void
+language plpgsql volatile as $$
+declare d record;
+begin
+  for d in select distinct x->>'sender' as sender_id, (x->>'day')::date as day
+             from jsonb_array_elements(coalesce(p_days, '[]'::jsonb)) x
+            where x->>'sender' is not null and x->>'day' is not null
+            order by 1, 2 loop
+    perform ledger_lock(d.sender_id, d.day);
+  end loop;
+end;
+$$;
+
+create or replace function send_json(s sends) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'sendId', s.id::text,
+    'leadId', s.lead_id::text,
+    'step', s.step,
+    'sender', s.sender_id,
+    'day', to_char(s.day, 'YYYY-MM-DD'),
+    'to', s.to_email,
+    'subject', s.subject,
+    'text', s.text,
+    'html', s.html,
+    'timezone', s.timezone,
+    'timezoneSource', s.timezone_source,
+    'localTime', to_char(s.send_at at time zone s.timezone, 'YYYY-MM-DD"T"HH24:MI:SS'),
+    'sendAt', s.send_at,
+    'windowEnd', s.window_end,
+    'status', s.status,
+    'attempts', s.attempts,
+    'leaseExpiresAt', s.lease_expires_at,
+    'lastError', s.last_error,
+    'messageId', s.message_id,
+    'sentAt', s.sent_at);
+$$;
+
+-- ---------------------------------------------------------------------------
+-- The daily batch
+-- ---------------------------------------------------------------------------
+
+create or replace function batch_json(b batches, p_replayed boolean, p_skipped jsonb) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'batchId', b.id,
+    'sender', b.sender_id,
+    'day', to_char(b.day, 'YYYY-MM-DD'),
+    'quota', coalesce(d.quota, s.daily_quota),
+    'claimedToday', coalesce(d.claimed + d.scheduled + d.sent, 0),
+    'remainingToday', greatest(coalesce(d.quota - d.claimed - d.scheduled - d.sent, s.daily_quota), 0),
+    'replayed', p_replayed,
+    'skipped', coalesce(p_skipped, '[]'::jsonb),
+    'leads', coalesce((select jsonb_agg(lead_json(l) order by l.id)
+                         from leads l where l.id = any(b.lead_ids) and l.batch_id = b.id), '[]'::jsonb))
+  from senders s
+  left join sender_days d on d.sender_id = s.id and d.day = b.day
+  where s.id = b.sender_id;
+$$;
+
+-- Claims the next eligible leads (ascending sequence) for the sender's local day.
+-- The ledger row of that day is locked for the whole claim, so concurrent claims
+-- of one sender take turns and the quota arithmetic is exact. Leads without an
+-- email or with a suppressed address are marked skipped (with the reason) on the way.
+create or replace function claim_batch(
+  p_sender text,
+  p_size integer default null,
+  p_idempotency_key text default null,
+  p_lease_seconds integer default 3600,
+  p_now timestamptz default now()
+) returns jsonb language plpgsql volatile as $$
+declare
+  s senders;
+  v_day date;
+  v_batch batches;
+  led sender_days;
+  v_need integer;
+  v_ids bigint[];
+  v_got bigint[];
+  v_claimed bigint[] := '{}';
+  v_skipped jsonb := '[]'::jsonb;
+  v_sk jsonb;
+begin
+  select * into s from senders where id = p_sender;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
+  end if;
+  if p_size is not null and p_size < 1 then
+    raise exception using errcode = 'CR400', message = 'validation_failed', detail = 'size must be at least 1.';
+  end if;
+  v_day := (p_now at time zone s.timezone)::date;
+
+  -- Same key, same batch: a concurrent twin waits on the unique index, then sees ours.
+  insert into batches (sender_id, day, idempotency_key, size_requested, created_at)
+  values (p_sender, v_day, p_idempotency_key, p_size, p_now)
+  on conflict (sender_id, idempotency_key) do nothing
+  returning * into v_batch;
+  if v_batch.id is null then
+    select * into v_batch from batches where sender_id = p_sender and idempotency_key = p_idempotency_key;
+    return batch_json(v_batch, true, '[]'::jsonb);
+  end if;
+
+  led := ledger_lock(p_sender, v_day);
+  v_need := greatest(led.quota - led.claimed - led.scheduled - led.sent, 0);
+  if p_size is not null then v_need := least(v_need, p_size); end if;
+
+  while v_need > 0 loop
+    select array_agg(id order by id) into v_ids from (
+      select id from leads where status = 'new' order by id limit v_need for update skip locked) t;
+    exit when v_ids is null;
+
+    with skipped as (
+      update leads l
+         set status = 'skipped',
+             status_reason = case when nullif(btrim(l.email), '') is null then 'no_email' else 'suppressed' end,
+             updated_at = p_now
+       where l.id = any(v_ids) and (nullif(btrim(l.email), '') is null or is_suppressed(l.email))
+      returning l.id, l.status_reason)
+    select jsonb_agg(jsonb_build_object('leadId', id::text, 'reason', status_reason) order by id)
+      into v_sk from skipped;
+    v_skipped := v_skipped || coalesce(v_sk, '[]'::jsonb);
+
+    with claimed as (
+      update leads
+         set status = 'claimed', status_reason = null, batch_id = v_batch.id, claimed_at = p_now,
+             lease_expires_at = p_now + make_interval(secs => p_lease_seconds), updated_at = p_now
+       where id = any(v_ids) and status = 'new'
+      returning id)
+    select array_agg(id order by id) into v_got from claimed;
+    v_claimed := v_claimed || coalesce(v_got, '{}');
+    v_need := v_need - coalesce(cardinality(v_got), 0);
+  end loop;
+
+  update sender_days set claimed = claimed + cardinality(v_claimed)
+   where sender_id = p_sender and day = v_day;
+  update batches set lead_ids = v_claimed where id = v_batch.id returning * into v_batch;
+  return batch_json(v_batch, false, v_skipped);
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Sends
+-- ---------------------------------------------------------------------------
+
+-- Leases due sends for sending: only inside the window they were scheduled for,
+-- never to a suppressed address or a lead that already answered. Touches no
+-- ledger row (a leased send still counts as scheduled for its day).
+create or replace function claim_due_sends(
+  p_sender text default null,
+  p_limit integer default 100,
+  p_lease_seconds integer default 600,
+  p_now timestamptz default now()
+) returns jsonb language plpgsql volatile as $$
+declare v jsonb;
+begin
+  if p_sender is not null and not exists (select 1 from senders where id = p_sender) then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s".', p_sender);
+  end if;
+  with picked as materialized (
+    select s.id from sends s
+     where s.status in ('scheduled', 'failed')
+       and s.send_at <= p_now
+       and (s.window_end is null or s.window_end > p_now)
+       and (p_sender is null or s.sender_id = p_sender)
+       and not is_suppressed(s.to_email)
+       and not exists (select 1 from leads l where l.id = s.lead_id
+                        and l.status in ('replied', 'bounced', 'unsubscribed', 'complained'))
+     order by s.send_at, s.id
+     limit p_limit
+     for update of s skip locked
+  ), leased as (
+    update sends s
+       set status = 'sending', attempts = s.attempts + 1,
+           lease_expires_at = p_now + make_interval(secs => p_lease_seconds), updated_at = p_now
+      from picked where s.id = picked.id
+    returning s.*
+  ), lead_update as (
+    update leads l set status = 'sending', updated_at = p_now
+      from leased where l.id = leased.lead_id and l.status in ('composed', 'scheduled', 'sending')
+  )
+  select coalesce(jsonb_agg(send_json(leased) order by leased.send_at, leased.id), '[]'::jsonb)
+    into v from leased;
+  return jsonb_build_object('sends', v);
+end;
+$$;
+
+-- Cancels a lead's pending sends (scheduled, or failed and waiting for a retry)
+-- and releases their quota. The caller holds the ledger rows of their days.
+create or replace function cancel_pending_sends(p_lead_id bigint, p_reason text, p_now timestamptz)
+returns integer language plpgsql volatile as $$
+declare r record; n integer := 0;
+begin
+  for r in select id, sender_id, day from sends
+            where lead_id = p_lead_id and status in ('scheduled', 'failed') order by id for update loop
+    perform ledger_adjust(r.sender_id, r.day, 0, -1, 0);
+    update sends set status = 'cancelled', last_error = p_reason, lease_expires_at = null, updated_at = p_now
+     where id = r.id;
+    n := n + 1;
+  end loop;
+  return n;
+end;
+$$;
+
+-- Records outcomes reported by the sender (n8n). All-or-nothing: an unknown
+-- send id rejects the whole report. Reporting a result twice changes nothing.
+create or replace function report_sends(
+  p_results jsonb,
+  p_max_attempts integer default 5,
+  p_backoff_seconds integer default 300,
+  p_now timestamptz default now()
+) returns jsonb language plpgsql volatile as $$
+declare
+  v_unknown text;
+  v_conflict text;
+  r record;
+  v_recorded integer := 0;
+  v_retrying integer := 0;
+  v_dead integer := 0;
+  v_dupes integer := 0;
+  v_ignored jsonb := '[]'::jsonb;
+  v_msg text;
+  v_permanent boolean;
+  v_delay double precision;
+  v_was_review boolean;
+begin
+  select string_agg(x->>'sendId', ', ') into v_unknown
+    from jsonb_array_elements(p_results) x
+   where not exists (select 1 from sends s where s.id = (x->>'sendId')::bigint);
+  if v_unknown is not null then
+    raise exception using errcode = 'CR404', message = 'send_not_found',
+      detail = format('No send has id %s; nothing was recorded. Report only ids from the gate or claim-due.', v_unknown);
+  end if;
+  select string_agg(x->>'sendId', ', ') into v_conflict
+    from jsonb_array_elements(p_results) x
+    join sends s on s.message_id = norm_message_id(x->>'messageId') and s.id <> (x->>'sendId')::bigint
+   where x->>'status' = 'sent';
+  if v_conflict is not null then
+    raise exception using errcode = 'CR409', message = 'message_id_conflict',
+      detail = format('The messageId reported for send %s already belongs to another send; nothing was recorded.', v_conflict);
+  end if;
+
+  perform ledger_lock_all((select jsonb_agg(jsonb_build_object('sender', s.sender_id, 'day', s.day))
+                             from sends s join jsonb_array_elements(p_results) x on s.id = (x->>'sendId')::bigint));
+
+  for r in select s.*, x.value as input
+             from sends s join jsonb_array_elements(p_results) x on s.id = (x.value->>'sendId')::bigint
+            order by s.id for update of s loop
+    v_was_review := r.status = 'needs_review';
+    if r.input->>'status' = 'sent' then
+      v_msg := norm_message_id(r.input->>'messageId');
+      if r.status in ('sending', 'needs_review') then
+        if r.status = 'sending' then perform ledger_adjust(r.sender_id, r.day, 0, -1, 1); end if;
+        update sends set status = 'sent', message_id = coalesce(v_msg, message_id), sent_at = p_now,
+                         lease_expires_at = null, last_error = null, updated_at = p_now
+         where id = r.id;
+        update leads set status = 'sent', status_reason = null, updated_at = p_now
+         where id = r.lead_id and status in ('scheduled', 'sending', 'needs_review', 'composed');
+        v_recorded := v_recorded + 1;
+      elsif r.status = 'sent' then
+        v_dupes := v_dupes + 1;
+      else
+        v_ignored := v_ignored || jsonb_build_object('sendId', r.id::text, 'status', r.status,
+          'reason', format('the send is %s, not sending: nothing recorded', r.status));
+      end if;
+    else
+      v_permanent := coalesce((r.input->>'permanent')::boolean, false);
+      if r.status in ('sending', 'needs_review') then
+        v_recorded := v_recorded + 1;
+        if v_permanent or r.attempts >= p_max_attempts then
+          perform ledger_adjust(r.sender_id, r.day, 0,
+                                case when v_was_review then 0 else -1 end,
+                                case when v_was_review then -1 else 0 end);
+          update sends set status = 'dead', lease_expires_at = null, updated_at = p_now,
+                           last_error = coalesce(r.input->>'error', case when v_permanent then 'permanent failure' else 'failed' end)
+           where id = r.id;
+          if v_permanent then
+            insert into suppressions (value, kind, reason, created_at)
+            values (lower(btrim(r.to_email)), 'email', 'bounce', p_now) on conflict do nothing;
+            perform cancel_pending_sends(r.lead_id, 'bounce', p_now);
+            update leads set status = 'bounced', status_reason = coalesce(r.input->>'error', 'permanent failure'),
+                             updated_at = p_now
+             where id = r.lead_id;
+          else
+            update leads set status = 'dead',
+                             status_reason = format('gave up after %s attempts: %s', r.attempts,
+                                                    coalesce(r.input->>'error', 'failed')),
+                             updated_at = p_now
+             where id = r.lead_id and status in ('scheduled', 'sending', 'needs_review');
+          end if;
+          v_dead := v_dead + 1;
+        else
+          if v_was_review then perform ledger_adjust(r.sender_id, r.day, 0, 1, -1); end if;
+          v_delay := p_backoff_seconds * power(2, greatest(r.attempts, 1) - 1);
+          update sends set status = 'failed', lease_expires_at = null, updated_at = p_now,
+                           last_error = coalesce(r.input->>'error', 'failed'),
+                           send_at = p_now + make_interval(secs => v_delay)
+           where id = r.id;
+          update leads set status = 'scheduled', status_reason = null, updated_at = p_now
+           where id = r.lead_id and status in ('sending', 'needs_review');
+          v_retrying := v_retrying + 1;
+        end if;
+      elsif r.status in ('failed', 'dead') then
+        v_dupes := v_dupes + 1;
+      else
+        v_ignored := v_ignored || jsonb_build_object('sendId', r.id::text, 'status', r.status,
+          'reason', format('the send is %s, not sending: nothing recorded', r.status));
+      end if;
+    end if;
+  end loop;
+
+  return jsonb_build_object('recorded', v_recorded, 'retrying', v_retrying, 'deadLettered', v_dead,
+                            'duplicates', v_dupes, 'ignored', v_ignored);
+end;
+$$;
+
+create or replace function list_sends(
+  p_status text default null,
+  p_sender text default null,
+  p_lead_id bigint default null,
+  p_limit integer default 100
+) returns jsonb language sql stable as $$
+  select jsonb_build_object('sends', coalesce(jsonb_agg(send_json(t) order by t.updated_at desc, t.id desc), '[]'::jsonb))
+  from (select * from sends s
+         where (p_status is null or s.status = p_status)
+           and (p_sender is null or s.sender_id = p_sender)
+           and (p_lead_id is null or s.lead_id = p_lead_id)
+         order by s.updated_at desc, s.id desc
+         limit p_limit) t;
+$$;
+
+-- An explicit human decision: a dead or needs_review send goes back to the queue,
+-- counted on the first sender-local day (from today) that has room. Its window
+-- is marked as passed, so the sweeper places it in the recipient's next window.
+create or replace function retry_send(p_id bigint, p_now timestamptz default now()) returns jsonb
+language plpgsql volatile as $$
+declare
+  s sends;
+  v_tz text;
+  v_day date;
+  led sender_days;
+  v_at timestamptz;
+begin
+  select * into s from sends where id = p_id;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'send_not_found', detail = format('No send has id %s.', p_id);
+  end if;
+  if s.status not in ('dead', 'needs_review') then
+    raise exception using errcode = 'CR409', message = 'send_not_retryable',
+      detail = format('Send %s is %s; only dead or needs_review sends can be retried.', p_id, s.status);
+  end if;
+  if is_suppressed(s.to_email) then
+    raise exception using errcode = 'CR409', message = 'address_suppressed',
+      detail = format('%s is suppressed; remove the suppression first if you are sure.', s.to_email);
+  end if;
+  select timezone into v_tz from senders where id = s.sender_id;
+  v_day := (p_now at time zone v_tz)::date;
+  if s.status = 'needs_review' then
+    -- ascending lock order: the send's own day is never after today
+    perform ledger_adjust(s.sender_id, s.day, 0, 0, -1);
+  end if;
+  loop
+    led := ledger_lock(s.sender_id, v_day);
+    exit when led.quota - led.claimed - led.scheduled - led.sent > 0;
+    v_day := v_day + 1;
+    if v_day > (p_now at time zone v_tz)::date + 366 then
+      raise exception using errcode = 'CR409', message = 'no_quota_room',
+        detail = 'No day in the next year has quota room for this send.';
+    end if;
+  end loop;
+  update sender_days set scheduled = scheduled + 1 where sender_id = s.sender_id and day = v_day;
+  v_at := greatest(p_now, v_day::timestamp at time zone v_tz);
+
+  update sends set status = 'scheduled', day = v_day, send_at = v_at, window_end = v_at, attempts = 0,
+                   lease_expires_at = null, last_error = format('retry requested (was %s)', s.status),
+                   updated_at = p_now
+   where id = p_id and status = s.status
+  returning * into s;
+  if not found then
+    raise exception using errcode = 'CR409', message = 'send_changed',
+      detail = format('Send %s changed while retrying; try again.', p_id);
+  end if;
+  update leads set status = 'scheduled', status_reason = null, updated_at = p_now
+   where id = s.lead_id and status in ('dead', 'needs_review', 'bounced');
+  return send_json(s);
+end;
+$$;
+
+-- Moves a send whose window passed (still pending) into the first of the given
+-- recipient windows whose sender-local day has quota room. Safe to call twice
+-- and from several replicas: it re-checks the send under its lock.
+create or replace function reschedule_send(p_send_id bigint, p_windows jsonb, p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+declare
+  s sends;
+  v_tz text;
+  w record;
+  v_start timestamptz;
+  v_day date;
+  f sender_days;
+begin
+  select * into s from sends where id = p_send_id;
+  if not found or s.status not in ('scheduled', 'failed') or s.window_end is null or s.window_end > p_now then
+    return jsonb_build_object('moved', false, 'reason', 'not_missed');
+  end if;
+  select timezone into v_tz from senders where id = s.sender_id;
+  for w in select (x->>'start')::timestamptz as ws, (x->>'end')::timestamptz as we
+             from jsonb_array_elements(p_windows) x order by 1 loop
+    v_start := greatest(w.ws, p_now);
+    continue when w.we <= v_start;
+    v_day := (v_start at time zone v_tz)::date;
+    if v_day <> s.day then
+      if s.day < v_day then
+        perform ledger_lock(s.sender_id, s.day);
+        f := ledger_lock(s.sender_id, v_day);
+      else
+        f := ledger_lock(s.sender_id, v_day);
+        perform ledger_lock(s.sender_id, s.day);
+      end if;
+      continue when f.quota - f.claimed - f.scheduled - f.sent <= 0;
+    end if;
+    -- re-check under the row lock: another replica may have moved it already
+    perform 1 from sends where id = s.id and status = s.status and day = s.day and window_end = s.window_end for update;
+    if not found then
+      return jsonb_build_object('moved', false, 'reason', 'changed');
+    end if;
+    if v_day <> s.day then
+      perform ledger_adjust(s.sender_id, s.day, 0, -1, 0);
+      perform ledger_adjust(s.sender_id, v_day, 0, 1, 0);
+    end if;
+    update sends set send_at = v_start, window_end = w.we, day = v_day, updated_at = p_now
+     where id = s.id returning * into s;
+    return jsonb_build_object('moved', true, 'send', send_json(s));
+  end loop;
+  return jsonb_build_object('moved', false, 'reason', 'no_room');
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Events and suppressions
+-- ---------------------------------------------------------------------------
+
+-- Suppresses an address or domain and cancels pending sends to it.
+create or replace function suppress_value(p_value text, p_kind text, p_reason text, p_now timestamptz)
+returns integer language plpgsql volatile as $$
+declare r record; n integer := 0;
+begin
+  insert into suppressions (value, kind, reason, created_at)
+  values (lower(btrim(p_value)), p_kind, p_reason, p_now) on conflict do nothing;
+  perform ledger_lock_all((select jsonb_agg(jsonb_build_object('sender', s.sender_id, 'day', s.day))
+                             from sends s
+                            where s.status in ('scheduled', 'failed')
+                              and lower(btrim(p_value)) in (lower(s.to_email), split_part(lower(s.to_email), '@', 2))));
+  for r in select distinct lead_id from sends
+            where status in ('scheduled', 'failed')
+              and lower(btrim(p_value)) in (lower(to_email), split_part(lower(to_email), '@', 2)) loop
+    n := n + cancel_pending_sends(r.lead_id, 'suppressed: ' || p_reason, p_now);
+  end loop;
+  return n;
+end;
+$$;
+
+-- Records a reply, bounce, complaint or unsubscribe. Matched by the Message-ID we
+-- sent (inReplyTo, then messageId), then by email. The same event twice returns
+-- the first answer and changes nothing.
+create or replace function record_event(p_event jsonb, p_lead_id bigint default null, p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+declare
+  v_kind text := p_event->>'kind';
+  v_email text := nullif(lower(btrim(p_event->>'email')), '');
+  v_msg text := norm_message_id(p_event->>'messageId');
+  v_irt text := norm_message_id(p_event->>'inReplyTo');
+  v_received timestamptz := coalesce((p_event->>'receivedAt')::timestamptz, p_now);
+  v_key text;
+  v_event_id bigint;
+  v_lead leads;
+  v_send_id bigint;
+  v_status text;
+  v_cancelled integer := 0;
+  v_stop boolean;
+  v_result jsonb;
+begin
+  v_key := coalesce(p_event->>'dedupeKey',
+                    md5(concat_ws(chr(31), v_kind, v_msg, v_irt, v_email, p_event->>'receivedAt',
+                                  p_event->>'subject', p_event->>'text', p_lead_id::text)));
+  insert into events (kind, dedupe_key, email, message_id, in_reply_to, subject, text, received_at, created_at)
+  values (v_kind, v_key, v_email, v_msg, v_irt, p_event->>'subject', p_event->>'text', v_received, p_now)
+  on conflict (dedupe_key) do nothing
+  returning id into v_event_id;
+  if v_event_id is null then
+    select result into v_result from events where dedupe_key = v_key;
+    return coalesce(v_result, '{}'::jsonb) || jsonb_build_object('duplicate', true);
+  end if;
+
+  if p_lead_id is not null then
+    select * into v_lead from leads where id = p_lead_id;
+  else
+    select s.id, s.lead_id into v_send_id, v_lead.id from sends s
+     where s.message_id in (v_irt, v_msg)
+     order by (s.message_id = v_irt) desc nulls last limit 1;
+    if v_lead.id is not null then
+      select * into v_lead from leads where id = v_lead.id;
+    elsif v_email is not null then
+      select * into v_lead from leads where lower(email) = v_email;
+    end if;
+  end if;
+
+  v_status := case v_kind when 'reply' then 'replied' when 'bounce' then 'bounced'
+                          when 'complaint' then 'complained' else 'unsubscribed' end;
+  v_stop := v_kind = 'reply'
+            and coalesce(p_event->>'text', '') ~* '^\s*(stop|unsubscribe|remove me|take me off)\y';
+  v_email := coalesce(v_email, lower(btrim(v_lead.email)));
+
+  if v_lead.id is not null then
+    -- the global lock order: ledger rows of everything we may release, then the rows
+    perform ledger_lock_all((
+      select jsonb_agg(x) from (
+        select jsonb_build_object('sender', s.sender_id, 'day', s.day) as x
+          from sends s where s.lead_id = v_lead.id and s.status in ('scheduled', 'failed')
+        union all
+        select jsonb_build_object('sender', b.sender_id, 'day', b.day)
+          from batches b where b.id = v_lead.batch_id) t));
+    select * into v_lead from leads where id = v_lead.id for update;
+    if v_lead.status in ('claimed', 'composed') then
+      perform ledger_adjust(b.sender_id, b.day, -1, 0, 0) from batches b where b.id = v_lead.batch_id;
+    end if;
+    v_cancelled := cancel_pending_sends(v_lead.id, v_kind, p_now);
+    update leads set status = v_status, status_reason = v_kind || coalesce(': ' || left(p_event->>'subject', 200), ''),
+                     lease_expires_at = null, updated_at = p_now
+     where id = v_lead.id;
+  end if;
+
+  -- an address that bounced, complained or opted out is suppressed even if no lead matched
+  if v_email is not null and (v_kind in ('bounce', 'complaint', 'unsubscribe') or v_stop) then
+    v_cancelled := v_cancelled + suppress_value(v_email, 'email',
+                     case when v_stop then 'replied_stop' else v_kind end, p_now);
+  end if;
+
+  v_result := jsonb_build_object('eventId', v_event_id::text, 'leadId', v_lead.id::text,
+                                 'status', case when v_lead.id is null then null else v_status end,
+                                 'cancelledSends', v_cancelled,
+                                 'suppressed', v_email is not null and (v_kind <> 'reply' or v_stop));
+  update events set lead_id = v_lead.id, send_id = v_send_id, result = v_result where id = v_event_id;
+  return v_result || jsonb_build_object('duplicate', false);
+end;
+$$;
+
+create or replace function suppression_json(s suppressions) returns jsonb
+language sql stable as $$
+  select jsonb_build_object('value', s.value, 'kind', s.kind, 'reason', s.reason, 'createdAt', s.created_at);
+$$;
+
+create or replace function list_suppressions(p_kind text default null, p_after text default null, p_limit integer default 100)
+returns jsonb language sql stable as $$
+  select jsonb_build_object('suppressions', coalesce(jsonb_agg(suppression_json(t) order by t.value), '[]'::jsonb))
+  from (select * from suppressions s
+         where (p_kind is null or s.kind = p_kind) and (p_after is null or s.value > p_after)
+         order by s.value limit p_limit) t;
+$$;
+
+create or replace function add_suppression(p_value text, p_kind text, p_reason text, p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+declare n integer; s suppressions;
+begin
+  n := suppress_value(p_value, p_kind, p_reason, p_now);
+  select * into s from suppressions where value = lower(btrim(p_value));
+  return suppression_json(s) || jsonb_build_object('cancelledSends', n);
+end;
+$$;
+
+create or replace function delete_suppression(p_value text) returns jsonb
+language plpgsql volatile as $$
+declare s suppressions;
+begin
+  delete from suppressions where value = lower(btrim(p_value)) returning * into s;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'suppression_not_found',
+      detail = format('"%s" is not suppressed.', p_value);
+  end if;
+  return suppression_json(s);
+end;
+$$;
+
+-- The one-click / confirmed unsubscribe of a lead (token already verified).
+create or replace function unsubscribe_lead(p_lead_id bigint, p_now timestamptz default now()) returns jsonb
+language plpgsql volatile as $$
+declare l leads;
+begin
+  select * into l from leads where id = p_lead_id;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'lead_not_found', detail = 'This unsubscribe link is not valid.';
+  end if;
+  return record_event(jsonb_build_object('kind', 'unsubscribe', 'email', l.email,
+                                         'dedupeKey', 'unsubscribe-link:' || l.id),
+                      p_lead_id, p_now);
+end;
+$$;
+
+-- First writer wins; every replica then reads the same value.
+create or replace function ensure_setting(p_name text, p_value text) returns jsonb
+language plpgsql volatile as $$
+declare v text;
+begin
+  insert into service_settings (name, value) values (p_name, p_value) on conflict (name) do nothing;
+  select value into v from service_settings where name = p_name;
+  return to_jsonb(v);
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- The sweeper: expired claims back to new, expired sending leases to
+-- needs_review, suppressed pending sends cancelled; lists sends whose window
+-- passed (the service reschedules them with the recipient's next windows).
+-- One replica sweeps at a time (transaction advisory lock); rows are taken
+-- with SKIP LOCKED after their ledger rows, in the global lock order.
+-- ---------------------------------------------------------------------------
+create or replace function sweep(p_now timestamptz default now(), p_limit integer default 1000)
+returns jsonb language plpgsql volatile as $$
+declare
+  d record;
+  n integer;
+  v_released integer := 0;
+  v_review integer := 0;
+  v_cancelled integer := 0;
+  v_missed jsonb;
+begin
+  if not pg_try_advisory_xact_lock(7262026003) then
+    return jsonb_build_object('skipped', true, 'releasedClaims', 0, 'needsReview', 0, 'cancelled', 0, 'missed', '[]'::jsonb);
+  end if;
+
+  for d in select distinct b.sender_id, b.day from leads l join batches b on b.id = l.batch_id
+            where l.status = 'claimed' and l.lease_expires_at <= p_now order by 1, 2 loop
+    perform ledger_lock(d.sender_id, d.day);
+    with expired as (
+      select l.id from leads l join batches b on b.id = l.batch_id
+       where l.status = 'claimed' and l.lease_expires_at <= p_now and b.sender_id = d.sender_id and b.day = d.day
+       order by l.id limit p_limit for update of l skip locked
+    ), back as (
+      update leads l set status = 'new', batch_id = null, claimed_at = null, lease_expires_at = null, updated_at = p_now
+        from expired where l.id = expired.id returning l.id
+    ) select count(*) into n from back;
+    update sender_days set claimed = claimed - n where sender_id = d.sender_id and day = d.day;
+    v_released := v_released + n;
+  end loop;
+
+  for d in select distinct sender_id, day from sends
+            where status = 'sending' and lease_expires_at <= p_now order by 1, 2 loop
+    perform ledger_lock(d.sender_id, d.day);
+    with expired as (
+      select id from sends
+       where status = 'sending' and lease_expires_at <= p_now and sender_id = d.sender_id and day = d.day
+       order by id limit p_limit for update skip locked
+    ), review as (
+      update sends s set status = 'needs_review', lease_expires_at = null, updated_at = p_now,
+             last_error = 'the sending lease ran out before an outcome was reported: check the mailbox, then retry or leave it'
+        from expired where s.id = expired.id returning s.lead_id
+    ), lead_review as (
+      update leads l set status = 'needs_review', status_reason = 'outcome of the send unknown (lease expired)', updated_at = p_now
+        from review where l.id = review.lead_id and l.status = 'sending'
+    ) select count(*) into n from review;
+    -- outcome unknown counts as sent: it may well have gone out
+    update sender_days set scheduled = scheduled - n, sent = sent + n where sender_id = d.sender_id and day = d.day;
+    v_review := v_review + n;
+  end loop;
+
+  for d in select distinct sender_id, day from sends
+            where status in ('scheduled', 'failed') and is_suppressed(to_email) order by 1, 2 loop
+    perform ledger_lock(d.sender_id, d.day);
+    with gone as (
+      select id from sends
+       where status in ('scheduled', 'failed') and is_suppressed(to_email) and sender_id = d.sender_id and day = d.day
+       order by id limit p_limit for update skip locked
+    ), cancelled as (
+      update sends s set status = 'cancelled', last_error = 'suppressed', lease_expires_at = null, updated_at = p_now
+        from gone where s.id = gone.id returning s.id
+    ) select count(*) into n from cancelled;
+    update sender_days set scheduled = scheduled - n where sender_id = d.sender_id and day = d.day;
+    v_cancelled := v_cancelled + n;
+  end loop;
+
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'sendId', s.id::text, 'sender', s.sender_id, 'timezone', s.timezone,
+           'country', l.country, 'state', l.state,
+           'rule', jsonb_build_object('days', to_jsonb(se.window_days),
+                                      'start', to_char(se.window_start, 'HH24:MI'),
+                                      'end', to_char(se.window_end, 'HH24:MI'),
+                                      'skipHolidays', se.skip_holidays),
+           'from', greatest(s.send_at, p_now)) order by s.window_end), '[]'::jsonb)
+    into v_missed
+    from (select * from sends where status in ('scheduled', 'failed') and window_end <= p_now
+           order by window_end limit p_limit) s
+    join leads l on l.id = s.lead_id
+    join senders se on se.id = s.sender_id;
+
+  return jsonb_build_object('skipped', false, 'releasedClaims', v_released, 'needsReview', v_review,
+                            'cancelled', v_cancelled, 'missed', v_missed);
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Stats: the ledger and the sends of one sender-local day
+-- ---------------------------------------------------------------------------
+create or replace function get_stats(p_sender text, p_day date default null) returns jsonb
+language plpgsql stable as $$
+declare
+  s senders;
+  v_day date;
+  v_from timestamptz;
+  v_to timestamptz;
+  led sender_days;
+  r jsonb;
+begin
+  select * into s from senders where id = p_sender;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s".', p_sender);
+  end if;
+  v_day := coalesce(p_day, (now() at time zone s.timezone)::date);
+  v_from := v_day::timestamp at time zone s.timezone;
+  v_to := (v_day + 1)::timestamp at time zone s.timezone;
+  select * into led from sender_days where sender_id = s.id and day = v_day;
+
+  with sc as (
+    select count(*) filter (where status = 'scheduled') as scheduled,
+           count(*) filter (where status = 'sending') as sending,
+           count(*) filter (where status = 'sent') as sent,
+           count(*) filter (where status = 'failed') as failed,
+           count(*) filter (where status = 'dead') as dead,
+           count(*) filter (where status = 'needs_review') as needs_review,
+           count(*) filter (where status = 'cancelled') as cancelled
+      from sends where sender_id = s.id and day = v_day
+  ), ev as (
+    select count(*) filter (where kind = 'reply') as replied,
+           count(*) filter (where kind = 'bounce') as bounced,
+           count(*) filter (where kind = 'unsubscribe') as unsubscribed,
+           count(*) filter (where kind = 'complaint') as complained
+      from events where received_at >= v_from and received_at < v_to
+  )
+  select jsonb_build_object(
+    'sender', s.id,
+    'day', to_char(v_day, 'YYYY-MM-DD'),
+    'quota', coalesce(led.quota, s.daily_quota),
+    'claimed', coalesce(led.claimed, 0),
+    'scheduled', sc.scheduled,
+    'sending', sc.sending,
+    'sent', sc.sent,
+    'failed', sc.failed,
+    'dead', sc.dead,
+    'needsReview', sc.needs_review,
+    'cancelled', sc.cancelled,
+    'replied', ev.replied,
+    'bounced', ev.bounced,
+    'unsubscribed', ev.unsubscribed,
+    'complained', ev.complained,
+    'used', coalesce(led.claimed + led.scheduled + led.sent, 0),
+    'remaining', greatest(coalesce(led.quota - led.claimed - led.scheduled - led.sent, s.daily_quota), 0),
+    'batchedLeads', coalesce((select sum(cardinality(lead_ids)) from batches where sender_id = s.id and day = v_day), 0),
+    'apolloCreditsUsed', coalesce((select sum(credits_used) from apollo_searches
+                                   where created_at >= v_from and created_at < v_to), 0))
+  into r from sc, ev;
+  return r;
+end;
+$$;
