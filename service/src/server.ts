@@ -7,6 +7,7 @@ import { createApp, type AppDeps } from './app/create-app';
 import type { Logger } from './app/logger';
 import type { Config } from './config/env';
 import { openDatabase } from './db/open-database';
+import { createApolloClient } from './apollo/apollo-client';
 
 export interface RunningService {
   url: string;
@@ -27,7 +28,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   let server: ServerType | undefined;
   try {
     const apiKey = config.apiKey ?? embeddedApiKey(config.dataDir, logger);
-    const deps: AppDeps = { config, db, logger, schemaVersion, apiKey };
+    const deps: AppDeps = {
+      config,
+      db,
+      logger,
+      schemaVersion,
+      apiKey,
+      apollo: createApolloClient(config.apollo, logger),
+    };
     const app = createApp(deps);
 
     server = await new Promise<ServerType>((resolve, reject) => {

@@ -4,6 +4,8 @@ import type { Env } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { apolloRoutes } from '../apollo/apollo.routes';
+import type { ApolloClient } from '../apollo/apollo-client';
 import type { Config } from '../config/env';
 import { DatabaseError, type Database } from '../db/database';
 import { healthRoutes } from '../health/health.routes';
@@ -21,6 +23,8 @@ export interface AppDeps {
   schemaVersion: string;
   /** The API key every /v1 route requires (generated on the embedded default). */
   apiKey: string;
+  /** Apollo's people API; undefined when APOLLO_API_KEY is not set. */
+  apollo?: ApolloClient;
 }
 
 export interface AppEnv extends Env {
@@ -102,6 +106,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', leadsRoutes(deps));
   app.route('/', sendersRoutes(deps));
   app.route('/', statsRoutes(deps));
+  app.route('/', apolloRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

@@ -64,6 +64,10 @@ const EnvSchema = z.object({
   SUPABASE_SERVICE_ROLE_KEY: optionalText,
   APOLLO_API_KEY: optionalText,
   APOLLO_BASE_URL: url('APOLLO_BASE_URL').default('https://api.apollo.io'),
+  APOLLO_MAX_RETRIES: integer(4, 0, 20),
+  APOLLO_RETRY_BASE_MS: integer(500, 0, 60_000),
+  APOLLO_MAX_RETRY_AFTER_S: integer(60, 0, 3600),
+  APOLLO_TIMEOUT_MS: integer(30_000, 100, 600_000),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: url('OPENAI_BASE_URL').default('https://api.openai.com/v1'),
   OPENAI_MODEL: optionalText.default('gpt-4o-mini'),
@@ -96,7 +100,16 @@ export interface Config {
   autoMigrate: boolean;
   sweepIntervalMs: number;
   database: DatabaseTarget;
-  apollo: { apiKey: string | undefined; baseUrl: string };
+  apollo: {
+    apiKey: string | undefined;
+    baseUrl: string;
+    /** Retries of 429/5xx/timeouts after the first attempt. */
+    maxRetries: number;
+    retryBaseMs: number;
+    /** A longer retry-after is not waited for: the search fails with apollo_rate_limited. */
+    maxRetryAfterS: number;
+    timeoutMs: number;
+  };
   openai: { apiKey: string | undefined; baseUrl: string; model: string };
   firecrawl: { apiKey: string | undefined; apiUrl: string };
   logLevel: string;
@@ -155,7 +168,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     autoMigrate: e.COROFY_AUTO_MIGRATE,
     sweepIntervalMs: e.COROFY_SWEEP_INTERVAL_MS,
     database,
-    apollo: { apiKey: e.APOLLO_API_KEY, baseUrl: e.APOLLO_BASE_URL },
+    apollo: {
+      apiKey: e.APOLLO_API_KEY,
+      baseUrl: e.APOLLO_BASE_URL,
+      maxRetries: e.APOLLO_MAX_RETRIES,
+      retryBaseMs: e.APOLLO_RETRY_BASE_MS,
+      maxRetryAfterS: e.APOLLO_MAX_RETRY_AFTER_S,
+      timeoutMs: e.APOLLO_TIMEOUT_MS,
+    },
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL },
     firecrawl: { apiKey: e.FIRECRAWL_API_KEY, apiUrl: e.FIRECRAWL_API_URL },
     logLevel: e.LOG_LEVEL,
