@@ -7,6 +7,7 @@ import { createApp, type AppDeps } from './app/create-app';
 import type { Logger } from './app/logger';
 import type { Config } from './config/env';
 import { openDatabase } from './db/open-database';
+import { startSweeper } from './sweeper/sweeper';
 import { createApolloClient } from './apollo/apollo-client';
 
 export interface RunningService {
@@ -45,6 +46,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     logger.info({ url, database: db.kind, schemaVersion }, 'corofy service listening');
+    const stopSweeper = startSweeper(deps, config.sweepIntervalMs);
 
     const running = server;
     let closing: Promise<void> | undefined;
@@ -61,6 +63,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
             // Keep-alive connections with no request in flight would hold close() open.
             if ('closeIdleConnections' in running) running.closeIdleConnections();
           });
+          await stopSweeper();
           await db.close();
         })()),
     };

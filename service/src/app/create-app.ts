@@ -8,10 +8,15 @@ import { apolloRoutes } from '../apollo/apollo.routes';
 import type { ApolloClient } from '../apollo/apollo-client';
 import type { Config } from '../config/env';
 import { DatabaseError, type Database } from '../db/database';
+import { eventsRoutes } from '../events/events.routes';
+import { batchesRoutes } from '../batches/batches.routes';
 import { healthRoutes } from '../health/health.routes';
 import { leadsRoutes } from '../leads/leads.routes';
 import { sendersRoutes } from '../senders/senders.routes';
+import { sendsRoutes } from '../sends/sends.routes';
 import { statsRoutes } from '../stats/stats.routes';
+import { suppressionsRoutes } from '../suppressions/suppressions.routes';
+import { unsubscribeRoutes } from '../unsubscribe/unsubscribe.routes';
 import type { Logger } from './logger';
 import { problem, problemResponse, ProblemError, titleFor } from './problems';
 
@@ -106,6 +111,11 @@ export function createApp(deps: AppDeps) {
   app.route('/', leadsRoutes(deps));
   app.route('/', sendersRoutes(deps));
   app.route('/', statsRoutes(deps));
+  app.route('/', batchesRoutes(deps));
+  app.route('/', sendsRoutes(deps));
+  app.route('/', eventsRoutes(deps));
+  app.route('/', suppressionsRoutes(deps));
+  app.route('/', unsubscribeRoutes(deps));
   app.route('/', apolloRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });

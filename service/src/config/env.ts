@@ -56,6 +56,13 @@ const EnvSchema = z.object({
   COROFY_SANDBOX: flag(false),
   COROFY_AUTO_MIGRATE: flag(true),
   COROFY_SWEEP_INTERVAL_MS: integer(15_000, 0, 3_600_000),
+  COROFY_CLAIM_LEASE_SECONDS: integer(3600, 1, 7 * 86400),
+  COROFY_SEND_LEASE_SECONDS: integer(600, 1, 86400),
+  COROFY_SEND_MAX_ATTEMPTS: integer(5, 1, 100),
+  COROFY_RETRY_BACKOFF_SECONDS: integer(300, 0, 86400),
+  COROFY_UNSUBSCRIBE_SECRET: optionalText.refine((v) => v === undefined || v.length >= 16, {
+    message: 'must be at least 16 characters',
+  }),
   DATABASE_URL: optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\//i.test(v), {
     message: 'must be a postgres:// or postgresql:// connection string',
   }),
@@ -99,6 +106,16 @@ export interface Config {
   /** Apply pending migrations at start (PGlite, DATABASE_URL); off: only check. */
   autoMigrate: boolean;
   sweepIntervalMs: number;
+  /** A claimed lead not composed within this returns to 'new'. */
+  claimLeaseSeconds: number;
+  /** A send 'sending' this long without an outcome goes to needs_review. */
+  sendLeaseSeconds: number;
+  /** Transient failures are retried until a send has had this many attempts. */
+  sendMaxAttempts: number;
+  /** The first retry waits this long; each further one twice as long. */
+  retryBackoffSeconds: number;
+  /** Signs unsubscribe links; generated once and kept in the database when unset. */
+  unsubscribeSecret: string | undefined;
   database: DatabaseTarget;
   apollo: {
     apiKey: string | undefined;
@@ -167,6 +184,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sandbox: e.COROFY_SANDBOX,
     autoMigrate: e.COROFY_AUTO_MIGRATE,
     sweepIntervalMs: e.COROFY_SWEEP_INTERVAL_MS,
+    claimLeaseSeconds: e.COROFY_CLAIM_LEASE_SECONDS,
+    sendLeaseSeconds: e.COROFY_SEND_LEASE_SECONDS,
+    sendMaxAttempts: e.COROFY_SEND_MAX_ATTEMPTS,
+    retryBackoffSeconds: e.COROFY_RETRY_BACKOFF_SECONDS,
+    unsubscribeSecret: e.COROFY_UNSUBSCRIBE_SECRET,
     database,
     apollo: {
       apiKey: e.APOLLO_API_KEY,

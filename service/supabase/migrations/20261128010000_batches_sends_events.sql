@@ -666,6 +666,27 @@ begin
 end;
 $$;
 
+-- Pending sends whose window passed, with what the service needs to find the
+-- recipient's next windows (p_send_ids: only these).
+create or replace function missed_sends(p_now timestamptz default now(), p_limit integer default 1000,
+                                        p_send_ids jsonb default null)
+returns jsonb language sql stable as $$
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'sendId', s.id::text, 'sender', s.sender_id, 'timezone', s.timezone,
+           'country', l.country, 'state', l.state,
+           'rule', jsonb_build_object('days', to_jsonb(se.window_days),
+                                      'start', to_char(se.window_start, 'HH24:MI'),
+                                      'end', to_char(se.window_end, 'HH24:MI'),
+                                      'skipHolidays', se.skip_holidays),
+           'from', greatest(s.send_at, p_now)) order by s.window_end), '[]'::jsonb)
+    from (select * from sends
+           where status in ('scheduled', 'failed') and window_end <= p_now
+             and (p_send_ids is null or id in (select (jsonb_array_elements_text(p_send_ids))::bigint))
+           order by window_end limit p_limit) s
+    join leads l on l.id = s.lead_id
+    join senders se on se.id = s.sender_id;
+$$;
+
 -- ---------------------------------------------------------------------------
 -- The sweeper: expired claims back to new, expired sending leases to
 -- needs_review, suppressed pending sends cancelled; lists sends whose window
@@ -737,19 +758,7 @@ begin
     v_cancelled := v_cancelled + n;
   end loop;
 
-  select coalesce(jsonb_agg(jsonb_build_object(
-           'sendId', s.id::text, 'sender', s.sender_id, 'timezone', s.timezone,
-           'country', l.country, 'state', l.state,
-           'rule', jsonb_build_object('days', to_jsonb(se.window_days),
-                                      'start', to_char(se.window_start, 'HH24:MI'),
-                                      'end', to_char(se.window_end, 'HH24:MI'),
-                                      'skipHolidays', se.skip_holidays),
-           'from', greatest(s.send_at, p_now)) order by s.window_end), '[]'::jsonb)
-    into v_missed
-    from (select * from sends where status in ('scheduled', 'failed') and window_end <= p_now
-           order by window_end limit p_limit) s
-    join leads l on l.id = s.lead_id
-    join senders se on se.id = s.sender_id;
+  v_missed := missed_sends(p_now, p_limit, null);
 
   return jsonb_build_object('skipped', false, 'releasedClaims', v_released, 'needsReview', v_review,
                             'cancelled', v_cancelled, 'missed', v_missed);

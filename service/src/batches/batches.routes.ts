@@ -1,0 +1,59 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter, type AppDeps } from '../app/create-app';
+import { problemContent, problemResponses } from '../app/problems';
+import { LeadSchema } from '../leads/lead-input';
+import { SenderIdSchema } from '../senders/senders.routes';
+
+const ClaimBody = z
+  .object({
+    sender: SenderIdSchema.optional().default('default'),
+    size: z.number().int().min(1).max(100000).optional(),
+    idempotencyKey: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict()
+  .openapi('BatchClaim');
+
+export const BatchSchema = z
+  .object({
+    batchId: z.string(),
+    sender: z.string(),
+    day: z.string().openapi({ description: 'Sender-local date the batch counts against', example: '2026-11-30' }),
+    quota: z.number().int(),
+    claimedToday: z.number().int().openapi({ description: 'Quota used on that day (claimed + scheduled + sent)' }),
+    remainingToday: z.number().int(),
+    replayed: z.boolean().openapi({ description: 'True when an earlier claim with this idempotency key was returned' }),
+    skipped: z
+      .array(z.object({ leadId: z.string(), reason: z.enum(['no_email', 'suppressed']) }))
+      .openapi({ description: 'Leads passed over on the way (marked skipped with this reason)' }),
+    leads: z.array(LeadSchema),
+  })
+  .openapi('Batch');
+
+export type Batch = z.infer<typeof BatchSchema>;
+
+const claimBatch = createRoute({
+  method: 'post',
+  path: '/v1/batches/claim',
+  tags: ['batches'],
+  summary: "Claim the next leads in sequence order, within the sender's daily quota",
+  request: { body: { required: true, content: { 'application/json': { schema: ClaimBody } } } },
+  responses: {
+    200: { description: 'The batch (possibly empty)', content: { 'application/json': { schema: BatchSchema } } },
+    ...problemResponses,
+    404: problemContent('No such sender'),
+  },
+});
+
+export function batchesRoutes({ db, config }: AppDeps) {
+  return createRouter().openapi(claimBatch, async (c) => {
+    const { sender, size, idempotencyKey } = c.req.valid('json');
+    const batch = await db.call<Batch>('claim_batch', {
+      p_sender: sender,
+      p_size: size,
+      p_idempotency_key: idempotencyKey,
+      p_lease_seconds: config.claimLeaseSeconds,
+      p_now: new Date(),
+    });
+    return c.json(batch, 200);
+  });
+}

@@ -1,0 +1,53 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter, type AppDeps } from '../app/create-app';
+import { problemResponses } from '../app/problems';
+
+const EventBody = z
+  .object({
+    kind: z.enum(['reply', 'bounce', 'complaint', 'unsubscribe']),
+    email: z.string().trim().pipe(z.email({ message: 'must be a valid email address' })).optional(),
+    inReplyTo: z.string().trim().min(1).max(998).optional(),
+    messageId: z.string().trim().min(1).max(998).optional(),
+    receivedAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
+    subject: z.string().max(2000).optional(),
+    text: z.string().max(100_000).optional(),
+  })
+  .strict()
+  .refine((e) => e.email !== undefined || e.inReplyTo !== undefined || e.messageId !== undefined, {
+    message: 'give at least one of email, inReplyTo or messageId to match the lead',
+    path: ['email'],
+  })
+  .openapi('Event');
+
+const EventResult = z
+  .object({
+    eventId: z.string(),
+    leadId: z.string().nullable(),
+    status: z.string().nullable().openapi({ description: "The lead's new status (null when no lead matched)" }),
+    cancelledSends: z.number().int(),
+    suppressed: z.boolean().openapi({ description: 'The address is now suppressed' }),
+    duplicate: z.boolean().openapi({ description: 'The same event was recorded before; nothing changed' }),
+  })
+  .openapi('EventResult');
+
+const recordEvent = createRoute({
+  method: 'post',
+  path: '/v1/events',
+  tags: ['events'],
+  summary: 'Record a reply, bounce, complaint or unsubscribe (idempotent)',
+  request: { body: { required: true, content: { 'application/json': { schema: EventBody } } } },
+  responses: {
+    200: { description: 'What the event changed', content: { 'application/json': { schema: EventResult } } },
+    ...problemResponses,
+  },
+});
+
+export function eventsRoutes({ db }: AppDeps) {
+  return createRouter().openapi(recordEvent, async (c) => {
+    const result = await db.call<z.infer<typeof EventResult>>('record_event', {
+      p_event: c.req.valid('json'),
+      p_now: new Date(),
+    });
+    return c.json({ ...result, leadId: result.leadId ?? null, status: result.status ?? null }, 200);
+  });
+}

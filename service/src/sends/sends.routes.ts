@@ -1,0 +1,152 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter, type AppDeps } from '../app/create-app';
+import { problemContent, problemResponses } from '../app/problems';
+import { SenderIdSchema } from '../senders/senders.routes';
+import { rescheduleMissed, type MissedSend } from '../sweeper/sweeper';
+import { publicBaseUrl, withUnsubscribeHeaders } from '../unsubscribe/footer';
+import { SEND_STATUSES, SendSchema, type Send } from './send-schema';
+
+const sendId = z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a send id (digits)');
+
+const ClaimDueBody = z
+  .object({
+    sender: SenderIdSchema.optional(),
+    limit: z.number().int().min(1).max(500).optional().default(50),
+  })
+  .strict()
+  .openapi('ClaimDue');
+
+const ReportBody = z
+  .object({
+    results: z
+      .array(
+        z
+          .object({
+            sendId,
+            status: z.enum(['sent', 'failed']),
+            messageId: z.string().trim().min(1).max(998).optional(),
+            error: z.string().max(2000).optional(),
+            permanent: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(500)
+      .refine((r) => new Set(r.map((x) => x.sendId)).size === r.length, 'each sendId may appear only once'),
+  })
+  .strict()
+  .openapi('SendReport');
+
+const ReportResult = z
+  .object({
+    recorded: z.number().int(),
+    retrying: z.number().int(),
+    deadLettered: z.number().int(),
+    duplicates: z.number().int().openapi({ description: 'Results already recorded earlier (harmless)' }),
+    ignored: z.array(z.object({ sendId: z.string(), status: z.string(), reason: z.string() })),
+  })
+  .openapi('SendReportResult');
+
+const sendsList = z.object({ sends: z.array(SendSchema) });
+
+const claimDue = createRoute({
+  method: 'post',
+  path: '/v1/sends/claim-due',
+  tags: ['sends'],
+  summary: 'Lease due sends (inside their recipient window) for sending',
+  request: { body: { required: true, content: { 'application/json': { schema: ClaimDueBody } } } },
+  responses: {
+    200: { description: 'Leased sends (status sending)', content: { 'application/json': { schema: sendsList } } },
+    ...problemResponses,
+    404: problemContent('No such sender'),
+  },
+});
+
+const report = createRoute({
+  method: 'post',
+  path: '/v1/sends/report',
+  tags: ['sends'],
+  summary: 'Report sent / failed outcomes (idempotent)',
+  request: { body: { required: true, content: { 'application/json': { schema: ReportBody } } } },
+  responses: {
+    200: { description: 'What was recorded', content: { 'application/json': { schema: ReportResult } } },
+    ...problemResponses,
+    404: problemContent('Unknown send id (nothing recorded)'),
+    409: problemContent('messageId already used by another send (nothing recorded)'),
+  },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/v1/sends',
+  tags: ['sends'],
+  summary: 'List sends (e.g. dead letters and needs_review), newest change first',
+  request: {
+    query: z.object({
+      status: z.enum(SEND_STATUSES).optional(),
+      sender: SenderIdSchema.optional(),
+      leadId: sendId.optional(),
+      limit: z.coerce.number().int().min(1).max(500).optional().default(100),
+    }),
+  },
+  responses: {
+    200: { description: 'Sends', content: { 'application/json': { schema: sendsList } } },
+    ...problemResponses,
+  },
+});
+
+const retry = createRoute({
+  method: 'post',
+  path: '/v1/sends/{id}/retry',
+  tags: ['sends'],
+  summary: 'Put a dead or needs_review send back in the queue (a human decision)',
+  request: { params: z.object({ id: sendId }) },
+  responses: {
+    200: { description: 'The send, scheduled again', content: { 'application/json': { schema: SendSchema } } },
+    ...problemResponses,
+    404: problemContent('No such send'),
+    409: problemContent('The send is not dead or needs_review, or its address is suppressed'),
+  },
+});
+
+export function sendsRoutes(deps: AppDeps) {
+  const { db, config } = deps;
+  return createRouter()
+    .openapi(claimDue, async (c) => {
+      const { sender, limit } = c.req.valid('json');
+      const { sends } = await db.call<{ sends: Send[] }>('claim_due_sends', {
+        p_sender: sender,
+        p_limit: limit,
+        p_lease_seconds: config.sendLeaseSeconds,
+        p_now: new Date(),
+      });
+      return c.json({ sends: await withUnsubscribeHeaders(deps, publicBaseUrl(config, c.req.url), sends) }, 200);
+    })
+    .openapi(report, async (c) => {
+      const result = await db.call<z.infer<typeof ReportResult>>('report_sends', {
+        p_results: c.req.valid('json').results,
+        p_max_attempts: config.sendMaxAttempts,
+        p_backoff_seconds: config.retryBackoffSeconds,
+        p_now: new Date(),
+      });
+      return c.json(result, 200);
+    })
+    .openapi(list, async (c) => {
+      const q = c.req.valid('query');
+      const r = await db.call<{ sends: Send[] }>('list_sends', {
+        p_status: q.status,
+        p_sender: q.sender,
+        p_lead_id: q.leadId,
+        p_limit: q.limit,
+      });
+      return c.json(r, 200);
+    })
+    .openapi(retry, async (c) => {
+      const now = new Date();
+      const send = await db.call<Send>('retry_send', { p_id: c.req.valid('param').id, p_now: now });
+      // place it in the recipient's next sending window right away (the sweeper would, too)
+      const missed = await db.call<MissedSend[]>('missed_sends', { p_now: now, p_limit: 1, p_send_ids: [send.sendId] });
+      const moved = await rescheduleMissed(deps, missed, now);
+      return c.json(moved.get(send.sendId) ?? send, 200);
+    });
+}

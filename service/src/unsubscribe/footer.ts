@@ -1,0 +1,73 @@
+import type { Config } from '../config/env';
+import type { Database } from '../db/database';
+import { unsubscribeSecret, unsubscribeToken } from './unsubscribe-token';
+
+export interface SenderIdentity {
+  fromName?: string | null;
+  postalAddress?: string | null;
+}
+
+export interface UnsubscribeLinks {
+  /** The page with the confirm button; also the RFC 8058 one-click POST target. */
+  unsubscribeUrl: string;
+  /** `List-Unsubscribe` header value. */
+  listUnsubscribe: string;
+  /** `List-Unsubscribe-Post` header value (RFC 8058). */
+  listUnsubscribePost: string;
+}
+
+export interface UnsubscribeFooter extends UnsubscribeLinks {
+  text: string;
+  html: string;
+}
+
+/** Links point at COROFY_PUBLIC_URL, else at the origin the request came in on. */
+export function publicBaseUrl(config: Config, requestUrl: string): string {
+  return (config.publicUrl ?? new URL(requestUrl).origin).replace(/\/+$/, '');
+}
+
+export async function unsubscribeLinks(
+  deps: { config: Config; db: Database },
+  baseUrl: string,
+  leadId: string,
+): Promise<UnsubscribeLinks> {
+  const token = unsubscribeToken(await unsubscribeSecret(deps), leadId);
+  const unsubscribeUrl = `${baseUrl}/unsubscribe/${token}`;
+  return {
+    unsubscribeUrl,
+    listUnsubscribe: `<${unsubscribeUrl}>`,
+    listUnsubscribePost: 'List-Unsubscribe=One-Click',
+  };
+}
+
+/**
+ * The footer every composed email carries (CAN-SPAM: a working opt-out and the
+ * sender's postal address). Append `text` to the plain body and `html` to the HTML body.
+ */
+export async function unsubscribeFooter(
+  deps: { config: Config; db: Database },
+  baseUrl: string,
+  leadId: string,
+  sender: SenderIdentity,
+): Promise<UnsubscribeFooter> {
+  const links = await unsubscribeLinks(deps, baseUrl, leadId);
+  const who = [sender.fromName, sender.postalAddress].filter((v): v is string => !!v && v.trim() !== '');
+  const text = `\n\n--\n${who.length > 0 ? `${who.join(', ')}\n` : ''}Not interested? Unsubscribe: ${links.unsubscribeUrl}\n`;
+  const html =
+    `<hr><p style="font-size:12px;color:#666">${who.map(escapeHtml).join(', ')}${who.length > 0 ? '<br>' : ''}` +
+    `Not interested? <a href="${escapeHtml(links.unsubscribeUrl)}">Unsubscribe</a></p>`;
+  return { ...links, text, html };
+}
+
+/** Adds `unsubscribeUrl`, `listUnsubscribe` and `listUnsubscribePost` to each Send. */
+export async function withUnsubscribeHeaders<T extends { leadId: string }>(
+  deps: { config: Config; db: Database },
+  baseUrl: string,
+  sends: T[],
+): Promise<(T & UnsubscribeLinks)[]> {
+  return Promise.all(sends.map(async (s) => ({ ...s, ...(await unsubscribeLinks(deps, baseUrl, s.leadId)) })));
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
