@@ -1,9 +1,6 @@
 import type { DatabaseTarget } from '../config/env';
-import type { Database } from './database';
+import type { Database, MigratableDatabase } from './database';
 import { applyMigrations, checkSchema } from './migrations';
-import { PgliteDatabase } from './pglite-database';
-import { PostgresDatabase } from './postgres-database';
-import { SupabaseDatabase } from './supabase-database';
 
 export interface OpenedDatabase {
   db: Database;
@@ -16,18 +13,24 @@ export interface OpenedDatabase {
  * owns the schema (PGlite, DATABASE_URL), and refuses a schema that is behind.
  */
 export async function openDatabase(target: DatabaseTarget, autoMigrate = true): Promise<OpenedDatabase> {
-  const db =
+  // Each transport is loaded only when chosen: PGlite's WASM runtime and
+  // supabase-js cost memory a Postgres deployment has no use for.
+  const db: Database =
     target.kind === 'pglite'
-      ? await PgliteDatabase.open(target.dataDir)
+      ? await (await import('./pglite-database')).PgliteDatabase.open(target.dataDir)
       : target.kind === 'postgres'
-        ? await PostgresDatabase.open(target.url, target.poolSize)
-        : await SupabaseDatabase.open(target.url, target.serviceRoleKey);
+        ? await (await import('./postgres-database')).PostgresDatabase.open(target.url, target.poolSize)
+        : await (await import('./supabase-database')).SupabaseDatabase.open(target.url, target.serviceRoleKey);
   try {
-    const appliedMigrations = autoMigrate && 'migrate' in db ? await applyMigrations(db) : [];
+    const appliedMigrations = autoMigrate && isMigratable(db) ? await applyMigrations(db) : [];
     const schemaVersion = await checkSchema(db);
     return { db, schemaVersion, appliedMigrations };
   } catch (err) {
     await db.close();
     throw err;
   }
+}
+
+function isMigratable(db: Database): db is MigratableDatabase {
+  return typeof (db as Partial<MigratableDatabase>).migrate === 'function';
 }

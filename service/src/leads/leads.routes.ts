@@ -56,9 +56,9 @@ export function leadsRoutes({ db }: AppDeps) {
       let imported = 0;
       let leadIds: string[] = [];
       if (valid.length > 0) {
-        const r = await db.call<{ imported: number; leads: Lead[] }>('import_leads', { p_leads: valid });
+        const r = await db.call<{ imported: number; leadIds: string[] }>('import_leads', { p_leads: valid });
         imported = r.imported;
-        leadIds = r.leads.map((l) => l.id);
+        leadIds = r.leadIds;
       }
       return c.json({ imported, duplicates: valid.length - imported, invalid, leadIds }, 200);
     })

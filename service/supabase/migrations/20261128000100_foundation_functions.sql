@@ -32,10 +32,11 @@ $$;
 -- Inserts leads in input order (they take the next sequence numbers).
 -- Duplicates (same email case-insensitively, same externalId or apolloId) are
 -- skipped, never updated. Input is already validated and normalised by the service.
+-- Returns only ids: building 5000 lead documents nobody reads halves throughput.
 create or replace function import_leads(p_leads jsonb, p_search_id uuid default null)
 returns jsonb language plpgsql volatile as $$
 declare
-  v_inserted jsonb;
+  v_ids jsonb;
   v_total integer := jsonb_array_length(p_leads);
 begin
   with input as (
@@ -52,15 +53,14 @@ begin
     from input
     order by n
     on conflict do nothing
-    returning leads
+    returning id
   )
-  select coalesce(jsonb_agg(lead_json(inserted.leads) order by (inserted.leads).id), '[]'::jsonb)
-  into v_inserted from inserted;
+  select coalesce(jsonb_agg(id::text order by id), '[]'::jsonb) into v_ids from inserted;
 
   return jsonb_build_object(
-    'imported', jsonb_array_length(v_inserted),
-    'duplicates', v_total - jsonb_array_length(v_inserted),
-    'leads', v_inserted);
+    'imported', jsonb_array_length(v_ids),
+    'duplicates', v_total - jsonb_array_length(v_ids),
+    'leadIds', v_ids);
 end;
 $$;
 
