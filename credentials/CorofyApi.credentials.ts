@@ -11,7 +11,7 @@ export class CorofyApi implements ICredentialType {
 
   displayName = 'Corofy API';
 
-  icon: Icon = 'file:../nodes/shared/corofy.svg';
+  icon: Icon = { light: 'file:../nodes/shared/corofy.svg', dark: 'file:../nodes/shared/corofy.dark.svg' };
 
   documentationUrl = 'https://github.com/corofy/corofy#readme';
 

@@ -1,0 +1,81 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+import { senderField } from '../shared/descriptions';
+import { errorItem, nodeError } from '../shared/items';
+import { corofyApiRequest } from '../shared/transport';
+
+export class ClaimDailyBatch implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Claim Daily Batch',
+		name: 'claimDailyBatch',
+		icon: { light: 'file:claimDailyBatch.svg', dark: 'file:claimDailyBatch.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ "sender: " + $parameter["sender"] }}',
+		description:
+			"Claim today's leads for a sender, in sequence order and within its daily quota; nothing is claimed twice",
+		defaults: { name: 'Claim Daily Batch' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'corofyApi', required: true }],
+		properties: [
+			senderField,
+			{
+				displayName: 'Batch Size',
+				name: 'batchSize',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 0,
+				description:
+					"How many leads to claim. 0 claims the rest of today's quota. Never more than the quota left today.",
+			},
+			{
+				displayName: 'Idempotency Key',
+				name: 'idempotencyKey',
+				type: 'string',
+				default: '={{ $execution.id }}',
+				description:
+					'The same key returns the same batch and uses no more quota. The default, the execution ID, makes a retried node hand out the leads it claimed before instead of new ones.',
+			},
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const returnData: INodeExecutionData[] = [];
+
+		// One batch per input item: the trigger's single item in the daily pipeline.
+		for (let i = 0; i < items.length; i++) {
+			try {
+				const body: IDataObject = { sender: this.getNodeParameter('sender', i, 'default') as string };
+				const size = this.getNodeParameter('batchSize', i, 0) as number;
+				if (size > 0) body.size = size;
+				const key = String(this.getNodeParameter('idempotencyKey', i, '') ?? '').trim();
+				if (key !== '') body.idempotencyKey = items.length > 1 ? `${key}:${i}` : key;
+
+				const batch = await corofyApiRequest.call(this, 'POST', '/v1/batches/claim', body, undefined, i);
+				const leads = (batch.leads as IDataObject[] | undefined) ?? [];
+				for (const lead of leads) {
+					returnData.push({
+						json: { ...lead, batchId: batch.batchId, sender: batch.sender, day: batch.day },
+						pairedItem: { item: i },
+					});
+				}
+			} catch (error) {
+				if (this.continueOnFail()) {
+					returnData.push(errorItem(items[i]!, i, error as Error));
+					continue;
+				}
+				throw nodeError.call(this, error, i);
+			}
+		}
+		return [returnData];
+	}
+}

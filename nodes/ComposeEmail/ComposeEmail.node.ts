@@ -1,0 +1,130 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
+import { NodeApiError, NodeConnectionTypes } from 'n8n-workflow';
+import { leadIdField } from '../shared/descriptions';
+import { errorItem, leadIdOf, nodeError } from '../shared/items';
+import { chunk, corofyApiRequest } from '../shared/transport';
+
+const MAX_PER_CALL = 50;
+
+export class ComposeEmail implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Compose Email',
+		name: 'composeEmail',
+		icon: { light: 'file:composeEmail.svg', dark: 'file:composeEmail.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: 'AI draft per lead',
+		description:
+			"Write each lead's cold email with AI, from the product catalog or the company's website, and add the draft to the lead",
+		defaults: { name: 'Compose Email' },
+		usableAsTool: true,
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'corofyApi', required: true }],
+		properties: [
+			leadIdField,
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Leads per Request',
+						name: 'batchSize',
+						type: 'number',
+						typeOptions: { minValue: 1, maxValue: MAX_PER_CALL },
+						default: 20,
+						description: 'How many leads go to the service in one call (at most 50)',
+					},
+					{
+						displayName: 'Regenerate',
+						name: 'regenerate',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether to write a new draft even when the lead already has one (by default the stored draft is returned)',
+					},
+				],
+			},
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const returnData: INodeExecutionData[] = [];
+		const continueOnFail = this.continueOnFail();
+
+		const pending: Array<{ index: number; leadId: string }> = [];
+		for (let i = 0; i < items.length; i++) {
+			try {
+				pending.push({ index: i, leadId: leadIdOf.call(this, i) });
+			} catch (error) {
+				if (!continueOnFail) throw nodeError.call(this, error, i);
+				returnData.push(errorItem(items[i]!, i, error as Error));
+			}
+		}
+		if (pending.length === 0) return [returnData];
+
+		const batchSize = Math.min(
+			MAX_PER_CALL,
+			Math.max(1, this.getNodeParameter('options.batchSize', 0, 20) as number),
+		);
+		const regenerate = this.getNodeParameter('options.regenerate', 0, false) as boolean;
+
+		for (const group of chunk(pending, batchSize)) {
+			const leadIds = [...new Set(group.map((p) => p.leadId))];
+			let result: IDataObject;
+			try {
+				result = await corofyApiRequest.call(
+					this,
+					'POST',
+					'/v1/compose',
+					{ leadIds, regenerate },
+					undefined,
+					group[0]!.index,
+				);
+			} catch (error) {
+				if (!continueOnFail) throw nodeError.call(this, error, group[0]!.index);
+				for (const p of group) returnData.push(errorItem(items[p.index]!, p.index, error as Error));
+				continue;
+			}
+			const emails = new Map<string, IDataObject>();
+			for (const email of (result.emails as IDataObject[] | undefined) ?? []) {
+				emails.set(String(email.leadId), email);
+			}
+			const failures = new Map<string, IDataObject>();
+			for (const failure of (result.failed as IDataObject[] | undefined) ?? []) {
+				failures.set(String(failure.leadId), failure);
+			}
+
+			for (const p of group) {
+				const item = items[p.index]!;
+				const email = emails.get(p.leadId);
+				if (email) {
+					returnData.push({ json: { ...item.json, ...email }, pairedItem: { item: p.index } });
+					continue;
+				}
+				const failure = failures.get(p.leadId) ?? {
+					code: 'not_composed',
+					detail: 'The service returned no draft for this lead.',
+				};
+				const error = new NodeApiError(this.getNode(), failure as never, {
+					message: `Lead ${p.leadId} could not be composed (${String(failure.code)})`,
+					description: String(failure.detail ?? ''),
+					itemIndex: p.index,
+				});
+				if (!continueOnFail) throw nodeError.call(this, error, p.index);
+				returnData.push(errorItem(item, p.index, error, { errorCode: failure.code }));
+			}
+		}
+		return [returnData];
+	}
+}

@@ -1,0 +1,39 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { senderField } from '../../../shared/descriptions';
+import { errorItem, nodeError } from '../../../shared/items';
+import { corofyApiRequest } from '../../../shared/transport';
+
+const show = { resource: ['send'], operation: ['claimDue'] };
+
+export const description: INodeProperties[] = [
+	{ ...senderField, displayOptions: { show } },
+	{
+		displayName: 'Limit',
+		name: 'limit',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 500 },
+		default: 50,
+		displayOptions: { show },
+		description: 'Max number of results to return',
+	},
+];
+
+export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+	const returnData: INodeExecutionData[] = [];
+	for (let i = 0; i < items.length; i++) {
+		try {
+			const body: IDataObject = {
+				sender: this.getNodeParameter('sender', i, 'default') as string,
+				limit: this.getNodeParameter('limit', i, 50) as number,
+			};
+			const result = await corofyApiRequest.call(this, 'POST', '/v1/sends/claim-due', body, undefined, i);
+			for (const send of (result.sends as IDataObject[] | undefined) ?? []) {
+				returnData.push({ json: send, pairedItem: { item: i } });
+			}
+		} catch (error) {
+			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
+			returnData.push(errorItem(items[i]!, i, error as Error));
+		}
+	}
+	return returnData;
+}

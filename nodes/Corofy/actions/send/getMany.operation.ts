@@ -1,0 +1,54 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { errorItem, nodeError } from '../../../shared/items';
+import { corofyApiRequest } from '../../../shared/transport';
+
+const show = { resource: ['send'], operation: ['getMany'] };
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Status',
+		name: 'status',
+		type: 'options',
+		options: [
+			{ name: 'Any', value: '' },
+			{ name: 'Cancelled', value: 'cancelled' },
+			{ name: 'Dead Letter', value: 'dead' },
+			{ name: 'Failed', value: 'failed' },
+			{ name: 'Needs Review', value: 'needs_review' },
+			{ name: 'Scheduled', value: 'scheduled' },
+			{ name: 'Sending', value: 'sending' },
+			{ name: 'Sent', value: 'sent' },
+		],
+		default: 'dead',
+		displayOptions: { show },
+		description: 'Which sends to list: dead letters and needs-review sends wait for a human decision',
+	},
+	{
+		displayName: 'Limit',
+		name: 'limit',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 50,
+		displayOptions: { show },
+		description: 'Max number of results to return',
+	},
+];
+
+export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+	const returnData: INodeExecutionData[] = [];
+	for (let i = 0; i < items.length; i++) {
+		try {
+			const qs: IDataObject = { limit: this.getNodeParameter('limit', i, 50) as number };
+			const status = this.getNodeParameter('status', i, '') as string;
+			if (status) qs.status = status;
+			const result = await corofyApiRequest.call(this, 'GET', '/v1/sends', undefined, qs, i);
+			for (const send of (result.sends as IDataObject[] | undefined) ?? []) {
+				returnData.push({ json: send, pairedItem: { item: i } });
+			}
+		} catch (error) {
+			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
+			returnData.push(errorItem(items[i]!, i, error as Error));
+		}
+	}
+	return returnData;
+}

@@ -1,0 +1,40 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { errorItem, nodeError } from '../../../shared/items';
+import { corofyApiRequest } from '../../../shared/transport';
+
+const show = { resource: ['send'], operation: ['retry'] };
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Send ID',
+		name: 'sendId',
+		type: 'string',
+		default: '={{ $json.sendId }}',
+		required: true,
+		displayOptions: { show },
+		description:
+			'A dead-lettered or needs-review send to put back in the queue. Only do this when you know the email did not go out: a duplicate cold email is worse than a missed one.',
+	},
+];
+
+export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+	const returnData: INodeExecutionData[] = [];
+	for (let i = 0; i < items.length; i++) {
+		try {
+			const sendId = String(this.getNodeParameter('sendId', i)).trim();
+			const result = await corofyApiRequest.call(
+				this,
+				'POST',
+				`/v1/sends/${encodeURIComponent(sendId)}/retry`,
+				{},
+				undefined,
+				i,
+			);
+			returnData.push({ json: result, pairedItem: { item: i } });
+		} catch (error) {
+			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
+			returnData.push(errorItem(items[i]!, i, error as Error));
+		}
+	}
+	return returnData;
+}

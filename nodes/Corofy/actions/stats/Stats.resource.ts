@@ -1,0 +1,24 @@
+import type { INodeProperties } from 'n8n-workflow';
+import * as get from './get.operation';
+
+export { get };
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: ['stats'] } },
+		options: [
+			{
+				name: 'Get',
+				value: 'get',
+				description: "A sender's day: quota, claimed, scheduled, sent, failed, replies, credits used",
+				action: 'Get stats',
+			},
+		],
+		default: 'get',
+	},
+	...get.description,
+];

@@ -1,0 +1,36 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { senderField } from '../../../shared/descriptions';
+import { errorItem, nodeError } from '../../../shared/items';
+import { corofyApiRequest } from '../../../shared/transport';
+
+const show = { resource: ['stats'], operation: ['get'] };
+
+export const description: INodeProperties[] = [
+	{ ...senderField, displayOptions: { show } },
+	{
+		displayName: 'Day',
+		name: 'day',
+		type: 'string',
+		default: '',
+		placeholder: '2026-11-30',
+		displayOptions: { show },
+		description: "The sender-local day (YYYY-MM-DD); empty means the sender's today",
+	},
+];
+
+export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+	const returnData: INodeExecutionData[] = [];
+	for (let i = 0; i < items.length; i++) {
+		try {
+			const qs: IDataObject = { sender: this.getNodeParameter('sender', i, 'default') as string };
+			const day = String(this.getNodeParameter('day', i, '') ?? '').trim();
+			if (day) qs.day = day;
+			const stats = await corofyApiRequest.call(this, 'GET', '/v1/stats', undefined, qs, i);
+			returnData.push({ json: stats, pairedItem: { item: i } });
+		} catch (error) {
+			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
+			returnData.push(errorItem(items[i]!, i, error as Error));
+		}
+	}
+	return returnData;
+}

@@ -1,0 +1,19 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+export const senderField: INodeProperties = {
+	displayName: 'Sender',
+	name: 'sender',
+	type: 'string',
+	default: 'default',
+	description:
+		'The sender (mailbox) whose quota, sending window and time zone apply. The service creates "default" on its first start.',
+};
+
+export const leadIdField: INodeProperties = {
+	displayName: 'Lead ID',
+	name: 'leadId',
+	type: 'string',
+	default: '={{ $json.leadId ?? $json.id }}',
+	required: true,
+	description: 'The Corofy lead ID of each incoming item (the leads that Claim Daily Batch outputs carry it as "ID")',
+};
