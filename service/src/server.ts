@@ -9,6 +9,8 @@ import type { Config } from './config/env';
 import { openDatabase } from './db/open-database';
 import { startSweeper } from './sweeper/sweeper';
 import { createApolloClient } from './apollo/apollo-client';
+import { seedDefaultCatalog } from './catalog/catalog';
+import { createComposeProviders } from './providers/compose-providers';
 
 export interface RunningService {
   url: string;
@@ -29,6 +31,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   let server: ServerType | undefined;
   try {
     const apiKey = config.apiKey ?? embeddedApiKey(config.dataDir, logger);
+    await seedDefaultCatalog(db, logger);
     const deps: AppDeps = {
       config,
       db,
@@ -36,6 +39,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       schemaVersion,
       apiKey,
       apollo: createApolloClient(config.apollo, logger),
+      ...createComposeProviders(config, logger),
     };
     const app = createApp(deps);
 

@@ -10,6 +10,9 @@ import type { Config } from '../config/env';
 import { DatabaseError, type Database } from '../db/database';
 import { eventsRoutes } from '../events/events.routes';
 import { batchesRoutes } from '../batches/batches.routes';
+import { catalogRoutes } from '../catalog/catalog.routes';
+import { composeRoutes } from '../compose/compose.routes';
+import type { ComposeProviders } from '../providers/compose-providers';
 import { healthRoutes } from '../health/health.routes';
 import { leadsRoutes } from '../leads/leads.routes';
 import { sendersRoutes } from '../senders/senders.routes';
@@ -21,7 +24,7 @@ import type { Logger } from './logger';
 import { problem, problemResponse, ProblemError, titleFor } from './problems';
 
 /** What every route may use. Capabilities add their services here. */
-export interface AppDeps {
+export interface AppDeps extends ComposeProviders {
   config: Config;
   db: Database;
   logger: Logger;
@@ -117,6 +120,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', suppressionsRoutes(deps));
   app.route('/', unsubscribeRoutes(deps));
   app.route('/', apolloRoutes(deps));
+  app.route('/', catalogRoutes(deps));
+  app.route('/', composeRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

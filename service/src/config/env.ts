@@ -80,6 +80,21 @@ const EnvSchema = z.object({
   OPENAI_MODEL: optionalText.default('gpt-4o-mini'),
   FIRECRAWL_API_KEY: optionalText,
   FIRECRAWL_API_URL: url('FIRECRAWL_API_URL').default('https://api.firecrawl.dev'),
+  OPENAI_RPM: integer(500, 1, 10_000_000),
+  OPENAI_TPM: integer(200_000, 100, 1_000_000_000),
+  OPENAI_MAX_RETRIES: integer(5, 0, 20),
+  OPENAI_RETRY_BASE_MS: integer(1000, 1, 120_000),
+  OPENAI_TIMEOUT_MS: integer(60_000, 100, 600_000),
+  OPENAI_MAX_OUTPUT_TOKENS: integer(700, 50, 16_000),
+  FIRECRAWL_TIMEOUT_MS: integer(30_000, 100, 300_000),
+  FIRECRAWL_MAX_RETRIES: integer(2, 0, 10),
+  FIRECRAWL_RETRY_BASE_MS: integer(1000, 1, 120_000),
+  COMPOSE_CONCURRENCY: integer(8, 1, 256),
+  COMPOSE_MAX_TEXT_CHARS: integer(1500, 200, 20_000),
+  COROFY_WEBSITE_CACHE_TTL_HOURS: integer(720, 0, 87_600),
+  COROFY_WEBSITE_MAX_CHARS: integer(20_000, 500, 1_000_000),
+  COROFY_WEBSITE_PORTS: optionalText.default('80,443'),
+  COROFY_DNS_OVERRIDES: optionalText,
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .optional()
@@ -129,6 +144,12 @@ export interface Config {
   };
   openai: { apiKey: string | undefined; baseUrl: string; model: string };
   firecrawl: { apiKey: string | undefined; apiUrl: string };
+  /** OpenAI pacing and retry policy (the limiter is shared by the whole process). */
+  openaiLimits: { rpm: number; tpm: number; maxRetries: number; retryBaseMs: number; timeoutMs: number; maxOutputTokens: number };
+  firecrawlPolicy: { timeoutMs: number; maxRetries: number; retryBaseMs: number };
+  compose: { concurrency: number; maxTextChars: number };
+  /** Company websites: cache TTL, size cap, and the SSRF guard's allowed ports and static DNS answers. */
+  website: { cacheTtlHours: number; maxChars: number; allowedPorts: number[]; dnsOverrides: Record<string, string[]> };
   logLevel: string;
 }
 
@@ -200,8 +221,49 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL },
     firecrawl: { apiKey: e.FIRECRAWL_API_KEY, apiUrl: e.FIRECRAWL_API_URL },
+    openaiLimits: {
+      rpm: e.OPENAI_RPM,
+      tpm: e.OPENAI_TPM,
+      maxRetries: e.OPENAI_MAX_RETRIES,
+      retryBaseMs: e.OPENAI_RETRY_BASE_MS,
+      timeoutMs: e.OPENAI_TIMEOUT_MS,
+      maxOutputTokens: e.OPENAI_MAX_OUTPUT_TOKENS,
+    },
+    firecrawlPolicy: {
+      timeoutMs: e.FIRECRAWL_TIMEOUT_MS,
+      maxRetries: e.FIRECRAWL_MAX_RETRIES,
+      retryBaseMs: e.FIRECRAWL_RETRY_BASE_MS,
+    },
+    compose: { concurrency: e.COMPOSE_CONCURRENCY, maxTextChars: e.COMPOSE_MAX_TEXT_CHARS },
+    website: {
+      cacheTtlHours: e.COROFY_WEBSITE_CACHE_TTL_HOURS,
+      maxChars: e.COROFY_WEBSITE_MAX_CHARS,
+      allowedPorts: parsePorts(e.COROFY_WEBSITE_PORTS),
+      dnsOverrides: parseDnsOverrides(e.COROFY_DNS_OVERRIDES),
+    },
     logLevel: e.LOG_LEVEL,
   };
+}
+
+function parsePorts(value: string): number[] {
+  const ports = value.split(',').map((p) => Number(p.trim()));
+  if (ports.length === 0 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+    throw new ConfigError(`Invalid configuration:\n  COROFY_WEBSITE_PORTS: "${value}" must be a comma-separated list of ports`);
+  }
+  return ports;
+}
+
+/** "acme.example=93.184.216.34,b.example=2606:2800::1" → static DNS answers (checked like real ones). */
+function parseDnsOverrides(value: string | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const entry of (value ?? '').split(',').map((v) => v.trim()).filter(Boolean)) {
+    const m = /^([a-z0-9.-]+)=([0-9a-f.:]+)$/i.exec(entry);
+    if (!m) {
+      throw new ConfigError(`Invalid configuration:\n  COROFY_DNS_OVERRIDES: "${entry}" must look like host=ip`);
+    }
+    (out[m[1]!.toLowerCase()] ??= []).push(m[2]!.toLowerCase());
+  }
+  return out;
 }
 
 function isValidTimezone(zone: string): boolean {

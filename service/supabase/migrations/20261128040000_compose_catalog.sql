@@ -1,0 +1,192 @@
+-- Compose: the product catalog, the company-website cache and drafts.
+-- The service decides what to write (catalog, website, generic) and asks the
+-- AI; these functions keep the data and re-check each lead under its row lock.
+
+create or replace function product_json(p products) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'id', p.id,
+    'industries', to_jsonb(p.industries),
+    'keywords', to_jsonb(p.keywords),
+    'product', p.product,
+    'pitch', p.pitch,
+    'updatedAt', p.updated_at);
+$$;
+
+create or replace function get_catalog() returns jsonb
+language sql stable as $$
+  select jsonb_build_object('products',
+    coalesce((select jsonb_agg(product_json(p) order by p.position, p.id) from products p), '[]'::jsonb));
+$$;
+
+-- Replaces the whole catalog (PUT). Input is validated by the service.
+create or replace function replace_catalog(p_products jsonb) returns jsonb
+language plpgsql volatile as $$
+begin
+  perform pg_advisory_xact_lock(7262026040);
+  delete from products where true;
+  insert into products (id, position, industries, keywords, product, pitch, updated_at)
+  select e.value->>'id',
+         e.ordinality::integer,
+         coalesce((select array_agg(x order by n) from jsonb_array_elements_text(e.value->'industries') with ordinality t(x, n)), '{}'),
+         coalesce((select array_agg(x order by n) from jsonb_array_elements_text(e.value->'keywords') with ordinality t(x, n)), '{}'),
+         e.value->>'product',
+         e.value->>'pitch',
+         now()
+  from jsonb_array_elements(p_products) with ordinality e;
+  -- an operator's catalog, even an empty one, is never overwritten by the default
+  insert into service_settings (name, value) values ('catalog_seeded', now()::text)
+  on conflict (name) do nothing;
+  return get_catalog();
+end;
+$$;
+
+-- Seeds the default catalog once per database (first start); later starts and
+-- replicas starting together leave it alone.
+create or replace function seed_catalog(p_products jsonb) returns jsonb
+language plpgsql volatile as $$
+begin
+  perform pg_advisory_xact_lock(7262026040);
+  insert into service_settings (name, value) values ('catalog_seeded', now()::text)
+  on conflict (name) do nothing;
+  if not found or exists (select 1 from products) then
+    return jsonb_build_object('seeded', false);
+  end if;
+  perform replace_catalog(p_products);
+  return jsonb_build_object('seeded', true, 'products', jsonb_array_length(p_products));
+end;
+$$;
+
+create or replace function draft_json(d drafts) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'leadId', d.lead_id::text,
+    'step', d.step,
+    'subject', d.subject,
+    'text', d.text,
+    'html', d.html,
+    'product', d.product,
+    'source', d.source,
+    'model', d.model,
+    'createdAt', d.created_at);
+$$;
+
+create or replace function lead_is_suppressed(l leads) returns boolean
+language sql stable as $$
+  select exists (
+    select 1 from suppressions s
+    where s.value = lower(l.email)
+       or s.value = lower(split_part(l.email, '@', 2))
+       or s.value = lower(l.company_domain));
+$$;
+
+-- Why a lead may not get a (new) draft, or null when it may.
+create or replace function compose_refusal(l leads, p_regenerate boolean) returns text
+language sql stable as $$
+  select case
+    when l.status in ('sent', 'replied', 'bounced', 'unsubscribed', 'complained') then 'lead_' || l.status
+    when lead_is_suppressed(l) then 'lead_suppressed'
+    when p_regenerate and l.status in ('scheduled', 'sending', 'needs_review') then 'lead_already_scheduled'
+    else null
+  end;
+$$;
+
+-- Everything composing needs, read once: the sender, the catalog, and each
+-- requested lead (in request order) with its stored draft and refusal reason.
+create or replace function compose_prepare(p_lead_ids jsonb, p_sender text, p_regenerate boolean)
+returns jsonb language plpgsql stable as $$
+declare
+  s senders;
+begin
+  select * into s from senders where id = p_sender;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
+  end if;
+  return jsonb_build_object(
+    'sender', jsonb_build_object('id', s.id, 'fromName', s.from_name, 'fromEmail', s.from_email,
+                                 'postalAddress', s.postal_address),
+    'catalog', get_catalog()->'products',
+    'leads', coalesce((
+      select jsonb_agg(
+        case when l.id is null then jsonb_build_object('id', i.id, 'missing', true)
+        else lead_json(l) || jsonb_build_object(
+          'refusal', compose_refusal(l, p_regenerate),
+          'draft', (select draft_json(d) from drafts d where d.lead_id = l.id and d.step = 1))
+        end order by i.n)
+      from jsonb_array_elements_text(p_lead_ids) with ordinality i(id, n)
+      left join leads l on l.id = i.id::bigint), '[]'::jsonb));
+end;
+$$;
+
+-- Stores a draft, re-checking the lead under its row lock. Without
+-- p_regenerate an existing draft wins (two concurrent composes store one).
+-- A claimed lead becomes composed; other statuses stay as they are.
+create or replace function save_draft(p_lead_id bigint, p_draft jsonb, p_regenerate boolean)
+returns jsonb language plpgsql volatile as $$
+declare
+  l leads;
+  d drafts;
+  v_refusal text;
+begin
+  select * into l from leads where id = p_lead_id for update;
+  if not found then
+    return jsonb_build_object('ok', false, 'code', 'lead_not_found',
+                              'detail', format('No lead has id %s.', p_lead_id));
+  end if;
+  v_refusal := compose_refusal(l, p_regenerate);
+  if v_refusal is not null then
+    return jsonb_build_object('ok', false, 'code', v_refusal, 'status', l.status);
+  end if;
+
+  if p_regenerate then
+    insert into drafts (lead_id, step, subject, text, html, product, source, model)
+    values (l.id, 1, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
+            p_draft->>'source', p_draft->>'model')
+    on conflict (lead_id, step) do update set
+      subject = excluded.subject, text = excluded.text, html = excluded.html,
+      product = excluded.product, source = excluded.source, model = excluded.model,
+      created_at = now()
+    returning * into d;
+  else
+    insert into drafts (lead_id, step, subject, text, html, product, source, model)
+    values (l.id, 1, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
+            p_draft->>'source', p_draft->>'model')
+    on conflict (lead_id, step) do nothing
+    returning * into d;
+    if not found then
+      select * into d from drafts where lead_id = l.id and step = 1;
+    end if;
+  end if;
+
+  if l.status = 'claimed' then
+    update leads set status = 'composed', updated_at = now() where id = l.id;
+  end if;
+  return jsonb_build_object('ok', true, 'draft', draft_json(d));
+end;
+$$;
+
+-- The cached scrape of a company website, or null when absent or expired.
+create or replace function get_company_website(p_domain text) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'domain', w.domain, 'url', w.url, 'title', w.title, 'markdown', w.markdown,
+    'statusCode', w.status_code, 'error', w.error, 'scrapedAt', w.scraped_at, 'expiresAt', w.expires_at)
+  from company_websites w
+  where w.domain = lower(p_domain) and w.expires_at > now();
+$$;
+
+create or replace function save_company_website(p_site jsonb, p_ttl_seconds integer)
+returns jsonb language plpgsql volatile as $$
+begin
+  insert into company_websites (domain, url, title, markdown, status_code, error, scraped_at, expires_at)
+  values (lower(p_site->>'domain'), p_site->>'url', p_site->>'title', p_site->>'markdown',
+          (p_site->>'statusCode')::integer, p_site->>'error', now(),
+          now() + make_interval(secs => p_ttl_seconds))
+  on conflict (domain) do update set
+    url = excluded.url, title = excluded.title, markdown = excluded.markdown,
+    status_code = excluded.status_code, error = excluded.error,
+    scraped_at = excluded.scraped_at, expires_at = excluded.expires_at;
+  return get_company_website(p_site->>'domain');
+end;
+$$;
