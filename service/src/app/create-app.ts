@@ -9,6 +9,7 @@ import type { ApolloClient } from '../apollo/apollo-client';
 import type { Config } from '../config/env';
 import { DatabaseError, type Database } from '../db/database';
 import { eventsRoutes } from '../events/events.routes';
+import { gateRoutes } from '../gate/gate.routes';
 import { batchesRoutes } from '../batches/batches.routes';
 import { catalogRoutes } from '../catalog/catalog.routes';
 import { composeRoutes } from '../compose/compose.routes';
@@ -110,6 +111,7 @@ export function createApp(deps: AppDeps) {
     await next();
   });
 
+  app.route('/', gateRoutes(deps));
   app.route('/', healthRoutes(deps));
   app.route('/', leadsRoutes(deps));
   app.route('/', sendersRoutes(deps));

@@ -1,0 +1,60 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter, type AppDeps } from '../app/create-app';
+import { problemContent, problemResponses } from '../app/problems';
+import { SenderIdSchema } from '../senders/senders.routes';
+import { SendSchema, type Send } from '../sends/send-schema';
+import { publicBaseUrl, withUnsubscribeHeaders } from '../unsubscribe/footer';
+import { gateLeads } from './gate';
+
+const leadId = z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a lead id (digits)');
+
+const GateBody = z
+  .object({
+    leadIds: z.array(leadId).min(1).max(500),
+    sender: SenderIdSchema.optional().default('default'),
+  })
+  .strict()
+  .openapi('GateRequest');
+
+const GateResultSchema = z
+  .object({
+    sendNow: z.array(SendSchema).openapi({ description: "Leased for sending now (status sending): the recipient's window is open" }),
+    scheduled: z.array(SendSchema).openapi({ description: 'Scheduled at the next window opening with quota room (sendAt, UTC)' }),
+    alreadyGated: z
+      .array(SendSchema)
+      .openapi({ description: 'Leads gated before: their send, unchanged (never handed out a second time)' }),
+    skipped: z
+      .array(z.object({ leadId: z.string(), code: z.string(), detail: z.string() }))
+      .openapi({
+        description:
+          'Leads not gated: lead_not_found, lead_busy, not_composed, no_draft and no_quota_room change nothing; ' +
+          'suppressed and no_email mark the lead skipped and release its claim.',
+      }),
+  })
+  .openapi('GateResult');
+
+const gate = createRoute({
+  method: 'post',
+  path: '/v1/gate',
+  tags: ['sends'],
+  summary: "Hold composed leads until the recipient's local sending window (send now or schedule)",
+  request: { body: { required: true, content: { 'application/json': { schema: GateBody } } } },
+  responses: {
+    200: { description: 'Each lead: sent now, scheduled, already gated or skipped', content: { 'application/json': { schema: GateResultSchema } } },
+    ...problemResponses,
+    404: problemContent('No such sender'),
+  },
+});
+
+export function gateRoutes(deps: AppDeps) {
+  const { db, config } = deps;
+  return createRouter().openapi(gate, async (c) => {
+    const { leadIds, sender } = c.req.valid('json');
+    const result = await gateLeads<Send>(db, { leadIds, sender, leaseSeconds: config.sendLeaseSeconds, now: new Date() });
+    const baseUrl = publicBaseUrl(config, c.req.url);
+    const [sendNow, scheduled, alreadyGated] = await Promise.all(
+      [result.sendNow, result.scheduled, result.alreadyGated].map((sends) => withUnsubscribeHeaders(deps, baseUrl, sends)),
+    );
+    return c.json({ sendNow: sendNow!, scheduled: scheduled!, alreadyGated: alreadyGated!, skipped: result.skipped }, 200);
+  });
+}

@@ -1,0 +1,100 @@
+import type { Database } from '../db/database';
+import { resolveRecipientTimezone, type TimezoneSource } from '../timezone/resolve-timezone';
+import { upcomingWindows, type SendingRule } from '../timezone/sending-window';
+
+// The timezone gate: the service resolves each recipient's zone and computes
+// the next sending windows on the recipient's wall clock (DST, holidays); one
+// SQL function (gate_leads) then turns each composed lead into a send inside
+// the first of those windows whose sender-day has quota room, atomically.
+
+/** Windows offered per lead: about six weeks of business days, enough to find quota room. */
+export const GATE_WINDOWS_PER_LEAD = 30;
+
+interface PreparedLead {
+  leadId: string;
+  status: string;
+  timezone: string | null;
+  country: string | null;
+  state: string | null;
+  city: string | null;
+}
+
+interface PreparedSender {
+  id: string;
+  timezone: string;
+  window: { days: string[]; start: string; end: string };
+  skipHolidays: boolean;
+}
+
+export interface GatePlan {
+  leadId: string;
+  timezone: string;
+  timezoneSource: TimezoneSource;
+  windows: { start: string; end: string }[];
+}
+
+export interface GateSkip {
+  leadId: string;
+  code: string;
+  detail: string;
+}
+
+export interface GateResult<S> {
+  sendNow: S[];
+  scheduled: S[];
+  alreadyGated: S[];
+  skipped: GateSkip[];
+}
+
+/** The sender's rule as the window code takes it. */
+export function senderRule(sender: PreparedSender): SendingRule {
+  return {
+    days: sender.window.days,
+    start: sender.window.start,
+    end: sender.window.end,
+    skipHolidays: sender.skipHolidays,
+  };
+}
+
+/** Each lead's zone and its next windows from `now` (only leads that may still be gated need them). */
+export function planLeads(leads: PreparedLead[], sender: PreparedSender, now: Date, count = GATE_WINDOWS_PER_LEAD): GatePlan[] {
+  const rule = senderRule(sender);
+  return leads.map((lead) => {
+    const { zone, source } = resolveRecipientTimezone(lead, sender.timezone);
+    const windows =
+      lead.status === 'composed'
+        ? upcomingWindows({ timezone: zone, country: lead.country ?? undefined, state: lead.state ?? undefined }, rule, now, count).map(
+            (w) => ({ start: w.start.toISOString(), end: w.end.toISOString() }),
+          )
+        : [];
+    return { leadId: lead.leadId, timezone: zone, timezoneSource: source, windows };
+  });
+}
+
+/**
+ * Gates the leads for one sender at `now`: unknown ids and leads that are not
+ * composed come back in `skipped` (nothing changes), leads gated before in
+ * `alreadyGated` (unchanged).
+ */
+export async function gateLeads<S>(
+  db: Database,
+  input: { leadIds: string[]; sender: string; leaseSeconds: number; now: Date },
+): Promise<GateResult<S>> {
+  const leadIds = [...new Set(input.leadIds)];
+  const prepared = await db.call<{ sender: PreparedSender; leads: PreparedLead[] }>('gate_prepare', {
+    p_sender: input.sender,
+    p_lead_ids: leadIds,
+  });
+  const plans = planLeads(prepared.leads, prepared.sender, input.now);
+  const known = new Set(plans.map((p) => p.leadId));
+  const result = await db.call<GateResult<S>>('gate_leads', {
+    p_sender: input.sender,
+    p_leads: plans,
+    p_now: input.now,
+    p_lease_seconds: input.leaseSeconds,
+  });
+  for (const id of leadIds) {
+    if (!known.has(id)) result.skipped.push({ leadId: id, code: 'lead_not_found', detail: `No lead has id ${id}.` });
+  }
+  return result;
+}

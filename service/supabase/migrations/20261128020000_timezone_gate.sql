@@ -1,0 +1,248 @@
+-- The timezone gate: composed leads become sends, handed out now (leased) when
+-- the recipient's window is open and the sender-day has quota room, else
+-- scheduled at the first window that has room. The service computes each
+-- recipient's windows (IANA zones, DST, holidays) and passes them in; this
+-- function does everything that must be atomic.
+--
+-- Lock order (shared with batches and sends): ledger rows first, ascending
+-- (sender, day); then lead rows, taken with SKIP LOCKED (a lead another request
+-- holds is reported busy, never waited for).
+
+-- pacing looks up a sender's sends around an instant
+create index if not exists sends_sender_send_at on sends (sender_id, send_at);
+
+-- "2026-03-09T10:30:00-04:00": the wall time of an instant in a zone, with its offset.
+create or replace function local_time_iso(p_at timestamptz, p_zone text) returns text
+language sql stable as $$
+  select to_char(p_at at time zone p_zone, 'YYYY-MM-DD"T"HH24:MI:SS')
+      || case when off < 0 then '-' else '+' end
+      || lpad((abs(off) / 3600)::text, 2, '0') || ':' || lpad((abs(off) % 3600 / 60)::text, 2, '0')
+    from (select extract(epoch from (p_at at time zone p_zone) - (p_at at time zone 'UTC'))::integer as off) o;
+$$;
+
+create or replace function gate_send_json(s sends) returns jsonb
+language sql stable as $$
+  select send_json(s) || jsonb_build_object('localTime', local_time_iso(s.send_at, s.timezone));
+$$;
+
+-- What the service needs to compute windows: the sender's rule and each lead's location.
+create or replace function gate_prepare(p_sender text, p_lead_ids jsonb) returns jsonb
+language plpgsql stable as $$
+declare
+  s senders;
+  v jsonb;
+begin
+  select * into s from senders where id = p_sender;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
+  end if;
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'leadId', l.id::text, 'status', l.status, 'timezone', l.timezone,
+           'country', l.country, 'state', l.state, 'city', l.city) order by l.id), '[]'::jsonb)
+    into v
+    from leads l
+   where l.id in (select (jsonb_array_elements_text(p_lead_ids))::bigint);
+  return jsonb_build_object('sender', sender_json(s), 'leads', v);
+end;
+$$;
+
+-- p_leads: [{ leadId, timezone, timezoneSource, windows: [{ start, end }…] }], the
+-- windows ascending. Each lead, in sequence order:
+--   already has a send     → alreadyGated, unchanged (never handed out twice)
+--   missing / busy / not composed / no draft → skipped with a code, unchanged
+--   suppressed or no email → lead skipped (status_reason), its claim released
+--   else the first instant ≥ p_now inside a window whose sender-local day has
+--   quota room (and, with pacing, at least the sender's gap away from its other
+--   sends) → a send: 'sending' (leased) when that instant is now, else 'scheduled'.
+--   No window with room → skipped 'no_quota_room', the lead stays composed.
+-- Ledger: the lead's claimed day D gives back one claim, the send's day E takes
+-- one scheduled (E needs room unless E = D).
+create or replace function gate_leads(
+  p_sender text,
+  p_leads jsonb,
+  p_now timestamptz default now(),
+  p_lease_seconds integer default 600
+) returns jsonb language plpgsql volatile as $$
+declare
+  v_sender senders;
+  r record;
+  w record;
+  v_lead leads;
+  v_draft drafts;
+  v_send sends;
+  v_days jsonb;
+  v_claim_sender text;
+  v_claim_day date;
+  v_gap interval;
+  v_conflict timestamptz;
+  v_at timestamptz;
+  v_end timestamptz;
+  v_day date;
+  v_room integer;
+  v_chosen boolean;
+  v_send_now jsonb := '[]'::jsonb;
+  v_scheduled jsonb := '[]'::jsonb;
+  v_already jsonb := '[]'::jsonb;
+  v_skipped jsonb := '[]'::jsonb;
+begin
+  select * into v_sender from senders where id = p_sender;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
+  end if;
+
+  -- Every ledger row this call may touch, locked up front in the global order:
+  -- the claimed days of the gateable leads and each sender-local day their windows cross.
+  with input as (
+    select (e->>'leadId')::bigint as lead_id, e->'windows' as windows
+      from jsonb_array_elements(p_leads) e
+  ), gateable as (
+    select i.*, ld.batch_id from input i join leads ld on ld.id = i.lead_id
+     where ld.status = 'composed' and not exists (select 1 from sends sn where sn.lead_id = ld.id and sn.step = 1)
+  ), days as (
+    select b.sender_id, b.day from gateable g join batches b on b.id = g.batch_id
+    union
+    select p_sender, gs::date
+      from gateable g,
+           jsonb_array_elements(g.windows) wj,
+           generate_series((greatest((wj->>'start')::timestamptz, p_now) at time zone v_sender.timezone)::date::timestamp,
+                           (((wj->>'end')::timestamptz - interval '1 millisecond') at time zone v_sender.timezone)::date::timestamp,
+                           interval '1 day') gs
+     where (wj->>'end')::timestamptz > p_now
+  )
+  select jsonb_agg(jsonb_build_object('sender', sender_id, 'day', day)) into v_days from days;
+  perform ledger_lock_all(v_days);
+
+  for r in
+    select distinct on ((e->>'leadId')::bigint)
+           (e->>'leadId')::bigint as lead_id, e->>'timezone' as tz, e->>'timezoneSource' as tz_source,
+           coalesce(e->'windows', '[]'::jsonb) as windows
+      from jsonb_array_elements(p_leads) e
+     order by (e->>'leadId')::bigint
+  loop
+    select * into v_lead from leads where id = r.lead_id for update skip locked;
+    if not found then
+      v_skipped := v_skipped || case when exists (select 1 from leads where id = r.lead_id)
+        then jsonb_build_object('leadId', r.lead_id::text, 'code', 'lead_busy',
+               'detail', format('Lead %s is being changed by another request; gate it again.', r.lead_id))
+        else jsonb_build_object('leadId', r.lead_id::text, 'code', 'lead_not_found',
+               'detail', format('No lead has id %s.', r.lead_id)) end;
+      continue;
+    end if;
+
+    select * into v_send from sends where lead_id = v_lead.id and step = 1;
+    if found then
+      v_already := v_already || gate_send_json(v_send);
+      continue;
+    end if;
+    if v_lead.status <> 'composed' then
+      v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text, 'code', 'not_composed',
+        'detail', format('Lead %s is %s; only composed leads can be gated (compose it first).', v_lead.id, v_lead.status));
+      continue;
+    end if;
+    select * into v_draft from drafts where lead_id = v_lead.id and step = 1;
+    if not found then
+      v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text, 'code', 'no_draft',
+        'detail', format('Lead %s has no draft; compose it first.', v_lead.id));
+      continue;
+    end if;
+
+    -- The day this lead's claim counts against (released when it becomes a send).
+    v_claim_sender := null;
+    v_claim_day := null;
+    select b.sender_id, b.day into v_claim_sender, v_claim_day
+      from batches b join sender_days sd on sd.sender_id = b.sender_id and sd.day = b.day
+     where b.id = v_lead.batch_id and sd.claimed > 0;
+
+    if v_lead.email is null or is_suppressed(v_lead.email) then
+      update leads set status = 'skipped',
+                       status_reason = case when v_lead.email is null then 'no_email' else 'suppressed' end,
+                       updated_at = p_now
+       where id = v_lead.id;
+      if v_claim_day is not null then
+        perform ledger_adjust(v_claim_sender, v_claim_day, -1, 0, 0);
+      end if;
+      v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text,
+        'code', case when v_lead.email is null then 'no_email' else 'suppressed' end,
+        'detail', case when v_lead.email is null then format('Lead %s has no email address.', v_lead.id)
+                       else format('%s (or its domain) is suppressed; nothing will be sent to it.', v_lead.email) end);
+      continue;
+    end if;
+
+    -- Pacing: this lead keeps at least the sender's gap (plus random jitter) from the sender's other sends.
+    v_gap := make_interval(secs => v_sender.min_gap_seconds + floor(random() * (v_sender.jitter_seconds + 1)));
+    v_chosen := false;
+    for w in
+      select (e->>'start')::timestamptz as ws, (e->>'end')::timestamptz as we
+        from jsonb_array_elements(r.windows) e order by 1
+    loop
+      continue when w.we <= p_now;
+      v_at := greatest(w.ws, p_now);
+      while v_at < w.we loop
+        if v_gap > interval '0' then
+          select max(send_at) into v_conflict from sends
+           where sender_id = p_sender and status <> 'cancelled'
+             and send_at > v_at - v_gap and send_at < v_at + v_gap;
+          if v_conflict is not null then
+            v_at := v_conflict + v_gap;
+            continue;
+          end if;
+        end if;
+        v_day := (v_at at time zone v_sender.timezone)::date;
+        select quota - claimed - scheduled - sent into v_room
+          from sender_days where sender_id = p_sender and day = v_day;
+        if v_room is null then
+          -- not among the days locked up front (the lead changed meanwhile): take it now
+          select quota - claimed - scheduled - sent into v_room from ledger_lock(p_sender, v_day);
+        end if;
+        if v_claim_sender = p_sender and v_claim_day = v_day then
+          v_room := v_room + 1;
+        end if;
+        if v_room > 0 then
+          v_chosen := true;
+          v_end := w.we;
+          exit;
+        end if;
+        -- this sender-day is full: the rest of the window may fall on the next sender-local day
+        v_at := greatest(v_at, (v_day + 1)::timestamp at time zone v_sender.timezone);
+      end loop;
+      exit when v_chosen;
+    end loop;
+
+    if not v_chosen then
+      v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text, 'code', 'no_quota_room',
+        'detail', format('None of the next %s sending windows of lead %s has quota room; it stays composed, gate it later.',
+                         jsonb_array_length(r.windows), v_lead.id));
+      continue;
+    end if;
+
+    if v_claim_day is not null then
+      perform ledger_adjust(v_claim_sender, v_claim_day, -1, 0, 0);
+    end if;
+    perform ledger_adjust(p_sender, v_day, 0, 1, 0);
+
+    insert into sends (lead_id, step, sender_id, day, status, to_email, subject, text, html,
+                       timezone, timezone_source, send_at, window_end, lease_expires_at, attempts,
+                       created_at, updated_at)
+    values (v_lead.id, 1, p_sender, v_day, case when v_at <= p_now then 'sending' else 'scheduled' end,
+            v_lead.email, v_draft.subject, v_draft.text, v_draft.html, r.tz, r.tz_source, v_at, v_end,
+            case when v_at <= p_now then p_now + make_interval(secs => p_lease_seconds) end,
+            case when v_at <= p_now then 1 else 0 end, p_now, p_now)
+    returning * into v_send;
+
+    update leads set status = v_send.status, status_reason = null, resolved_timezone = r.tz,
+                     timezone_source = r.tz_source, updated_at = p_now
+     where id = v_lead.id;
+
+    if v_send.status = 'sending' then
+      v_send_now := v_send_now || gate_send_json(v_send);
+    else
+      v_scheduled := v_scheduled || gate_send_json(v_send);
+    end if;
+  end loop;
+
+  return jsonb_build_object('sendNow', v_send_now, 'scheduled', v_scheduled,
+                            'alreadyGated', v_already, 'skipped', v_skipped);
+end;
+$$;
