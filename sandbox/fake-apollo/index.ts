@@ -69,6 +69,8 @@ export interface FakeApolloState {
   readonly apiKey: string;
   credits: number;
   creditsUsed: number;
+  /** How out-of-credits is answered when the balance runs out (switchable). */
+  outOfCreditsStatus: 402 | 403 | 422;
   readonly people: FakePerson[];
   faults: FakeApolloFaultRule[];
   requests: FakeApolloRequest[];
@@ -104,6 +106,7 @@ export async function startFakeApollo(options: FakeApolloOptions = {}): Promise<
     apiKey,
     credits: options.credits ?? 1_000_000,
     creditsUsed: 0,
+    outOfCreditsStatus: options.outOfCreditsStatus ?? 422,
     people,
     faults: [],
     requests: [],
@@ -294,7 +297,7 @@ export async function startFakeApollo(options: FakeApolloOptions = {}): Promise<
     }
     const found = details.map((d: any) => (d && typeof d.id === 'string' ? byId.get(d.id) : undefined) ?? null);
     const revealing = found.filter((p: FakePerson | null) => p && p.email && !p.revealFails).length;
-    if (revealing > state.credits) return outOfCredits(options.outOfCreditsStatus ?? 422, reply);
+    if (revealing > state.credits) return outOfCredits(state.outOfCreditsStatus, reply);
     state.credits -= revealing;
     state.creditsUsed += revealing;
     state.counts.matchedPeople += details.length;

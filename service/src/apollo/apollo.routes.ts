@@ -132,6 +132,7 @@ export function apolloRoutes({ db, apollo, logger }: AppDeps) {
       } catch (err) {
         if (err instanceof ApolloSearchFailed) {
           const { error, record } = err;
+          if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));
           throw problem(error.status, error.code, error.detail, {
             ...(error.retryAfter !== undefined ? { retryAfter: error.retryAfter } : {}),
             searchId: record.searchId,
