@@ -1,7 +1,7 @@
 import {
   importLeads,
   installGateStandIn,
-  ledger,
+  ledgerCounts,
   ledgerFromRows,
   rawSql,
   scheduleSends,
@@ -45,7 +45,7 @@ test('claim-due hands out only due sends inside their window, leased once, with 
   expect(pending.body.sends.map((s: { sendId: string }) => s.sendId).sort()).toEqual(
     [later[0].sendId, missed[0].sendId].sort(),
   );
-  expect(await ledgerFromRows(svc)).toEqual(strip(await ledger(svc)));
+  expect(await ledgerFromRows(svc)).toEqual(await ledgerCounts(svc));
   const sent = await svc.api('POST', '/v1/sends/report', {
     results: first.body.sends.map((s: { sendId: string }) => ({ sendId: s.sendId, status: 'sent' })),
   });
@@ -105,7 +105,7 @@ test('report: sent, transient failure with backoff, permanent failure dead and s
   expect(last).toMatchObject({ deadLettered: 1, retrying: 0 });
   expect((await byId(b.sendId)).status).toBe('dead');
   expect((await svc.api('GET', `/v1/leads/${b.leadId}`)).body).toMatchObject({ status: 'dead' });
-  expect(await ledgerFromRows(svc)).toEqual(strip(await ledger(svc)));
+  expect(await ledgerFromRows(svc)).toEqual(await ledgerCounts(svc));
 });
 
 test('a send whose lease runs out while sending goes to needs_review, never back to the queue; retry is explicit', async () => {
@@ -118,7 +118,7 @@ test('a send whose lease runs out while sending goes to needs_review, never back
   const review = await svc.api('GET', '/v1/sends?status=needs_review');
   expect(review.body.sends.map((x: { sendId: string }) => x.sendId)).toEqual([s.sendId]);
   expect((await svc.api('GET', `/v1/leads/${s.leadId}`)).body.status).toBe('needs_review');
-  expect(await ledgerFromRows(svc)).toEqual(strip(await ledger(svc)));
+  expect(await ledgerFromRows(svc)).toEqual(await ledgerCounts(svc));
 
   // a late "sent" report settles it
   const late = await svc.api('POST', '/v1/sends/report', { results: [{ sendId: s.sendId, status: 'sent' }] });
@@ -144,15 +144,7 @@ test('retry puts a needs_review send back into the recipient\'s next window with
   expect(at.getUTCHours()).toBeGreaterThanOrEqual(9);
   expect(at.getUTCHours()).toBeLessThan(17);
   expect(Date.parse(r.body.windowEnd)).toBeGreaterThan(at.getTime());
-  expect(await ledgerFromRows(svc)).toEqual(strip(await ledger(svc)));
+  expect(await ledgerFromRows(svc)).toEqual(await ledgerCounts(svc));
   const rows = await rawSql(svc)('select status from sends where id = $1', [s.sendId]);
   expect(rows[0].status).toBe('scheduled');
 });
-
-function strip(l: Record<string, { quota: number; claimed: number; scheduled: number; sent: number }>) {
-  return Object.fromEntries(
-    Object.entries(l)
-      .filter(([, v]) => v.claimed + v.scheduled + v.sent > 0)
-      .map(([k, { claimed, scheduled, sent }]) => [k, { claimed, scheduled, sent }]),
-  );
-}

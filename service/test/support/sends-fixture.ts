@@ -103,6 +103,15 @@ export async function ledger(svc: TestService): Promise<Record<string, { quota: 
   );
 }
 
+/** The ledger's non-empty days without the quota, comparable with ledgerFromRows(). */
+export async function ledgerCounts(svc: TestService): Promise<Record<string, { claimed: number; scheduled: number; sent: number }>> {
+  return Object.fromEntries(
+    Object.entries(await ledger(svc))
+      .filter(([, v]) => v.claimed + v.scheduled + v.sent > 0)
+      .map(([k, { claimed, scheduled, sent }]) => [k, { claimed, scheduled, sent }]),
+  );
+}
+
 /**
  * The ledger recomputed from the rows themselves: claimed leads (claimed or
  * composed) by batch day, pending and sending sends by send day, sent and
