@@ -44,7 +44,9 @@ class YearlyCalendar implements HolidayCalendar {
   private addYear(year: number): void {
     this.years.add(year);
     for (const h of this.holidays.getHolidays(year) || []) {
-      if (h.type !== 'public') continue;
+      // A holiday starting in the evening (Christmas Eve from 19:00 in South Australia)
+      // leaves the business day a working day.
+      if (h.type !== 'public' || h.date.slice(11, 16) > '12:00') continue;
       const first = dayOf(h.date);
       // Multi-day holidays (some New Year or Eid breaks) cover every date they span.
       const days = Math.max(1, Math.round((h.end.getTime() - h.start.getTime()) / DAY));
