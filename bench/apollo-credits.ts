@@ -98,7 +98,7 @@ async function main() {
     };
   }
 
-  const runs = [];
+  const runs: Awaited<ReturnType<typeof search>>[] = [];
   runs.push(await search('10 wanted', 10, { personLocations: ['Germany'] }));
   runs.push(await search('100 wanted', 100, { personLocations: ['India'] }));
   runs.push(await search('30 first (become known)', 30, { personLocations: ['Australia'] }));
