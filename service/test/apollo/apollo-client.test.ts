@@ -87,3 +87,34 @@ test('a revealed person becomes a lead: country to ISO, unknown country left out
   expect(leadFromMatch({ ...base, email: undefined })).toBeUndefined();
   expect(leadFromMatch({ ...base, email: 'not-an-email' })).toBeUndefined();
 });
+
+test("Apollo's own minute limit: a 429 whose wait is over the cap becomes apollo_rate_limited at once", async () => {
+  const limited = await startFakeApollo({ seed: 3, people: 50, perMinute: { search: 1 }, retryAfterOnLimit: false });
+  try {
+    const c = new ApolloClient({ apiKey: limited.state.apiKey, baseUrl: limited.url, maxRetries: 3, retryBaseMs: 1, maxRetryAfterS: 0, timeoutMs: 2000 });
+    await c.searchPeople({}, 1, 5);
+    const err = await c.searchPeople({}, 2, 5).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'apollo_rate_limited', status: 429 });
+    // No retry-after, but x-minute-requests-left: 0 → the wait lasts until the next minute window.
+    expect((err as ApolloError).retryAfter).toBeGreaterThanOrEqual(1);
+    expect((err as ApolloError).retryAfter).toBeLessThanOrEqual(60);
+    const answers = limited.state.requests.map((r) => r.status);
+    expect(answers).toEqual([200, 429]);
+  } finally {
+    await limited.close();
+  }
+});
+
+test('the fake reports its limits with Apollo\'s headers', async () => {
+  const res = await fetch(`${fake.url}/api/v1/mixed_people/api_search`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': fake.state.apiKey },
+    body: JSON.stringify({ page: 1, per_page: 200 }),
+  });
+  expect(res.status).toBe(200);
+  expect(Number(res.headers.get('x-rate-limit-minute'))).toBeGreaterThan(0);
+  expect(res.headers.get('x-minute-requests-left')).toMatch(/^\d+$/);
+  const body = await res.json();
+  expect(body.people).toHaveLength(100); // per_page 200 silently answers 100
+  expect(body.total_entries).toBe(300);
+});
