@@ -48,6 +48,13 @@ create or replace function apollo_search_start(p_filters jsonb, p_leads_wanted i
 language plpgsql volatile as $$
 declare s apollo_searches;
 begin
+  -- A search still "running" after two hours died with its process: say so.
+  update apollo_searches set
+    status = 'failed',
+    error_code = 'apollo_search_interrupted',
+    error_detail = 'The service stopped before this search finished; the leads it had added are kept.',
+    finished_at = now()
+  where status = 'running' and created_at < now() - interval '2 hours';
   insert into apollo_searches (filters, total_leads_wanted)
   values (coalesce(p_filters, '{}'::jsonb), p_leads_wanted)
   returning * into s;

@@ -119,3 +119,11 @@ test('searches are listed newest first and stats count the credits', async () =>
   const stats = await svc.api('GET', '/v1/stats');
   expect(stats.body.apolloCreditsUsed).toBe(credits);
 });
+
+test('the searches are in the OpenAPI document', async () => {
+  const doc = await kit.svc.api('GET', '/openapi.json');
+  expect(doc.status).toBe(200);
+  expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/searches', '/v1/searches/{id}']));
+  expect(doc.body.paths['/v1/searches'].post.responses).toHaveProperty('402');
+  expect(doc.body.components.schemas.ApolloSearchRequest.properties.leadsWanted.maximum).toBe(10_000);
+});
