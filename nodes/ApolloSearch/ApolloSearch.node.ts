@@ -57,11 +57,11 @@ export class ApolloSearch implements INodeType {
 				displayName: 'Leads Wanted',
 				name: 'leadsWanted',
 				type: 'number',
-				typeOptions: { minValue: 1, maxValue: 10000 },
+				typeOptions: { minValue: 0, maxValue: 10000 },
 				default: 100,
 				required: true,
 				description:
-					'How many new leads to add. Leads already imported and suppressed addresses are skipped and do not use credits.',
+					'How many new leads to add. Leads already imported and suppressed addresses are skipped and do not use credits. 0 searches nothing (handy with an expression such as the quota left today).',
 			},
 			{
 				displayName: 'Filters',
@@ -190,6 +190,15 @@ export class ApolloSearch implements INodeType {
 				const keywords = String(filterParams.qKeywords ?? '').trim();
 				if (keywords !== '') filters.qKeywords = keywords;
 
+				if (leadsWanted <= 0) {
+					if (output === 'summary') {
+						returnData.push({
+							json: { leadsWanted: 0, leadsAdded: 0, creditsUsed: 0, searched: false },
+							pairedItem: { item: i },
+						});
+					}
+					continue;
+				}
 				const result = await corofyApiRequest.call(
 					this,
 					'POST',
@@ -200,7 +209,7 @@ export class ApolloSearch implements INodeType {
 				);
 				const leads = (result.leads as IDataObject[] | undefined) ?? [];
 				if (output === 'summary') {
-					const summary = { ...result };
+					const summary: IDataObject = { ...result, searched: true };
 					delete summary.leads;
 					returnData.push({ json: summary, pairedItem: { item: i } });
 				} else {
@@ -208,7 +217,7 @@ export class ApolloSearch implements INodeType {
 				}
 			} catch (error) {
 				if (this.continueOnFail()) {
-					returnData.push(errorItem(items[i]!, i, error as Error));
+					returnData.push(errorItem.call(this, items[i]!, i, error));
 					continue;
 				}
 				throw nodeError.call(this, error, i);

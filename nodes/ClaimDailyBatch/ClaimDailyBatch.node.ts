@@ -70,7 +70,7 @@ export class ClaimDailyBatch implements INodeType {
 				}
 			} catch (error) {
 				if (this.continueOnFail()) {
-					returnData.push(errorItem(items[i]!, i, error as Error));
+					returnData.push(errorItem.call(this, items[i]!, i, error));
 					continue;
 				}
 				throw nodeError.call(this, error, i);

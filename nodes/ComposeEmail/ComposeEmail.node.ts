@@ -68,7 +68,7 @@ export class ComposeEmail implements INodeType {
 				pending.push({ index: i, leadId: leadIdOf.call(this, i) });
 			} catch (error) {
 				if (!continueOnFail) throw nodeError.call(this, error, i);
-				returnData.push(errorItem(items[i]!, i, error as Error));
+				returnData.push(errorItem.call(this, items[i]!, i, error));
 			}
 		}
 		if (pending.length === 0) return [returnData];
@@ -93,7 +93,7 @@ export class ComposeEmail implements INodeType {
 				);
 			} catch (error) {
 				if (!continueOnFail) throw nodeError.call(this, error, group[0]!.index);
-				for (const p of group) returnData.push(errorItem(items[p.index]!, p.index, error as Error));
+				for (const p of group) returnData.push(errorItem.call(this, items[p.index]!, p.index, error));
 				continue;
 			}
 			const emails = new Map<string, IDataObject>();
@@ -122,7 +122,7 @@ export class ComposeEmail implements INodeType {
 					itemIndex: p.index,
 				});
 				if (!continueOnFail) throw nodeError.call(this, error, p.index);
-				returnData.push(errorItem(item, p.index, error, { errorCode: failure.code }));
+				returnData.push(errorItem.call(this, item, p.index, error, { errorCode: failure.code }));
 			}
 		}
 		return [returnData];

@@ -5,7 +5,7 @@ import type {
 	INodeType,
 	INodeTypeDescription,
 } from 'n8n-workflow';
-import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
 import { leadIdField, senderField } from '../shared/descriptions';
 import { errorItem, leadIdOf, nodeError } from '../shared/items';
 import { chunk, corofyApiRequest } from '../shared/transport';
@@ -31,7 +31,7 @@ export class TimezoneGate implements INodeType {
 		properties: [
 			{
 				displayName:
-					'"Send now" items are leased for sending and carry to, subject, text, html and sendId: send them, then report the result with the Corofy node. "Scheduled" items wait in the service until their window opens; the Queue drain workflow sends them.',
+					'"Send now" items are leased for sending and carry to, subject, text, html and sendId: send them, then report the result with the Corofy node. "Scheduled" items wait in the service until their window opens (the Queue drain workflow sends them); leads gated before or skipped (suppressed, no email, no quota room) also come out there, marked by "gate".',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -44,7 +44,9 @@ export class TimezoneGate implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const sendNow: INodeExecutionData[] = [];
-		const scheduled: INodeExecutionData[] = [];
+		// Everything not to be sent now: scheduled, gated before, skipped, and (on continue) errors.
+		// Nothing here may reach an email node, so errors never go to the first output.
+		const notNow: INodeExecutionData[] = [];
 		const continueOnFail = this.continueOnFail();
 
 		const bySender = new Map<string, Array<{ index: number; leadId: string }>>();
@@ -56,7 +58,7 @@ export class TimezoneGate implements INodeType {
 				bySender.get(sender)!.push({ index: i, leadId });
 			} catch (error) {
 				if (!continueOnFail) throw nodeError.call(this, error, i);
-				sendNow.push(errorItem(items[i]!, i, error as Error));
+				notNow.push(errorItem.call(this, items[i]!, i, error));
 			}
 		}
 
@@ -75,42 +77,44 @@ export class TimezoneGate implements INodeType {
 					);
 				} catch (error) {
 					if (!continueOnFail) throw nodeError.call(this, error, group[0]!.index);
-					for (const p of group) sendNow.push(errorItem(items[p.index]!, p.index, error as Error));
+					for (const p of group) notNow.push(errorItem.call(this, items[p.index]!, p.index, error));
 					continue;
 				}
 
-				const decided = new Map<string, { send: IDataObject; now: boolean }>();
-				for (const send of (result.sendNow as IDataObject[] | undefined) ?? []) {
-					decided.set(String(send.leadId), { send, now: true });
-				}
-				for (const send of (result.scheduled as IDataObject[] | undefined) ?? []) {
-					decided.set(String(send.leadId), { send, now: false });
+				// From here on the service has leased the send-now emails: never throw, or they
+				// would sit in "sending" until their lease runs out and need a human review.
+				const decided = new Map<string, { json: IDataObject; now: boolean }>();
+				const record = (list: unknown, gate: string, now: boolean) => {
+					for (const entry of (list as IDataObject[] | undefined) ?? []) {
+						decided.set(String(entry.leadId), { json: { ...entry, gate }, now });
+					}
+				};
+				record(result.sendNow, 'sendNow', true);
+				record(result.scheduled, 'scheduled', false);
+				record(result.alreadyGated, 'alreadyGated', false);
+				for (const skip of (result.skipped as IDataObject[] | undefined) ?? []) {
+					decided.set(String(skip.leadId), {
+						json: { leadId: skip.leadId, gate: 'skipped', skipCode: skip.code, skipDetail: skip.detail },
+						now: false,
+					});
 				}
 
 				for (const p of group) {
 					const item = items[p.index]!;
-					const decision = decided.get(p.leadId);
-					if (decision) {
-						const out = { json: { ...item.json, ...decision.send }, pairedItem: { item: p.index } };
-						(decision.now ? sendNow : scheduled).push(out);
-						continue;
-					}
-					const error = new NodeOperationError(
-						this.getNode(),
-						`The gate neither sent nor scheduled lead ${p.leadId}`,
-						{
-							itemIndex: p.index,
-							description:
-								'The lead is probably not composed yet, or was suppressed meanwhile. Look it up with GET /v1/leads/' +
-								p.leadId +
-								'.',
+					const decision = decided.get(p.leadId) ?? {
+						json: {
+							leadId: p.leadId,
+							gate: 'skipped',
+							skipCode: 'not_gated',
+							skipDetail: 'The service neither sent nor scheduled this lead.',
 						},
-					);
-					if (!continueOnFail) throw nodeError.call(this, error, p.index);
-					sendNow.push(errorItem(item, p.index, error));
+						now: false,
+					};
+					const out = { json: { ...item.json, ...decision.json }, pairedItem: { item: p.index } };
+					(decision.now ? sendNow : notNow).push(out);
 				}
 			}
 		}
-		return [sendNow, scheduled];
+		return [sendNow, notNow];
 	}
 }

@@ -15,20 +15,26 @@ export function leadIdOf(this: IExecuteFunctions, itemIndex: number): string {
 	return leadId;
 }
 
-/** An error item for continueOnFail: the input item's data plus the reason. */
+/**
+ * An error item for continueOnFail: the input item's data plus the reason. `error`
+ * is set too, so a node set to "Continue (using error output)" routes it there.
+ */
 export function errorItem(
+	this: IExecuteFunctions,
 	item: INodeExecutionData,
 	itemIndex: number,
-	error: Error & { description?: string | null },
+	error: unknown,
 	extra: IDataObject = {},
 ): INodeExecutionData {
+	const nodeErr = nodeError.call(this, error, itemIndex);
 	return {
 		json: {
 			...item.json,
 			...extra,
-			error: error.message,
-			...(error.description ? { errorDescription: error.description } : {}),
+			error: nodeErr.message,
+			...(nodeErr.description ? { errorDescription: nodeErr.description } : {}),
 		},
+		error: nodeErr,
 		pairedItem: { item: itemIndex },
 	};
 }

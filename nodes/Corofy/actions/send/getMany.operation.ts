@@ -27,7 +27,7 @@ export const description: INodeProperties[] = [
 		displayName: 'Limit',
 		name: 'limit',
 		type: 'number',
-		typeOptions: { minValue: 1 },
+		typeOptions: { minValue: 1, maxValue: 500 },
 		default: 50,
 		displayOptions: { show },
 		description: 'Max number of results to return',
@@ -47,7 +47,7 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 			}
 		} catch (error) {
 			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
-			returnData.push(errorItem(items[i]!, i, error as Error));
+			returnData.push(errorItem.call(this, items[i]!, i, error));
 		}
 	}
 	return returnData;

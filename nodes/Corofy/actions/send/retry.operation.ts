@@ -33,7 +33,7 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 			returnData.push({ json: result, pairedItem: { item: i } });
 		} catch (error) {
 			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
-			returnData.push(errorItem(items[i]!, i, error as Error));
+			returnData.push(errorItem.call(this, items[i]!, i, error));
 		}
 	}
 	return returnData;

@@ -2,19 +2,66 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { errorItem, nodeError } from '../../../shared/items';
 import { corofyApiRequest } from '../../../shared/transport';
 
-export const description: INodeProperties[] = [];
+const show = { resource: ['suppression'], operation: ['getMany'] };
+const PAGE = 1000;
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Return All',
+		name: 'returnAll',
+		type: 'boolean',
+		default: false,
+		displayOptions: { show },
+		description: 'Whether to return all results or only up to a given limit',
+	},
+	{
+		displayName: 'Limit',
+		name: 'limit',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 50,
+		displayOptions: { show: { ...show, returnAll: [false] } },
+		description: 'Max number of results to return',
+	},
+	{
+		displayName: 'Kind',
+		name: 'kind',
+		type: 'options',
+		options: [
+			{ name: 'Any', value: '' },
+			{ name: 'Email Address', value: 'email' },
+			{ name: 'Domain', value: 'domain' },
+		],
+		default: '',
+		displayOptions: { show },
+	},
+];
 
 export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
 	const returnData: INodeExecutionData[] = [];
 	for (let i = 0; i < items.length; i++) {
 		try {
-			const result = await corofyApiRequest.call(this, 'GET', '/v1/suppressions', undefined, undefined, i);
-			for (const suppression of (result.suppressions as IDataObject[] | undefined) ?? []) {
-				returnData.push({ json: suppression, pairedItem: { item: i } });
+			const returnAll = this.getNodeParameter('returnAll', i, false) as boolean;
+			const limit = returnAll ? Infinity : (this.getNodeParameter('limit', i, 50) as number);
+			const kind = this.getNodeParameter('kind', i, '') as string;
+			let after: string | undefined;
+			let count = 0;
+			while (count < limit) {
+				const qs: IDataObject = { limit: Math.min(PAGE, limit - count) };
+				if (kind) qs.kind = kind;
+				if (after !== undefined) qs.after = after;
+				const page = await corofyApiRequest.call(this, 'GET', '/v1/suppressions', undefined, qs, i);
+				const suppressions = (page.suppressions as IDataObject[] | undefined) ?? [];
+				for (const suppression of suppressions) {
+					returnData.push({ json: suppression, pairedItem: { item: i } });
+				}
+				count += suppressions.length;
+				if (suppressions.length < (qs.limit as number)) break;
+				after = String(suppressions[suppressions.length - 1]!.value);
 			}
 		} catch (error) {
 			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
-			returnData.push(errorItem(items[i]!, i, error as Error));
+			returnData.push(errorItem.call(this, items[i]!, i, error));
 		}
 	}
 	return returnData;
