@@ -16,6 +16,16 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
 
+  let closeSandbox = async () => {};
+  if (config.sandbox) {
+    // Loaded only in sandbox mode: local fakes of Apollo, OpenAI and Firecrawl.
+    const { startSandboxProviders } = await import('../../sandbox/sandbox-providers');
+    const sandbox = await startSandboxProviders(config);
+    config = sandbox.config;
+    closeSandbox = sandbox.close;
+    logger.warn('sandbox mode: Apollo, OpenAI and Firecrawl are local fakes; nothing real is called');
+  }
+
   let service;
   try {
     service = await startService(config, logger);
@@ -41,7 +51,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 15_000);
     force.unref();
-    service.close().then(
+    service.close().then(closeSandbox).then(
       () => {
         logger.info('stopped cleanly');
         process.exit(0);

@@ -1,0 +1,44 @@
+// COROFY_SANDBOX=true: the service starts local fakes of Apollo, OpenAI and
+// Firecrawl in its own process and points its providers at them, so the whole
+// pipeline runs on a laptop with no account anywhere. Nothing here is used
+// unless sandbox mode is asked for.
+import type { Config } from '../service/src/config/env';
+import { startFakeApollo } from './fake-apollo';
+import { startFakeFirecrawl } from './fake-firecrawl';
+import { startFakeOpenAI } from './fake-openai';
+
+/** A public address the SSRF guard accepts; never dialled: in sandbox mode every scrape goes to the fake Firecrawl. */
+const SANDBOX_SITE_ADDRESS = '93.184.215.14';
+
+export interface SandboxProviders {
+  config: Config;
+  close(): Promise<void>;
+}
+
+export async function startSandboxProviders(config: Config): Promise<SandboxProviders> {
+  const apolloKey = 'sandbox-apollo-key';
+  const apollo = await startFakeApollo({ seed: 7, people: 5000, credits: 100_000, apiKey: apolloKey });
+  const openai = await startFakeOpenAI({ rpm: 10_000 });
+  const firecrawl = await startFakeFirecrawl({});
+
+  // The fake companies' domains must pass the SSRF guard without a DNS server.
+  const dnsOverrides: Record<string, string[]> = { ...config.website.dnsOverrides };
+  for (const person of apollo.state.people) {
+    for (const host of [person.organization.primary_domain, `www.${person.organization.primary_domain}`]) {
+      dnsOverrides[host] ??= [SANDBOX_SITE_ADDRESS];
+    }
+  }
+
+  return {
+    config: {
+      ...config,
+      apollo: { ...config.apollo, apiKey: apolloKey, baseUrl: apollo.url },
+      openai: { ...config.openai, apiKey: 'sandbox-openai-key', baseUrl: `${openai.url}/v1` },
+      firecrawl: { ...config.firecrawl, apiKey: 'sandbox-firecrawl-key', apiUrl: firecrawl.url },
+      website: { ...config.website, dnsOverrides },
+    },
+    close: async () => {
+      await Promise.all([apollo.close(), openai.close(), firecrawl.close()]);
+    },
+  };
+}
