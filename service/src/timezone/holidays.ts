@@ -60,20 +60,23 @@ function dayOf(date: string): number {
   return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / DAY;
 }
 
-const calendars = new Map<string, HolidayCalendar>();
+/** country → state ('' for none) → calendar: nested maps, so a lookup builds no key string. */
+const calendars = new Map<string, Map<string, HolidayCalendar>>();
 
 /**
- * The public-holiday calendar of a country (alpha-2, alpha-3 or English name) and optional state
- * (a date-holidays state code such as "CA", or its English name). Unknown
- * countries have no holidays; an unknown state falls back to the country.
+ * The public-holiday calendar of a country (alpha-2, alpha-3 or English name)
+ * and optional state (a date-holidays state code such as "CA", or its English
+ * name). Unknown countries have no holidays; an unknown state falls back to the country.
  */
 export function holidayCalendar(country: string | undefined, state?: string): HolidayCalendar {
   if (!country) return NO_HOLIDAYS;
-  const key = state ? `${country}|${state}` : country;
-  let calendar = calendars.get(key);
+  let byState = calendars.get(country);
+  if (!byState) calendars.set(country, (byState = new Map()));
+  const stateKey = state ?? '';
+  let calendar = byState.get(stateKey);
   if (calendar === undefined) {
-    calendar = buildCalendar(country, state);
-    calendars.set(key, calendar);
+    calendar = buildCalendar(country, state || undefined);
+    byState.set(stateKey, calendar);
   }
   return calendar;
 }

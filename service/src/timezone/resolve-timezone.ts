@@ -40,7 +40,8 @@ let citiesByName: Map<string, City[]> | undefined;
 /** country → simplified province name → its most populous zone. */
 const provinceZones = new Map<string, Map<string, string>>();
 const countryZones = new Map<string, ResolvedTimezone | null>();
-const resolved = new Map<string, ResolvedTimezone>();
+const resolved = new Map<string, unknown>();
+let resolvedCount = 0;
 const MAX_RESOLVED = 50_000;
 
 function cities(): Map<string, City[]> {
@@ -154,14 +155,26 @@ function keepOneTime(zones: string[]): boolean {
  * Answers are cached per distinct input: leads repeat their locations.
  */
 export function resolveRecipientTimezone(lead: LeadLocation, senderZone: string): ResolvedTimezone {
-  const key = `${lead.timezone ?? ''}|${lead.country ?? ''}|${lead.state ?? ''}|${lead.city ?? ''}|${senderZone}`;
-  let answer = resolved.get(key);
+  // Nested maps keyed by the lead's own strings: no key string is built per call.
+  const byCity = branch(branch(branch(branch(resolved, senderZone), lead.timezone ?? ''), lead.country ?? ''), lead.state ?? '');
+  const city = lead.city ?? '';
+  let answer = byCity.get(city) as ResolvedTimezone | undefined;
   if (!answer) {
+    if (++resolvedCount > MAX_RESOLVED) {
+      resolved.clear();
+      resolvedCount = 0;
+      return resolveRecipientTimezone(lead, senderZone);
+    }
     answer = resolveUncached(lead, senderZone);
-    if (resolved.size >= MAX_RESOLVED) resolved.clear();
-    resolved.set(key, answer);
+    byCity.set(city, answer);
   }
   return answer;
+}
+
+function branch(level: Map<string, unknown>, key: string): Map<string, unknown> {
+  let next = level.get(key) as Map<string, unknown> | undefined;
+  if (!next) level.set(key, (next = new Map()));
+  return next;
 }
 
 function resolveUncached(lead: LeadLocation, senderZone: string): ResolvedTimezone {

@@ -90,19 +90,26 @@ function clockOf(zone: string): ZoneClock {
   return clock;
 }
 
+/** Where findWindow writes its answer (reused by the caller: no allocation per decision). */
+export interface WindowSlot {
+  startMs: number;
+  endMs: number;
+}
+
 /**
- * Calls `take(startMs, endMs)` for each window that ends after `fromMs`, in order,
- * until it returns false. The hot path of the gate: no allocation per day.
+ * The first window that ends after `fromMs` (it may already be open), written
+ * into `out`; false when the rule does not open within SEARCH_DAYS. The hot path
+ * of the gate: a few cached lookups per day, no allocation.
  */
-export function forEachWindow(
+export function findWindow(
   clock: ZoneClock,
   rule: CompiledRule,
   holidays: HolidayCalendar,
   fromMs: number,
-  take: (startMs: number, endMs: number) => boolean,
-): void {
-  let day = dayNumber(clock.localMs(fromMs));
+  out: WindowSlot,
+): boolean {
   // The window of the previous local day cannot still be open (end ≤ 24:00), so start today.
+  let day = dayNumber(clock.localMs(fromMs));
   for (let n = 0; n < SEARCH_DAYS; n++, day++) {
     if (!rule.open[weekdayOf(day)]) continue;
     if (rule.skipHolidays && holidays.isHoliday(day)) continue;
@@ -111,8 +118,11 @@ export function forEachWindow(
     if (endMs <= fromMs) continue;
     const startMs = clock.utcOf(midnight + rule.startMs);
     if (startMs >= endMs) continue; // the whole window fell into a DST gap
-    if (!take(startMs, endMs)) return;
+    out.startMs = startMs;
+    out.endMs = endMs;
+    return true;
   }
+  return false;
 }
 
 function calendarFor(recipient: Recipient, rule: CompiledRule): HolidayCalendar {
@@ -125,14 +135,19 @@ function calendarFor(recipient: Recipient, rule: CompiledRule): HolidayCalendar 
  */
 export function upcomingWindows(recipient: Recipient, rule: SendingRule, from: Date, count: number): SendingWindow[] {
   const compiled = compileRule(rule);
+  const clock = clockOf(recipient.timezone);
+  const holidays = calendarFor(recipient, compiled);
   const windows: SendingWindow[] = [];
-  if (count <= 0) return windows;
-  forEachWindow(clockOf(recipient.timezone), compiled, calendarFor(recipient, compiled), from.getTime(), (s, e) => {
-    windows.push({ start: new Date(s), end: new Date(e) });
-    return windows.length < count;
-  });
+  const slot: WindowSlot = { startMs: 0, endMs: 0 };
+  let fromMs = from.getTime();
+  while (windows.length < count && findWindow(clock, compiled, holidays, fromMs, slot)) {
+    windows.push({ start: new Date(slot.startMs), end: new Date(slot.endMs) });
+    fromMs = slot.endMs;
+  }
   return windows;
 }
+
+const scratch: WindowSlot = { startMs: 0, endMs: 0 };
 
 /**
  * The earliest instant at or after `from` at which an email may leave for this
@@ -146,12 +161,8 @@ export function nextSendingWindow(
 ): { sendAt: Date; windowEnd: Date } | undefined {
   const compiled = compileRule(rule);
   const fromMs = from.getTime();
-  let found: { sendAt: Date; windowEnd: Date } | undefined;
-  forEachWindow(clockOf(recipient.timezone), compiled, calendarFor(recipient, compiled), fromMs, (s, e) => {
-    found = { sendAt: new Date(Math.max(s, fromMs)), windowEnd: new Date(e) };
-    return false;
-  });
-  return found;
+  if (!findWindow(clockOf(recipient.timezone), compiled, calendarFor(recipient, compiled), fromMs, scratch)) return undefined;
+  return { sendAt: new Date(Math.max(scratch.startMs, fromMs)), windowEnd: new Date(scratch.endMs) };
 }
 
 /** True when an email may leave for this recipient at `at`. */

@@ -16,6 +16,8 @@ const MAX_HOURS = 100_000;
 
 export class ZoneClock {
   private readonly hours = new Map<number, number>();
+  /** Local day number → the offset that holds all that local day (NaN: a transition is near). */
+  private readonly days = new Map<number, number>();
 
   private constructor(
     readonly name: string,
@@ -60,6 +62,23 @@ export class ZoneClock {
    * transition gives the transition instant, the first moment at or past it.
    */
   utcOf(local: number): number {
+    const day = Math.floor(local / DAY);
+    let offset = this.days.get(day);
+    if (offset === undefined) {
+      if (this.days.size >= MAX_HOURS) this.days.clear();
+      const midnight = day * DAY;
+      const o = this.offsetAt(midnight - this.offsetAt(midnight) * MINUTE);
+      // The same offset from 12 h before this local day to 12 h after it (transitions are
+      // months apart): every wall time of the day maps back with it.
+      const before = this.offsetAt(midnight - o * MINUTE - 12 * HOUR);
+      const after = this.offsetAt(midnight + DAY - o * MINUTE + 12 * HOUR);
+      offset = before === o && after === o ? o : TRANSITION;
+      this.days.set(day, offset);
+    }
+    return offset === offset ? local - offset * MINUTE : this.utcNearTransition(local);
+  }
+
+  private utcNearTransition(local: number): number {
     const guess = this.offsetAt(local - this.offsetAt(local) * MINUTE);
     const utc = local - guess * MINUTE;
     const before = this.offsetAt(utc - 6 * HOUR);
