@@ -160,7 +160,6 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const model = body.model ?? 'gpt-4o-mini';
     const record = (status: number) => state.requests.push({ at: Date.now(), status, model, system, user });
 
-    if (options.latencyMs) await delay(options.latencyMs);
     const fault = takeFault();
     if (fault?.kind === 'slow') await delay(fault.delayMs);
 
@@ -236,6 +235,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
     requestLevel -= 1;
     tokenLevel -= requested;
+    // The budget is taken on arrival (as a gateway does); then the "model" thinks.
+    if (options.latencyMs) await delay(options.latencyMs);
 
     const content = writeEmail(system, user, options.injectionSusceptible === true, fault?.kind === 'bad_draft' ? fault.flaw : undefined);
     const completionTokens = Math.ceil(content.length / 4);

@@ -19,6 +19,8 @@ export interface RateLimitHeaders {
   resetTokensMs?: number;
 }
 
+const PACE = 0.98;
+
 export class RateLimiter {
   private rpm: number;
   private tpm: number;
@@ -56,7 +58,9 @@ export class RateLimiter {
       await sleep(start - now);
     }
     const now = this.now();
-    this.nextRequestAt = Math.max(this.nextRequestAt, now) + this.requestInterval();
+    // A waiter woken late may start one interval early next time (so timer lag
+    // is not lost forever), never more: at most two requests close together.
+    this.nextRequestAt = Math.max(this.nextRequestAt, now - this.requestInterval()) + this.requestInterval();
     const tokenCost = Math.min(tokens, this.tpm) * this.tokenInterval();
     this.nextTokensAt = Math.max(this.nextTokensAt, now) + tokenCost;
   }
@@ -86,12 +90,13 @@ export class RateLimiter {
     this.pausedUntil = Math.max(this.pausedUntil, now + ms);
   }
 
+  // Paced 2 % under the limit: timer jitter must not push a window over it.
   private requestInterval(): number {
-    return 60_000 / this.rpm;
+    return 60_000 / (this.rpm * PACE);
   }
 
   private tokenInterval(): number {
-    return 60_000 / this.tpm;
+    return 60_000 / (this.tpm * PACE);
   }
 }
 

@@ -9,8 +9,9 @@ const lubeLeads = (w: ComposeWorld, prefix: string, count: number) =>
 describe('limiter configured to the provider limit', () => {
   let w: ComposeWorld;
   beforeAll(async () => {
-    // 600 requests/minute with almost no burst: only an evenly paced client gets through without a 429.
-    w = await startComposeWorld({ env: { OPENAI_RPM: '600' }, openai: { rpm: 600, burst: 2 } });
+    // 600 requests/minute with a burst of 5: 16 workers firing at once would get 11 429s;
+    // only an evenly paced client gets through without one.
+    w = await startComposeWorld({ env: { OPENAI_RPM: '600' }, openai: { rpm: 600, burst: 5 } });
   });
   afterAll(async () => w?.stop());
 
@@ -45,7 +46,7 @@ describe('limiter configured to the provider limit', () => {
 describe('limiter configured far above the provider limit', () => {
   let w: ComposeWorld;
   beforeAll(async () => {
-    w = await startComposeWorld({ env: { OPENAI_RPM: '60000' }, openai: { rpm: 600, burst: 2 } });
+    w = await startComposeWorld({ env: { OPENAI_RPM: '60000', COMPOSE_CONCURRENCY: '8' }, openai: { rpm: 600, burst: 2 } });
   });
   afterAll(async () => w?.stop());
 
@@ -55,8 +56,8 @@ describe('limiter configured far above the provider limit', () => {
     expect(r.status).toBe(200);
     expect(r.body.failed).toEqual([]);
     expect(r.body.emails).toHaveLength(30);
-    // Only the first wave (before any header was seen) can hit the limit.
-    expect(w.openai.state.rateLimited).toBeLessThanOrEqual(8);
+    // Only the first wave of 8 (before any header was seen) should hit the limit; a little slack for timer jitter.
+    expect(w.openai.state.rateLimited).toBeLessThanOrEqual(10);
     expect(w.svc.deps.openai.limiter.limits.rpm).toBe(600);
   });
 });
