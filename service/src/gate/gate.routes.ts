@@ -6,7 +6,10 @@ import { SendSchema, type Send } from '../sends/send-schema';
 import { publicBaseUrl, withUnsubscribeHeaders } from '../unsubscribe/footer';
 import { gateLeads } from './gate';
 
-const leadId = z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a lead id (digits)');
+const leadId = z
+  .string()
+  .regex(/^[1-9][0-9]{0,18}$/, 'must be a lead id (digits)')
+  .refine((v) => !/^\d+$/.test(v) || BigInt(v) <= 9_223_372_036_854_775_807n, 'must be a lead id (at most 9223372036854775807)');
 
 const GateBody = z
   .object({
