@@ -3,6 +3,7 @@ import { importLeads, promptData, startComposeWorld, type ComposeWorld } from '.
 let w: ComposeWorld;
 beforeAll(async () => {
   w = await startComposeWorld({
+    env: { OPENAI_TIMEOUT_MS: '1000' },
     firecrawl: {
       pages: {
         'paintco.example': { title: 'PaintCo', markdown: 'PaintCo makes industrial coating and primer systems.' },
@@ -69,6 +70,17 @@ test('rate_limit_exceeded is retried after retry-after-ms / retry-after, 5xx wit
   expect(r.body.failed).toEqual([]);
   expect(r.body.emails).toHaveLength(3);
   expect(w.openai.state.rateLimited - limited).toBe(3);
+});
+
+test('an answer slower than OPENAI_TIMEOUT_MS is abandoned and retried', async () => {
+  const [id] = await lubeLeads(1);
+  const name = `Name${n}`;
+  w.openai.setFaults([{ fault: { kind: 'slow', delayMs: 2500 }, times: 1 }]);
+  const r = await compose({ leadIds: [id] });
+  expect(r.status).toBe(200);
+  expect(r.body.emails[0]).toMatchObject({ leadId: id, generated: true });
+  expect(requestsFor(name).length).toBeGreaterThanOrEqual(1);
+  expect(w.svc.deps.openai.stats.serverErrors).toBeGreaterThanOrEqual(1);
 });
 
 test('a draft with a placeholder is regenerated once with the reason', async () => {
