@@ -217,3 +217,16 @@ test('a claim on a full day D becomes a send on the same day (E = D needs no ext
     await sql(svc)("select claimed, scheduled from sender_days where sender_id = 'fullday' and day = '2026-12-02'"),
   ).toEqual([{ claimed: 0, scheduled: 2 }]);
 });
+
+test("a window crossing the sender's midnight continues on the sender's next day when the first is full", async () => {
+  // sender in Tokyo, recipient in New York: the NY window 09:00–17:00 is 23:00–07:00 in Tokyo
+  await svc.api('PUT', '/v1/senders/tokyo', { dailyQuota: 1, timezone: 'Asia/Tokyo' });
+  const ids = await composedLeads(svc, [{ country: 'US', state: 'NY' }, { country: 'US', state: 'NY' }, { country: 'US', state: 'NY' }]);
+  // Wednesday 09:00 in New York = 23:00 Wednesday in Tokyo
+  const r = await gateAt(svc, ids, at('2026-12-02T14:00:00Z'), 'tokyo');
+  expect([...r.sendNow, ...r.scheduled].map((s: any) => [s.leadId, s.status, s.localTime, s.day])).toEqual([
+    [ids[0], 'sending', '2026-12-02T09:00:00-05:00', '2026-12-02'],
+    [ids[1], 'scheduled', '2026-12-02T10:00:00-05:00', '2026-12-03'], // Tokyo's Thursday starts at 10:00 in NY
+    [ids[2], 'scheduled', '2026-12-03T10:00:00-05:00', '2026-12-04'],
+  ]);
+});
