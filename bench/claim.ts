@@ -1,0 +1,171 @@
+// Daily-batch claim benchmark on real Postgres: a 400-lead claim over HTTP
+// (p50/p95) at 10k, 100k and 1M leads, the bare SQL claim for comparison, and
+// 32 concurrent callers claiming 10 at a time against 1M leads. The service
+// runs as its own process. Prints one JSON object.
+//   node --import tsx bench/claim.ts
+// BENCH_DATABASE_URL (default the local server) must allow CREATE DATABASE;
+// BENCH_SIZES=10000,100000,1000000 and BENCH_CALLERS=32 change the run.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+
+const ROOT = path.resolve(__dirname, '..');
+const KEY = 'bench-api-key-0123456789abcdef';
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const SIZES = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+const CALLERS = Number(process.env.BENCH_CALLERS ?? 32);
+const CLAIMS_PER_CALLER = Number(process.env.BENCH_CLAIMS_PER_CALLER ?? 100);
+const LATENCY_SAMPLES = 25;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startService(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_SIZE: String(Math.min(CALLERS, 16)),
+      COROFY_API_KEY: KEY,
+      COROFY_SWEEP_INTERVAL_MS: '0',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: 'ignore',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return { child, url };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function claim(url: string, body: unknown): Promise<{ ms: number; leads: number }> {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/v1/batches/claim`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as { leads?: unknown[] };
+  const ms = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`claim failed: ${res.status} ${JSON.stringify(json)}`);
+  return { ms, leads: json.leads!.length };
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
+};
+
+async function main(): Promise<void> {
+  const name = `corofy_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  let service: { child: ChildProcess; url: string } | undefined;
+  const db = new pg.Client({ connectionString: url.toString() });
+  try {
+    service = await startService(url.toString());
+    await db.connect();
+    const perSize: Record<string, unknown>[] = [];
+    let throughput: Record<string, unknown> | undefined;
+
+    for (const size of SIZES) {
+      await db.query('truncate leads, batches, sender_days, sends, drafts, events restart identity cascade');
+      await db.query(
+        `insert into leads (email, first_name, company_name)
+         select 'person' || g || '@company' || (g % 5000) || '.test', 'P' || g, 'Company ' || (g % 5000)
+           from generate_series(1, $1::int) g`,
+        [size],
+      );
+      await db.query('vacuum analyze leads');
+      // one sender per measurement, each with the largest quota a sender may have
+      for (const s of ['bench-http', 'bench-sql', 'bench-many']) {
+        await db.query(`insert into senders (id, daily_quota) values ($1, 100000)
+                        on conflict (id) do update set daily_quota = 100000`, [s]);
+      }
+
+      const samples = Math.min(LATENCY_SAMPLES, Math.floor(size / 2 / 400));
+      await claim(service.url, { sender: 'bench-http', size: 400 }); // warm-up
+      const http: number[] = [];
+      for (let i = 0; i < samples; i++) {
+        const r = await claim(service.url, { sender: 'bench-http', size: 400 });
+        if (r.leads !== 400) throw new Error(`expected 400 leads, got ${r.leads}`);
+        http.push(r.ms);
+      }
+      const sql: number[] = [];
+      for (let i = 0; i < Math.min(samples, Math.floor(size / 2 / 400) - samples - 1); i++) {
+        const t0 = performance.now();
+        await db.query("select claim_batch('bench-sql', 400) as r");
+        sql.push(performance.now() - t0);
+      }
+      perSize.push({
+        leads: size,
+        http400: { p50Ms: pct(http, 50), p95Ms: pct(http, 95), samples: http.length },
+        sql400: sql.length > 0 ? { p50Ms: pct(sql, 50), p95Ms: pct(sql, 95), samples: sql.length } : null,
+      });
+
+      if (size === Math.max(...SIZES)) {
+        const latencies: number[] = [];
+        const t0 = performance.now();
+        await Promise.all(
+          Array.from({ length: CALLERS }, async () => {
+            for (let i = 0; i < CLAIMS_PER_CALLER; i++) {
+              const r = await claim(service!.url, { sender: 'bench-many', size: 10 });
+              if (r.leads !== 10) throw new Error(`expected 10 leads, got ${r.leads}`);
+              latencies.push(r.ms);
+            }
+          }),
+        );
+        const seconds = (performance.now() - t0) / 1000;
+        const dupes = await db.query(
+          'select count(*)::int as n from (select l from batches b, unnest(b.lead_ids) l group by l having count(*) > 1) t',
+        );
+        throughput = {
+          leads: size,
+          callers: CALLERS,
+          leadsPerClaim: 10,
+          claims: latencies.length,
+          claimsPerSecond: Math.round(latencies.length / seconds),
+          p50Ms: pct(latencies, 50),
+          p99Ms: pct(latencies, 99),
+          leadsInTwoBatches: dupes.rows[0].n,
+        };
+      }
+    }
+    const pg15 = (await db.query('show server_version')).rows[0].server_version as string;
+    process.stdout.write(
+      `${JSON.stringify({ benchmark: 'claim', postgres: pg15, cpus: (await import('node:os')).cpus().length, perSize, throughput })}\n`,
+    );
+  } finally {
+    service?.child.kill('SIGTERM');
+    await db.end().catch(() => undefined);
+    if (service) await new Promise((r) => (service!.child.exitCode !== null ? r(null) : service!.child.once('exit', r)));
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
