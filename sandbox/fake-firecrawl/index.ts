@@ -12,6 +12,8 @@ export interface FakePage {
   markdown: string;
   /** The target site's own status (a 404 comes back inside a successful answer). */
   statusCode?: number;
+  /** The site redirected here: reported as metadata.url (the final URL), sourceURL stays the asked one. */
+  redirectTo?: string;
 }
 
 export type FakeFirecrawlFault =
@@ -156,7 +158,7 @@ export async function startFakeFirecrawl(options: FakeFirecrawlOptions = {}): Pr
         metadata: {
           title: page.title ?? host,
           sourceURL: target,
-          url: target,
+          url: page.redirectTo ?? target,
           statusCode: page.statusCode ?? 200,
           contentType: 'text/html; charset=utf-8',
           creditsUsed: 1,

@@ -318,6 +318,16 @@ export class Composer {
     return pending;
   }
 
+  private async refusal(url: string): Promise<string | undefined> {
+    try {
+      await safePublicUrl(url, { resolve: this.deps.resolveHost, allowedPorts: this.deps.config.website.allowedPorts });
+      return undefined;
+    } catch (err) {
+      if (err instanceof UnsafeUrlError) return err.message;
+      throw err;
+    }
+  }
+
   private async scrape(
     domain: string,
     url: string,
@@ -326,6 +336,16 @@ export class Composer {
     const { config, db, firecrawl, logger } = this.deps;
     try {
       const page = await firecrawl.scrape(url);
+      // A public site may redirect to an internal one: such content is never used or kept.
+      const redirectRefusal = page.finalUrl === url ? undefined : await this.refusal(page.finalUrl);
+      if (redirectRefusal) {
+        const error = `Redirected to a refused address: ${redirectRefusal}.`;
+        await db.call('save_company_website', {
+          p_site: { domain, url, title: null, markdown: null, statusCode: page.statusCode ?? null, error },
+          p_ttl_seconds: config.website.cacheTtlHours * 3600,
+        });
+        return { url, outcome: 'refused', detail: error };
+      }
       const site: CachedSite = {
         url,
         title: page.title ?? null,

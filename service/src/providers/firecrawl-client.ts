@@ -17,6 +17,8 @@ export interface FirecrawlClientOptions {
 
 export interface ScrapedPage {
   url: string;
+  /** Where the page really came from after redirects (Firecrawl's metadata.url). */
+  finalUrl: string;
   title: string | undefined;
   markdown: string;
   /** The target site's own HTTP status, as Firecrawl saw it. */
@@ -74,9 +76,10 @@ export class FirecrawlClient {
           timeout: this.options.timeoutMs,
           autoResume: false,
         });
-        const metadata = (doc.metadata ?? {}) as { title?: unknown; statusCode?: unknown; sourceURL?: unknown };
+        const metadata = (doc.metadata ?? {}) as { title?: unknown; statusCode?: unknown; sourceURL?: unknown; url?: unknown };
         return {
           url: typeof metadata.sourceURL === 'string' ? metadata.sourceURL : url,
+          finalUrl: typeof metadata.url === 'string' && metadata.url !== '' ? metadata.url : url,
           title: typeof metadata.title === 'string' ? metadata.title.slice(0, 500) : undefined,
           markdown: (doc.markdown ?? '').slice(0, this.options.maxChars),
           statusCode: typeof metadata.statusCode === 'number' ? metadata.statusCode : undefined,

@@ -40,7 +40,14 @@ describe('against a model that obeys injected text', () => {
 describe('against a well-behaved model', () => {
   let w: ComposeWorld;
   beforeAll(async () => {
-    w = await startComposeWorld({ firecrawl: { pages: { 'evil.example': { title: 'Evil Corp', markdown: INJECTION } } } });
+    w = await startComposeWorld({
+      firecrawl: {
+        pages: {
+          'evil.example': { title: 'Evil Corp', markdown: INJECTION },
+          'paintco.example': { title: 'Admin', markdown: 'internal admin console: db password hunter2', redirectTo: 'http://10.0.0.7/admin' },
+        },
+      },
+    });
   });
   afterAll(async () => w?.stop());
 
@@ -87,6 +94,20 @@ describe('against a well-behaved model', () => {
     expect(r.body.failed).toEqual([]);
     for (const e of r.body.emails) expect(e).toMatchObject({ source: 'generic', website: { outcome: 'refused' } });
     expect(w.firecrawl.state.scrapes.length).toBe(before);
+  });
+
+  test('a public site that redirects to an internal address: its content is never used or kept', async () => {
+    const ids = await importLeads(w.svc, [
+      { email: 'red1@paintco.example', firstName: 'Red', companyDomain: 'paintco.example' },
+      { email: 'red2@paintco.example', firstName: 'Rex', companyDomain: 'paintco.example' },
+    ]);
+    const first = await w.svc.api('POST', '/v1/compose', { leadIds: [ids[0]] });
+    expect(first.body.emails[0]).toMatchObject({ source: 'generic', website: { outcome: 'refused', detail: expect.stringMatching(/10\.0\.0\.7/) } });
+    expect(JSON.stringify(w.openai.state.requests)).not.toContain('hunter2');
+    const scrapes = w.firecrawl.state.scrapes.length;
+    const second = await w.svc.api('POST', '/v1/compose', { leadIds: [ids[1]] });
+    expect(second.body.emails[0]).toMatchObject({ source: 'generic', website: { outcome: 'empty' } });
+    expect(w.firecrawl.state.scrapes.length).toBe(scrapes);
   });
 });
 
