@@ -20,6 +20,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { startFakeApollo } from '../../sandbox/fake-apollo';
 import { startFakeFirecrawl } from '../../sandbox/fake-firecrawl';
 import { startFakeOpenAI } from '../../sandbox/fake-openai';
@@ -127,7 +128,15 @@ async function main(): Promise<void> {
     const firecrawl = await startFakeFirecrawl();
     cleanups.push(() => apollo.close(), () => openai.close(), () => firecrawl.close());
 
-    // The SMTP server's own log is the source of truth for what was sent.
+    // The SMTP server's own log is the source of truth for what was sent. It answers
+    // at once like the other fakes: smtp-server holds its greeting 100 ms to catch
+    // early talkers (a spam defence), and n8n's Send Email opens one connection per email.
+    (SMTPConnection.prototype as unknown as { init(): void }).init = function (this: {
+      _setListeners(cb: () => void): void;
+      connectionReady(): void;
+    }) {
+      this._setListeners(() => this.connectionReady());
+    };
     const received: ReceivedMail[] = [];
     const tempFail = new Set<string>(); // addresses answered 451 once
     const smtpPort = await freePort();
@@ -337,11 +346,12 @@ async function main(): Promise<void> {
       const row = await lastExecution();
       const runData = flatted.parse(row.data).resultData.runData as Record<
         string,
-        Array<{ data?: { main: Array<Array<{ json: any }> | null> } }>
+        Array<{ data?: { main: Array<Array<{ json: any }> | null> }; executionTime?: number }>
       >;
+      const nodeSeconds = Object.fromEntries(Object.entries(runData).map(([n, runs]) => [n, seconds(runs[0]?.executionTime ?? 0)]));
       const items = (node: string, output = 0) => (runData[node]?.[0]?.data?.main?.[output] ?? []).map((i) => i.json);
       const execMs = Date.parse(`${row.stoppedAt.replace(' ', 'T')}Z`) - Date.parse(`${row.startedAt.replace(' ', 'T')}Z`);
-      return { wallMs, execMs, status: row.status, items, ran: (node: string) => runData[node] !== undefined };
+      return { wallMs, execMs, nodeSeconds, status: row.status, items, ran: (node: string) => runData[node] !== undefined };
     };
 
     // 6. the daily pipeline, twice
@@ -357,6 +367,7 @@ async function main(): Promise<void> {
       sentNow: sendNow.length,
       scheduled: scheduled.length,
       goalSeconds: 30,
+      nodeSeconds: first.nodeSeconds,
       note: 'wallSeconds includes starting the n8n CLI process; executionSeconds is the workflow run itself',
     };
     check('first run: Apollo topped up the whole quota', first.items('Apollo Search')[0]?.leadsWanted === QUOTA, first.items('Apollo Search')[0]);
