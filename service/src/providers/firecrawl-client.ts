@@ -1,4 +1,4 @@
-import Firecrawl from '@mendable/firecrawl-js';
+import type Firecrawl from '@mendable/firecrawl-js';
 import type { Logger } from '../app/logger';
 import { sleep } from './rate-limiter';
 
@@ -45,20 +45,25 @@ export class FirecrawlProviderError extends Error {
 }
 
 export class FirecrawlClient {
-  private readonly sdk: Firecrawl;
+  private sdkInstance: Firecrawl | undefined;
   scrapes = 0;
 
   constructor(
     private readonly options: FirecrawlClientOptions,
     private readonly logger: Logger,
-  ) {
+  ) {}
+
+  /** The SDK (and its HTTP stack, ~20 MB) is loaded on the first scrape, not at start. */
+  private get sdk(): Firecrawl {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { default: FirecrawlSdk } = require('@mendable/firecrawl-js') as typeof import('@mendable/firecrawl-js');
     // apiKey '' (self-hosted) must not fall back to process.env inside the SDK.
-    this.sdk = new Firecrawl({
-      apiKey: options.apiKey ?? '',
-      apiUrl: options.apiUrl,
-      timeoutMs: options.timeoutMs,
+    return (this.sdkInstance ??= new FirecrawlSdk({
+      apiKey: this.options.apiKey ?? '',
+      apiUrl: this.options.apiUrl,
+      timeoutMs: this.options.timeoutMs,
       maxRetries: 1,
-    });
+    }));
   }
 
   /** Firecrawl's cloud needs a key; a self-hosted one (any other URL) does not. */

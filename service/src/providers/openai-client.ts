@@ -1,4 +1,5 @@
-import OpenAI, { APIError } from 'openai';
+import type OpenAI from 'openai';
+import type { APIError } from 'openai';
 import type { Logger } from '../app/logger';
 import { parseDuration, RateLimiter, sleep, type RateLimitHeaders } from './rate-limiter';
 
@@ -70,20 +71,29 @@ export interface OpenAIStats {
 export class OpenAIClient {
   readonly limiter: RateLimiter;
   readonly stats: OpenAIStats = { requests: 0, rateLimited: 0, serverErrors: 0 };
-  private readonly sdk: OpenAI | undefined;
+  private sdkInstance: OpenAI | undefined;
 
   constructor(
     private readonly options: OpenAIClientOptions,
     private readonly logger: Logger,
   ) {
     this.limiter = new RateLimiter({ rpm: options.rpm, tpm: options.tpm });
-    this.sdk = options.apiKey
-      ? new OpenAI({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: 0, timeout: options.timeoutMs })
-      : undefined;
+  }
+
+  /** The SDK, built on the first completion: it weighs ~20 MB a service that never composes need not carry. */
+  private get sdk(): OpenAI | undefined {
+    if (!this.options.apiKey) return undefined;
+    const { options } = this;
+    return (this.sdkInstance ??= new (loadOpenAI().default)({
+      apiKey: options.apiKey,
+      baseURL: options.baseUrl,
+      maxRetries: 0,
+      timeout: options.timeoutMs,
+    }));
   }
 
   get configured(): boolean {
-    return this.sdk !== undefined;
+    return Boolean(this.options.apiKey);
   }
 
   get model(): string {
@@ -142,7 +152,7 @@ export class OpenAIClient {
 
   /** Throws the error to report, or returns how long to wait before the next attempt. */
   private classify(err: unknown, attempt: number): number {
-    if (!(err instanceof APIError)) throw err;
+    if (!(err instanceof loadOpenAI().APIError)) throw err;
     if (err.headers) this.limiter.observe(readRateLimitHeaders(err.headers));
     const status = err.status;
     const code = err.code ?? undefined;
@@ -256,4 +266,9 @@ function retryAfterMs(headers: Headers | undefined): number | undefined {
     h.remainingTokens !== undefined && h.remainingTokens < 1 ? h.resetTokensMs : undefined,
   ].filter((v): v is number => v !== undefined);
   return resets.length > 0 ? Math.max(...resets) : undefined;
+}
+
+function loadOpenAI(): typeof import('openai') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('openai') as typeof import('openai');
 }
