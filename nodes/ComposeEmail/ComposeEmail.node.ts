@@ -122,7 +122,7 @@ export class ComposeEmail implements INodeType {
 					itemIndex: p.index,
 				});
 				if (!continueOnFail) throw nodeError.call(this, error, p.index);
-				returnData.push(errorItem.call(this, item, p.index, error, { errorCode: failure.code }));
+				returnData.push(errorItem.call(this, item, p.index, error));
 			}
 		}
 		return [returnData];

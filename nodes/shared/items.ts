@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
 /** Reads the lead ID parameter of one item; a lead ID is a positive integer in text. */
@@ -16,25 +16,19 @@ export function leadIdOf(this: IExecuteFunctions, itemIndex: number): string {
 }
 
 /**
- * An error item for continueOnFail: the input item's data plus the reason. `error`
- * is set too, so a node set to "Continue (using error output)" routes it there.
+ * An error item for continueOnFail, shaped like n8n's own nodes make them: only
+ * `error` (and `details`), so that a node set to "Continue (using error output)"
+ * routes it there, where n8n adds the input item's fields back.
  */
 export function errorItem(
 	this: IExecuteFunctions,
-	item: INodeExecutionData,
+	_item: INodeExecutionData,
 	itemIndex: number,
 	error: unknown,
-	extra: IDataObject = {},
 ): INodeExecutionData {
 	const nodeErr = nodeError.call(this, error, itemIndex);
 	return {
-		json: {
-			...item.json,
-			...extra,
-			error: nodeErr.message,
-			...(nodeErr.description ? { errorDescription: nodeErr.description } : {}),
-		},
-		error: nodeErr,
+		json: { error: nodeErr.message, ...(nodeErr.description ? { details: nodeErr.description } : {}) },
 		pairedItem: { item: itemIndex },
 	};
 }
