@@ -6,7 +6,7 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes } from 'n8n-workflow';
-import { leadIdField } from '../shared/descriptions';
+import { leadIdField, senderField } from '../shared/descriptions';
 import { errorItem, leadIdOf, nodeError } from '../shared/items';
 import { chunk, corofyApiRequest } from '../shared/transport';
 
@@ -29,6 +29,10 @@ export class ComposeEmail implements INodeType {
 		credentials: [{ name: 'corofyApi', required: true }],
 		properties: [
 			leadIdField,
+			{
+				...senderField,
+				description: 'Whose name signs the email and whose postal address its footer carries',
+			},
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -62,16 +66,19 @@ export class ComposeEmail implements INodeType {
 		const returnData: INodeExecutionData[] = [];
 		const continueOnFail = this.continueOnFail();
 
-		const pending: Array<{ index: number; leadId: string }> = [];
+		const bySender = new Map<string, Array<{ index: number; leadId: string }>>();
 		for (let i = 0; i < items.length; i++) {
 			try {
-				pending.push({ index: i, leadId: leadIdOf.call(this, i) });
+				const leadId = leadIdOf.call(this, i);
+				const sender = (this.getNodeParameter('sender', i, 'default') as string) || 'default';
+				if (!bySender.has(sender)) bySender.set(sender, []);
+				bySender.get(sender)!.push({ index: i, leadId });
 			} catch (error) {
 				if (!continueOnFail) throw nodeError.call(this, error, i);
 				returnData.push(errorItem.call(this, items[i]!, i, error));
 			}
 		}
-		if (pending.length === 0) return [returnData];
+		if (bySender.size === 0) return [returnData];
 
 		const batchSize = Math.min(
 			MAX_PER_CALL,
@@ -79,7 +86,10 @@ export class ComposeEmail implements INodeType {
 		);
 		const regenerate = this.getNodeParameter('options.regenerate', 0, false) as boolean;
 
-		for (const group of chunk(pending, batchSize)) {
+		const groups = [...bySender].flatMap(([sender, pending]) =>
+			chunk(pending, batchSize).map((group) => ({ sender, group })),
+		);
+		for (const { sender, group } of groups) {
 			const leadIds = [...new Set(group.map((p) => p.leadId))];
 			let result: IDataObject;
 			try {
@@ -87,7 +97,7 @@ export class ComposeEmail implements INodeType {
 					this,
 					'POST',
 					'/v1/compose',
-					{ leadIds, regenerate },
+					{ leadIds, regenerate, sender },
 					undefined,
 					group[0]!.index,
 				);
