@@ -1,6 +1,7 @@
 import type { Database } from '../db/database';
 import { resolveRecipientTimezone, type TimezoneSource } from '../timezone/resolve-timezone';
 import { upcomingWindows, type SendingRule } from '../timezone/sending-window';
+import { localTimeIso } from '../timezone/zone-clock';
 
 // The timezone gate: the service resolves each recipient's zone and computes
 // the next sending windows on the recipient's wall clock (DST, holidays); one
@@ -37,6 +38,12 @@ export interface GateSkip {
   leadId: string;
   code: string;
   detail: string;
+}
+
+interface GatedSend {
+  sendAt: string;
+  timezone: string;
+  localTime: string;
 }
 
 export interface GateResult<S> {
@@ -87,7 +94,7 @@ export async function gateLeads<S>(
   });
   const plans = planLeads(prepared.leads, prepared.sender, input.now);
   const known = new Set(plans.map((p) => p.leadId));
-  const result = await db.call<GateResult<S>>('gate_leads', {
+  const result = await db.call<GateResult<S & GatedSend>>('gate_leads', {
     p_sender: input.sender,
     p_leads: plans,
     p_now: input.now,
@@ -95,6 +102,10 @@ export async function gateLeads<S>(
   });
   for (const id of leadIds) {
     if (!known.has(id)) result.skipped.push({ leadId: id, code: 'lead_not_found', detail: `No lead has id ${id}.` });
+  }
+  // The recipient's wall time from the same zone data the windows came from.
+  for (const send of [...result.sendNow, ...result.scheduled, ...result.alreadyGated]) {
+    send.localTime = localTimeIso(Date.parse(send.sendAt), send.timezone) ?? send.localTime;
   }
   return result;
 }

@@ -104,6 +104,22 @@ export class ZoneClock {
   }
 }
 
+/**
+ * "2026-03-09T10:30:00-04:00": the wall time at `ms` in `zone`, to the second, with
+ * its offset. Uses the same zone data as the windows (Node's ICU), which can be
+ * newer or older than the database's own tzdata.
+ */
+export function localTimeIso(ms: number, zone: string): string | undefined {
+  const clock = ZoneClock.of(zone);
+  if (!clock) return undefined;
+  const offset = clock.offsetAt(ms);
+  const wall = new Date(Math.floor(ms / 1000) * 1000 + offset * MINUTE).toISOString().slice(0, 19);
+  const abs = Math.abs(offset);
+  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
+  const mm = String(Math.round(abs % 60)).padStart(2, '0');
+  return `${wall}${offset < 0 ? '-' : '+'}${hh}:${mm}`;
+}
+
 /** Day number (days since 1970-01-01) of a wall time given as UTC epoch ms. */
 export function dayNumber(local: number): number {
   return Math.floor(local / DAY);

@@ -5,7 +5,7 @@ let svc: TestService;
 let lead: string;
 beforeAll(async () => {
   svc = await startTestService();
-  [lead] = await composedLeads(svc, [{ country: 'DE' }]);
+  lead = (await composedLeads(svc, [{ country: 'DE' }]))[0]!;
 });
 afterAll(async () => {
   await closeSql(svc);

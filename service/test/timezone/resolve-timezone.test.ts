@@ -1,5 +1,6 @@
 import { normalizeCountry } from '../../src/timezone/countries';
 import { resolveRecipientTimezone, type LeadLocation } from '../../src/timezone/resolve-timezone';
+import { localTimeIso } from '../../src/timezone/zone-clock';
 
 type Row = [label: string, lead: LeadLocation, zone: string, source: string];
 
@@ -75,4 +76,15 @@ test.each([
 
 test.each(['Atlantis', '', 'XX', 'U', '12#'])('normalizeCountry(%j) is undefined', (input) => {
   expect(normalizeCountry(input)).toBeUndefined();
+});
+
+test.each([
+  ['2026-12-02T15:00:00.999Z', 'America/New_York', '2026-12-02T10:00:00-05:00'],
+  ['2026-12-02T15:00:00Z', 'Asia/Kathmandu', '2026-12-02T20:45:00+05:45'],
+  ['2026-12-02T15:00:00Z', 'Pacific/Chatham', '2026-12-03T04:45:00+13:45'],
+  ['2026-12-02T15:00:00Z', 'Pacific/Marquesas', '2026-12-02T05:30:00-09:30'],
+  ['2026-12-02T15:00:00Z', 'Pacific/Kiritimati', '2026-12-03T05:00:00+14:00'],
+  ['2026-12-02T15:00:00Z', 'UTC', '2026-12-02T15:00:00+00:00'],
+])('localTimeIso(%s, %s) = %s', (at, zone, expected) => {
+  expect(localTimeIso(Date.parse(at), zone)).toBe(expected);
 });
