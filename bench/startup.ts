@@ -2,7 +2,7 @@
 // import throughput of 100k leads, on Postgres (BENCH_DATABASE_URL or the local
 // server) and on the embedded PGlite. Prints one JSON object.
 //   node --import tsx bench/startup.ts
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,8 @@ const CHUNK = 5000;
 
 async function startService(env: Record<string, string>, port: number) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
+  // the service as `npm start` runs it: the esbuild bundle on plain node
+  const child = spawn(process.execPath, ['service/dist/main.js'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: String(port), COROFY_API_KEY: KEY, LOG_LEVEL: 'warn', ...env },
     stdio: 'ignore',
@@ -74,6 +75,7 @@ async function measure(name: string, env: Record<string, string>, port: number) 
 }
 
 async function main() {
+  execFileSync('npm', ['run', 'build', '-w', 'service', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   const dbName = `corofy_bench_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();

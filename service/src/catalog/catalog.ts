@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { z } from '@hono/zod-openapi';
 import type { Logger } from '../app/logger';
 import type { Database } from '../db/database';
@@ -7,7 +5,10 @@ import type { Database } from '../db/database';
 // The product catalog: data, not a prompt string. A lead's industry picks the
 // product; keywords help the AI map a company website to one.
 
-export const DEFAULT_CATALOG_FILE = path.join(__dirname, 'default-catalog.json');
+import defaultCatalog from './default-catalog.json';
+
+/** The readable default catalog (default-catalog.json), seeded on a new database. */
+export const DEFAULT_CATALOG: { products: unknown[] } = defaultCatalog;
 
 const term = z.string().trim().min(1).max(100).transform((v) => v.toLowerCase());
 
@@ -59,10 +60,10 @@ export type Product = z.infer<typeof ProductSchema>;
 export type CatalogInput = z.infer<typeof CatalogInputSchema>;
 
 /** Seeds the default catalog on a database's first start (no-op afterwards). */
-export async function seedDefaultCatalog(db: Database, logger: Logger, file = DEFAULT_CATALOG_FILE): Promise<void> {
-  const parsed = CatalogInputSchema.parse({ products: JSON.parse(fs.readFileSync(file, 'utf8')).products });
+export async function seedDefaultCatalog(db: Database, logger: Logger, catalog = DEFAULT_CATALOG): Promise<void> {
+  const parsed = CatalogInputSchema.parse({ products: catalog.products });
   const r = await db.call<{ seeded: boolean; products?: number }>('seed_catalog', { p_products: parsed.products });
-  if (r.seeded) logger.info({ products: r.products, file }, 'seeded the product catalog');
+  if (r.seeded) logger.info({ products: r.products }, 'seeded the default product catalog');
 }
 
 function words(value: string): string {

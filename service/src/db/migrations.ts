@@ -7,7 +7,16 @@ import { DatabaseError } from './database';
 // service/supabase/migrations) and are recorded in the CLI's own table, so
 // `supabase db push` and the service agree on what a database already has.
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, '../../supabase/migrations');
+export const MIGRATIONS_DIR = findMigrationsDir(__dirname);
+
+/** The service's supabase/migrations, found upwards from here (src/db when run from source, dist when bundled). */
+function findMigrationsDir(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'supabase', 'migrations');
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`No supabase/migrations folder above ${from}`);
+  }
+}
 /** Held (transaction-scoped) while migrating, so replicas starting together take turns. */
 export const MIGRATION_LOCK_ID = 7_262_026_001;
 

@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import { DEFAULT_CATALOG_FILE } from '../../src/catalog/catalog';
+import { DEFAULT_CATALOG } from '../../src/catalog/catalog';
 import { startTestService, type TestService } from '../support/test-service';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -17,8 +16,8 @@ afterAll(async () => {
 test('a new database starts with the default catalog, including the seed rule lubricants → additives', async () => {
   const r = await svc.api('GET', '/v1/catalog');
   expect(r.status).toBe(200);
-  const file = JSON.parse(fs.readFileSync(DEFAULT_CATALOG_FILE, 'utf8'));
-  expect(r.body.products.map((p: { id: string }) => p.id)).toEqual(file.products.map((p: { id: string }) => p.id));
+  const ids = (DEFAULT_CATALOG.products as { id: string }[]).map((p) => p.id);
+  expect(r.body.products.map((p: { id: string }) => p.id)).toEqual(ids);
   const lubes = r.body.products.find((p: { industries: string[] }) => p.industries.includes('lubricants'));
   expect(lubes).toMatchObject({ id: 'lubricant-additives', product: 'Lubricant additives' });
   expect(lubes.pitch.length).toBeGreaterThan(20);
