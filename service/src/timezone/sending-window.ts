@@ -28,13 +28,6 @@ export interface SendingWindow {
   end: Date;
 }
 
-export const DEFAULT_SENDING_RULE: SendingRule = Object.freeze({
-  days: ['mon', 'tue', 'wed', 'thu', 'fri'],
-  start: '09:00',
-  end: '17:00',
-  skipHolidays: true,
-}) as SendingRule;
-
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 /** A recipient with no open day in this many days has no window at all. */
 const SEARCH_DAYS = 800;
@@ -50,7 +43,10 @@ export interface CompiledRule {
 const compiledByObject = new WeakMap<SendingRule, CompiledRule>();
 const compiledByKey = new Map<string, CompiledRule>();
 
-/** Parses (and caches) a rule; throws RangeError for an unknown day or a malformed/empty window. */
+/**
+ * Parses (and caches) a rule, treated as immutable; throws RangeError for an
+ * unknown day or a malformed/empty window.
+ */
 export function compileRule(rule: SendingRule): CompiledRule {
   let compiled = compiledByObject.get(rule);
   if (compiled) return compiled;
@@ -163,9 +159,4 @@ export function nextSendingWindow(
   const fromMs = from.getTime();
   if (!findWindow(clockOf(recipient.timezone), compiled, calendarFor(recipient, compiled), fromMs, scratch)) return undefined;
   return { sendAt: new Date(Math.max(scratch.startMs, fromMs)), windowEnd: new Date(scratch.endMs) };
-}
-
-/** True when an email may leave for this recipient at `at`. */
-export function isWithinSendingWindow(recipient: Recipient, rule: SendingRule, at: Date): boolean {
-  return nextSendingWindow(recipient, rule, at)?.sendAt.getTime() === at.getTime();
 }
