@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 
@@ -75,6 +76,7 @@ const pct = (xs: number[], p: number) => {
 };
 
 async function main(): Promise<void> {
+  const loadAtStart = Math.round(os.loadavg()[0]! * 100) / 100;
   const name = `corofy_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -99,13 +101,14 @@ async function main(): Promise<void> {
       );
       await db.query('vacuum analyze leads');
       // one sender per measurement, each with the largest quota a sender may have
-      for (const s of ['bench-http', 'bench-sql', 'bench-many']) {
+      for (const s of ['bench-warm', 'bench-http', 'bench-sql', 'bench-many']) {
         await db.query(`insert into senders (id, daily_quota) values ($1, 100000)
                         on conflict (id) do update set daily_quota = 100000`, [s]);
       }
 
       const samples = Math.min(LATENCY_SAMPLES, Math.floor(size / 2 / 400));
-      await claim(service.url, { sender: 'bench-http', size: 400 }); // warm-up
+      // warm-up: the service's JIT and each pooled connection's cached plans
+      for (let i = 0; i < 20; i++) await claim(service.url, { sender: 'bench-warm', size: 1 });
       const http: number[] = [];
       for (let i = 0; i < samples; i++) {
         const r = await claim(service.url, { sender: 'bench-http', size: 400 });
@@ -140,7 +143,27 @@ async function main(): Promise<void> {
         const dupes = await db.query(
           'select count(*)::int as n from (select l from batches b, unnest(b.lead_ids) l group by l having count(*) > 1) t',
         );
+        // the same load as bare SQL (32 connections, no HTTP), for comparison on this machine
+        for (const s of ['bench-many-sql']) {
+          await db.query(`insert into senders (id, daily_quota) values ($1, 100000) on conflict (id) do nothing`, [s]);
+        }
+        const clients = await Promise.all(
+          Array.from({ length: CALLERS }, async () => {
+            const c = new pg.Client({ connectionString: url.toString() });
+            await c.connect();
+            return c;
+          }),
+        );
+        const s0 = performance.now();
+        await Promise.all(
+          clients.map(async (c) => {
+            for (let i = 0; i < CLAIMS_PER_CALLER; i++) await c.query("select claim_batch('bench-many-sql', 10) as r");
+          }),
+        );
+        const sqlSeconds = (performance.now() - s0) / 1000;
+        await Promise.all(clients.map((c) => c.end()));
         throughput = {
+          sqlClaimsPerSecond: Math.round((CALLERS * CLAIMS_PER_CALLER) / sqlSeconds),
           leads: size,
           callers: CALLERS,
           leadsPerClaim: 10,
@@ -152,9 +175,17 @@ async function main(): Promise<void> {
         };
       }
     }
-    const pg15 = (await db.query('show server_version')).rows[0].server_version as string;
+    const version = (await db.query('show server_version')).rows[0].server_version as string;
     process.stdout.write(
-      `${JSON.stringify({ benchmark: 'claim', postgres: pg15, cpus: (await import('node:os')).cpus().length, perSize, throughput })}\n`,
+      `${JSON.stringify({
+        benchmark: 'claim',
+        postgres: version,
+        cpus: os.cpus().length,
+        // other work on the machine skews every number: this says how busy it was
+        loadAverage1m: { atStart: loadAtStart, atEnd: Math.round(os.loadavg()[0]! * 100) / 100 },
+        perSize,
+        throughput,
+      })}\n`,
     );
   } finally {
     service?.child.kill('SIGTERM');
