@@ -4,7 +4,8 @@
 // runs as its own process. Prints one JSON object.
 //   node --import tsx bench/claim.ts
 // BENCH_DATABASE_URL (default the local server) must allow CREATE DATABASE;
-// BENCH_SIZES=10000,100000,1000000 and BENCH_CALLERS=32 change the run.
+// BENCH_SIZES=10000,100000,1000000, BENCH_CALLERS=32 and BENCH_POOL_SIZE=10 (the
+// service's DATABASE_POOL_SIZE, its default) change the run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -38,7 +39,7 @@ async function startService(databaseUrl: string): Promise<{ child: ChildProcess;
       PATH: process.env.PATH,
       PORT: String(port),
       DATABASE_URL: databaseUrl,
-      DATABASE_POOL_SIZE: String(Math.min(CALLERS, 16)),
+      DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE ?? '10',
       COROFY_API_KEY: KEY,
       COROFY_SWEEP_INTERVAL_MS: '0',
       LOG_LEVEL: 'warn',
