@@ -81,9 +81,9 @@ declare
   v_day date;
   v_room integer;
   v_chosen boolean;
-  v_send_now jsonb := '[]'::jsonb;
-  v_scheduled jsonb := '[]'::jsonb;
-  v_already jsonb := '[]'::jsonb;
+  v_now_ids bigint[] := '{}';
+  v_scheduled_ids bigint[] := '{}';
+  v_already_ids bigint[] := '{}';
   v_skipped jsonb := '[]'::jsonb;
 begin
   select * into v_sender from senders where id = p_sender;
@@ -133,7 +133,7 @@ begin
 
     select * into v_send from sends where lead_id = v_lead.id and step = 1;
     if found then
-      v_already := v_already || gate_send_json(v_send);
+      v_already_ids := v_already_ids || v_send.id;
       continue;
     end if;
     if v_lead.status <> 'composed' then
@@ -217,10 +217,11 @@ begin
       continue;
     end if;
 
+    -- both rows exist and are locked (up front, or by ledger_lock above)
     if v_claim_day is not null then
-      perform ledger_adjust(v_claim_sender, v_claim_day, -1, 0, 0);
+      update sender_days set claimed = claimed - 1 where sender_id = v_claim_sender and day = v_claim_day;
     end if;
-    perform ledger_adjust(p_sender, v_day, 0, 1, 0);
+    update sender_days set scheduled = scheduled + 1 where sender_id = p_sender and day = v_day;
 
     insert into sends (lead_id, step, sender_id, day, status, to_email, subject, text, html,
                        timezone, timezone_source, send_at, window_end, lease_expires_at, attempts,
@@ -236,13 +237,17 @@ begin
      where id = v_lead.id;
 
     if v_send.status = 'sending' then
-      v_send_now := v_send_now || gate_send_json(v_send);
+      v_now_ids := v_now_ids || v_send.id;
     else
-      v_scheduled := v_scheduled || gate_send_json(v_send);
+      v_scheduled_ids := v_scheduled_ids || v_send.id;
     end if;
   end loop;
 
-  return jsonb_build_object('sendNow', v_send_now, 'scheduled', v_scheduled,
-                            'alreadyGated', v_already, 'skipped', v_skipped);
+  -- built once at the end (appending to a jsonb array per lead copies it every time)
+  return jsonb_build_object(
+    'sendNow', (select coalesce(jsonb_agg(gate_send_json(x) order by x.lead_id), '[]'::jsonb) from sends x where x.id = any(v_now_ids)),
+    'scheduled', (select coalesce(jsonb_agg(gate_send_json(x) order by x.lead_id), '[]'::jsonb) from sends x where x.id = any(v_scheduled_ids)),
+    'alreadyGated', (select coalesce(jsonb_agg(gate_send_json(x) order by x.lead_id), '[]'::jsonb) from sends x where x.id = any(v_already_ids)),
+    'skipped', v_skipped);
 end;
 $$;
