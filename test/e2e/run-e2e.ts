@@ -421,6 +421,38 @@ async function main(): Promise<void> {
     report.webhook = { status: hook.status, answer: hookAnswer };
     check('reply recorded through the webhook: lead replied, its retry cancelled',
       hook.status === 200 && hookAnswer.status === 'replied' && hookAnswer.cancelledSends === 1, hookAnswer);
+    // The credential's test, as the editor runs it (owner account, then /rest/credentials/test).
+    const rest = async (p: string, body: unknown, cookie = '') => {
+      const res = await fetch(`http://127.0.0.1:${n8nPort}/rest${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'browser-id': 'corofy-e2e', ...(cookie ? { cookie } : {}) },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, cookie: res.headers.get('set-cookie')?.split(';')[0] ?? '', json: (await res.json()) as any };
+    };
+    const owner = await rest('/owner/setup', {
+      email: 'owner@corofy.e2e.test',
+      firstName: 'E2E',
+      lastName: 'Owner',
+      password: `Pw-${randomBytes(8).toString('hex')}A1`,
+    });
+    if (owner.status !== 200) report.ownerSetup = { status: owner.status, answer: owner.json };
+    const testCredential = async (data: Record<string, unknown>) => {
+      const r = await rest('/credentials/test', { credentials: { id: credentials[0]!.id, name: credentials[0]!.name, type: 'corofyApi', data } }, owner.cookie);
+      return r.json?.data ?? { status: r.status, answer: r.json };
+    };
+    const credentialTests = {
+      right: await testCredential({ baseUrl: serviceUrl, apiKey }),
+      wrongKey: await testCredential({ baseUrl: serviceUrl, apiKey: 'not-the-key-0123456789' }),
+      wrongUrl: await testCredential({ baseUrl: `http://127.0.0.1:${smtpPort + 1}`, apiKey }),
+      notCorofy: await testCredential({ baseUrl: apollo.url, apiKey }),
+    };
+    report.credentialTest = credentialTests;
+    check('credential test: the right key passes', credentialTests.right?.status === 'OK', credentialTests.right);
+    check('credential test: a wrong key fails saying the key is wrong',
+      credentialTests.wrongKey?.status === 'Error' && /API key is wrong/.test(credentialTests.wrongKey?.message), credentialTests.wrongKey);
+    check('credential test: a wrong URL fails', credentialTests.wrongUrl?.status === 'Error' && credentialTests.notCorofy?.status === 'Error',
+      { wrongUrl: credentialTests.wrongUrl, notCorofy: credentialTests.notCorofy });
     await stopN8n();
 
     // 8. the queue drain: the other failed send's retry is due now
