@@ -17,7 +17,9 @@ import { ZoneClock } from './zone-clock';
 // populations of city-timezones per zone, so the defaults come from the data, not
 // from a hand-written table: US → America/New_York, CA → America/Toronto,
 // AU → Australia/Sydney, BR → America/Sao_Paulo, RU → Europe/Moscow,
-// MX → America/Mexico_City, ID → Asia/Jakarta, KZ → Asia/Almaty (pinned by tests).
+// MX → America/Mexico_City, ID → Asia/Jakarta, CN → Asia/Shanghai (pinned by tests).
+// Kazakhstan has kept one time (+05) in all its zones since 2024, so KZ answers
+// Asia/Almaty as 'country': the offsets decide, not a list of "multi-zone" names.
 
 export type TimezoneSource = 'lead' | 'state' | 'city' | 'country' | 'country_default' | 'sender';
 
