@@ -217,7 +217,7 @@ export class ApolloSearch implements INodeType {
 				}
 			} catch (error) {
 				if (this.continueOnFail()) {
-					returnData.push(errorItem.call(this, items[i]!, i, error));
+					returnData.push(errorItem.call(this, i, error));
 					continue;
 				}
 				throw nodeError.call(this, error, i);

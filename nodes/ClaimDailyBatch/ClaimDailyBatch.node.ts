@@ -70,7 +70,7 @@ export class ClaimDailyBatch implements INodeType {
 				}
 			} catch (error) {
 				if (this.continueOnFail()) {
-					returnData.push(errorItem.call(this, items[i]!, i, error));
+					returnData.push(errorItem.call(this, i, error));
 					continue;
 				}
 				throw nodeError.call(this, error, i);

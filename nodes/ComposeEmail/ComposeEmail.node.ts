@@ -75,7 +75,7 @@ export class ComposeEmail implements INodeType {
 				bySender.get(sender)!.push({ index: i, leadId });
 			} catch (error) {
 				if (!continueOnFail) throw nodeError.call(this, error, i);
-				returnData.push(errorItem.call(this, items[i]!, i, error));
+				returnData.push(errorItem.call(this, i, error));
 			}
 		}
 		if (bySender.size === 0) return [returnData];
@@ -103,7 +103,7 @@ export class ComposeEmail implements INodeType {
 				);
 			} catch (error) {
 				if (!continueOnFail) throw nodeError.call(this, error, group[0]!.index);
-				for (const p of group) returnData.push(errorItem.call(this, items[p.index]!, p.index, error));
+				for (const p of group) returnData.push(errorItem.call(this, p.index, error));
 				continue;
 			}
 			const emails = new Map<string, IDataObject>();
@@ -132,7 +132,7 @@ export class ComposeEmail implements INodeType {
 					itemIndex: p.index,
 				});
 				if (!continueOnFail) throw nodeError.call(this, error, p.index);
-				returnData.push(errorItem.call(this, item, p.index, error));
+				returnData.push(errorItem.call(this, p.index, error));
 			}
 		}
 		return [returnData];

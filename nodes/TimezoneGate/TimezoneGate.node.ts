@@ -58,7 +58,7 @@ export class TimezoneGate implements INodeType {
 				bySender.get(sender)!.push({ index: i, leadId });
 			} catch (error) {
 				if (!continueOnFail) throw nodeError.call(this, error, i);
-				notNow.push(errorItem.call(this, items[i]!, i, error));
+				notNow.push(errorItem.call(this, i, error));
 			}
 		}
 
@@ -77,7 +77,7 @@ export class TimezoneGate implements INodeType {
 					);
 				} catch (error) {
 					if (!continueOnFail) throw nodeError.call(this, error, group[0]!.index);
-					for (const p of group) notNow.push(errorItem.call(this, items[p.index]!, p.index, error));
+					for (const p of group) notNow.push(errorItem.call(this, p.index, error));
 					continue;
 				}
 

@@ -22,7 +22,6 @@ export function leadIdOf(this: IExecuteFunctions, itemIndex: number): string {
  */
 export function errorItem(
 	this: IExecuteFunctions,
-	_item: INodeExecutionData,
 	itemIndex: number,
 	error: unknown,
 ): INodeExecutionData {

@@ -84,7 +84,7 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 			results.push({ index: i, result });
 		} catch (error) {
 			if (!continueOnFail) throw nodeError.call(this, error, i);
-			returnData.push(errorItem.call(this, items[i]!, i, error));
+			returnData.push(errorItem.call(this, i, error));
 		}
 	}
 
@@ -103,7 +103,7 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 			}
 		} catch (error) {
 			if (!continueOnFail) throw nodeError.call(this, error, group[0]!.index);
-			for (const g of group) returnData.push(errorItem.call(this, items[g.index]!, g.index, error));
+			for (const g of group) returnData.push(errorItem.call(this, g.index, error));
 		}
 	}
 	return returnData;

@@ -29,7 +29,7 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 			returnData.push({ json: stats, pairedItem: { item: i } });
 		} catch (error) {
 			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
-			returnData.push(errorItem.call(this, items[i]!, i, error));
+			returnData.push(errorItem.call(this, i, error));
 		}
 	}
 	return returnData;
