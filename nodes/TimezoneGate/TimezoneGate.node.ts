@@ -62,6 +62,10 @@ export class TimezoneGate implements INodeType {
 			}
 		}
 
+		// Once a call has leased send-now emails, a later call's failure must not throw:
+		// the leased ones would then never reach the email node, and sit in "sending"
+		// until their lease runs out and a human reviews them.
+		let leased = false;
 		for (const [sender, pending] of bySender) {
 			for (const group of chunk(pending, MAX_PER_CALL)) {
 				const leadIds = [...new Set(group.map((p) => p.leadId))];
@@ -76,13 +80,12 @@ export class TimezoneGate implements INodeType {
 						group[0]!.index,
 					);
 				} catch (error) {
-					if (!continueOnFail) throw nodeError.call(this, error, group[0]!.index);
+					if (!continueOnFail && !leased) throw nodeError.call(this, error, group[0]!.index);
 					for (const p of group) notNow.push(errorItem.call(this, p.index, error));
 					continue;
 				}
+				leased = true;
 
-				// From here on the service has leased the send-now emails: never throw, or they
-				// would sit in "sending" until their lease runs out and need a human review.
 				const decided = new Map<string, { json: IDataObject; now: boolean }>();
 				const record = (list: unknown, gate: string, now: boolean) => {
 					for (const entry of (list as IDataObject[] | undefined) ?? []) {
