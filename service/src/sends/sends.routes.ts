@@ -27,12 +27,19 @@ const ReportBody = z
             messageId: z.string().trim().min(1).max(998).optional(),
             error: z.string().max(2000).optional(),
             permanent: z.boolean().optional(),
+            attempt: z.number().int().min(1).optional().openapi({
+              description: "The Send's `attempts` when it was handed out; a report about an earlier attempt is ignored",
+            }),
           })
           .strict(),
       )
       .min(1)
       .max(500)
-      .refine((r) => new Set(r.map((x) => x.sendId)).size === r.length, 'each sendId may appear only once'),
+      .refine((r) => new Set(r.map((x) => x.sendId)).size === r.length, 'each sendId may appear only once')
+      .refine((r) => {
+        const ids = r.flatMap((x) => (x.messageId ? [x.messageId.replace(/^<|>$/g, '')] : []));
+        return new Set(ids).size === ids.length;
+      }, 'two results carry the same messageId'),
   })
   .strict()
   .openapi('SendReport');

@@ -44,6 +44,7 @@ const BAD: [method: string, path: string, body: unknown, status: number, code: s
   ['POST', '/v1/sends/report', { results: [{ sendId: '1', status: 'bounced' }] }, 400, 'validation_failed'],
   ['POST', '/v1/sends/report', { results: [{ sendId: '1', status: 'sent' }, { sendId: '1', status: 'failed' }] }, 400, 'validation_failed'],
   ['POST', '/v1/sends/report', { results: [{ sendId: '999999', status: 'sent' }] }, 404, 'send_not_found'],
+  ['POST', '/v1/sends/report', { results: [{ sendId: '1', status: 'sent', messageId: '<a@b>' }, { sendId: '2', status: 'sent', messageId: 'a@b' }] }, 400, 'validation_failed'],
   ['GET', '/v1/sends?status=weird', undefined, 400, 'validation_failed'],
   ['GET', '/v1/sends?limit=0', undefined, 400, 'validation_failed'],
   ['GET', '/v1/sends?limit=abc', undefined, 400, 'validation_failed'],

@@ -148,3 +148,23 @@ test('retry puts a needs_review send back into the recipient\'s next window with
   const rows = await rawSql(svc)('select status from sends where id = $1', [s.sendId]);
   expect(rows[0].status).toBe('scheduled');
 });
+
+test('a repeated failure report about an earlier attempt cannot fail the attempt now in flight', async () => {
+  const now = Date.now();
+  await claimAndSchedule(1, new Date(now - MIN), new Date(now + 600 * MIN), 'stale');
+  const [first] = (await svc.api('POST', '/v1/sends/claim-due', {})).body.sends;
+  const failure = { sendId: first.sendId, status: 'failed', error: 'timeout', attempt: first.attempts };
+  expect((await svc.api('POST', '/v1/sends/report', { results: [failure] })).body.retrying).toBe(1);
+  // the retry is handed out again (attempt 2) ...
+  const t = new Date(Date.now() + 61_000);
+  const [second] = (await svc.deps.db.call<{ sends: any[] }>('claim_due_sends', { p_now: t })).sends;
+  expect(second).toMatchObject({ sendId: first.sendId, attempts: 2, status: 'sending' });
+  // ... and the first failure report arrives once more (a network retry of n8n's request)
+  const again = await svc.api('POST', '/v1/sends/report', { results: [failure] });
+  expect(again.body).toMatchObject({ recorded: 0, retrying: 0 });
+  expect(again.body.ignored[0].reason).toMatch(/stale/);
+  const list = await svc.api('GET', `/v1/sends?leadId=${first.leadId}`);
+  expect(list.body.sends[0]).toMatchObject({ status: 'sending', attempts: 2 });
+  const sent = await svc.api('POST', '/v1/sends/report', { results: [{ sendId: first.sendId, status: 'sent', attempt: 2 }] });
+  expect(sent.body.recorded).toBe(1);
+});
