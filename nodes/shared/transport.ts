@@ -52,11 +52,13 @@ export async function corofyApiRequest(
 			options,
 		)) as FullResponse;
 	} catch (error) {
-		throw new NodeApiError(this.getNode(), error as JsonObject, {
-			message: `Could not reach the Corofy service at ${baseUrl || '(no base URL)'}`,
-			description: `${(error as Error).message}. Check the Base URL of the Corofy API credential and that the service is running.`,
-			itemIndex,
-		});
+		const message = `Could not reach the Corofy service at ${baseUrl || '(no base URL)'}`;
+		const description = `${(error as Error).message}. Check the Base URL of the Corofy API credential and that the service is running.`;
+		const apiError = new NodeApiError(this.getNode(), error as JsonObject, { message, description, itemIndex });
+		// NodeApiError swaps in a generic text for connection errors; keep ours, which names the URL.
+		apiError.message = message;
+		apiError.description = description;
+		throw apiError;
 	}
 
 	const parsed = parseBody(response.body);

@@ -86,3 +86,17 @@ test('a lead that cannot be composed goes to the error output; the others are se
   expect(outbox.sent.map((m) => m.to).sort()).toEqual([leads[1]!.email, leads[2]!.email].sort());
   expect(r.output('Report Sent')).toHaveLength(2);
 });
+
+test('an unreachable service is named in the error, with what to check', async () => {
+  const replies = readWorkflow('replies.json');
+  const r = await runWorkflow(replies, {
+    baseUrl: 'http://127.0.0.1:9',
+    apiKey: TEST_API_KEY,
+    outbox,
+    startNode: 'Event Webhook',
+    startItem: { headers: {}, params: {}, query: {}, body: { kind: 'bounce', email: 'gone@nowhere.example' } },
+  });
+  const error = r.error('Record Event') as Error & { description?: string };
+  expect(error.message).toBe('Could not reach the Corofy service at http://127.0.0.1:9');
+  expect(error.description).toMatch(/Check the Base URL of the Corofy API credential/);
+});
