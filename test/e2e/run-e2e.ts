@@ -357,7 +357,6 @@ async function main(): Promise<void> {
     // 6. the daily pipeline, twice
     log('daily pipeline, first run');
     const first = await execute('CorofyDailyPipe1');
-    const afterFirst = Date.now();
     const sendNow = first.items('Timezone Gate', 0);
     const scheduled = first.items('Timezone Gate', 1);
     report.dailyPipeline = {
@@ -494,7 +493,6 @@ async function main(): Promise<void> {
       { stats: s.apolloCreditsUsed, fake: apollo.state.creditsUsed });
     report.smtpReceived = received.length;
     report.totalSeconds = seconds(Date.now() - started);
-    void afterFirst;
   } catch (err) {
     check('e2e ran to the end', false, String((err as Error).stack ?? err).slice(0, 4000));
   } finally {
