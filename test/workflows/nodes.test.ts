@@ -1,0 +1,93 @@
+// The node operations the shipped workflows do not use, run through the same
+// engine: Apollo Search one item per lead, suppressions, sends, stats.
+import type { IWorkflowBase } from 'n8n-workflow';
+import { startFakeApollo, type FakeApollo } from '../../sandbox/fake-apollo';
+import { startTestService, TEST_API_KEY, type TestService } from '../../service/test/support/test-service';
+import { Outbox, runWorkflow } from './support/workflow-runner';
+
+let apollo: FakeApollo;
+let svc: TestService;
+const outbox = new Outbox();
+
+beforeAll(async () => {
+  apollo = await startFakeApollo({ seed: 9, people: 300 });
+  svc = await startTestService({ APOLLO_API_KEY: apollo.state.apiKey, APOLLO_BASE_URL: apollo.url });
+}, 60_000);
+
+afterAll(async () => {
+  await svc?.stop();
+  await apollo?.close();
+});
+
+/** Manual Trigger → one node with these parameters. */
+function oneNode(type: string, parameters: Record<string, unknown>): IWorkflowBase {
+  return {
+    id: 'nodeTest',
+    name: 'node test',
+    active: false,
+    isArchived: false,
+    activeVersionId: null,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+    settings: { executionOrder: 'v1' },
+    connections: { Start: { main: [[{ node: 'Node', type: 'main', index: 0 }]] } },
+    nodes: [
+      { id: 'a', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+      { id: 'b', name: 'Node', type, typeVersion: 1, position: [200, 0], parameters },
+    ],
+  } as IWorkflowBase;
+}
+
+const runNode = async (type: string, parameters: Record<string, unknown>) => {
+  const r = await runWorkflow(oneNode(type, parameters), { baseUrl: svc.url, apiKey: TEST_API_KEY, outbox, startNode: 'Start' });
+  const error = r.error('Node');
+  if (error) throw error;
+  return r.output('Node');
+};
+
+test('Apollo Search outputs one item per new lead, filters passed as Apollo expects', async () => {
+  const leads = await runNode('n8n-nodes-corofy.apolloSearch', {
+    leadsWanted: 5,
+    filters: { personTitles: ['Plant Manager'], personSeniorities: ['manager'], qKeywords: ' ' },
+  });
+  expect(leads).toHaveLength(5);
+  for (const lead of leads) {
+    expect(lead).toEqual(expect.objectContaining({ id: expect.stringMatching(/^\d+$/), email: expect.any(String), status: 'new' }));
+    expect(String(lead.title)).toMatch(/Plant Manager/);
+  }
+  const search = apollo.state.requests.find((r) => r.endpoint === 'search')!;
+  expect(search.body).toEqual(expect.objectContaining({ person_titles: ['Plant Manager'], person_seniorities: ['manager'] }));
+  expect(search.body).not.toHaveProperty('q_keywords');
+});
+
+test('suppressions: add an address and a domain, list them, remove one', async () => {
+  const node = 'n8n-nodes-corofy.corofy';
+  await runNode(node, { resource: 'suppression', operation: 'add', target: 'email', email: 'no@thanks.example', reason: 'asked' });
+  await runNode(node, { resource: 'suppression', operation: 'add', target: 'domain', domain: 'competitor.example', reason: 'competitor' });
+  const all = await runNode(node, { resource: 'suppression', operation: 'getMany', returnAll: true });
+  expect(all.map((s) => s.value)).toEqual(expect.arrayContaining(['no@thanks.example', 'competitor.example']));
+  const one = await runNode(node, { resource: 'suppression', operation: 'getMany', returnAll: false, limit: 1, kind: 'domain' });
+  expect(one).toEqual([expect.objectContaining({ value: 'competitor.example', kind: 'domain' })]);
+  const removed = await runNode(node, { resource: 'suppression', operation: 'remove', value: 'no@thanks.example' });
+  expect(removed).toEqual([expect.objectContaining({ value: 'no@thanks.example', removed: true })]);
+  const left = await runNode(node, { resource: 'suppression', operation: 'getMany', returnAll: true });
+  expect(left.map((s) => s.value)).not.toContain('no@thanks.example');
+});
+
+test('stats and the send list answer for the default sender', async () => {
+  const node = 'n8n-nodes-corofy.corofy';
+  const [stats] = await runNode(node, { resource: 'stats', operation: 'get', sender: 'default' });
+  expect(stats).toEqual(expect.objectContaining({ sender: 'default', quota: 400, apolloCreditsUsed: 5 }));
+  expect(await runNode(node, { resource: 'send', operation: 'getMany', status: 'dead', limit: 10 })).toEqual([]);
+});
+
+test('a bad parameter is a NodeApiError with the service’s validation message', async () => {
+  await expect(
+    runNode('n8n-nodes-corofy.corofy', { resource: 'stats', operation: 'get', sender: 'default', day: '2026-13-45' }),
+  ).rejects.toMatchObject({
+    name: 'NodeApiError',
+    message: 'Bad request (validation_failed)',
+    description: 'The request is invalid: day: must be a real date.',
+    httpCode: '400',
+  });
+});
