@@ -1,3 +1,4 @@
+import { bigintIdSchema } from '../app/ids';
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problem, problemContent, problemResponses } from '../app/problems';
@@ -9,7 +10,7 @@ import { Composer } from './compose';
 const leadId = z
   .union([z.string(), z.number().int()])
   .transform((v) => String(v).trim())
-  .pipe(z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a lead id (digits)'));
+  .pipe(bigintIdSchema('lead'));
 
 const ComposeBody = z
   .object({

@@ -2,14 +2,12 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problemContent, problemResponses } from '../app/problems';
 import { SenderIdSchema } from '../senders/senders.routes';
+import { bigintIdSchema } from '../app/ids';
 import { SendSchema, type Send } from '../sends/send-schema';
 import { publicBaseUrl, withUnsubscribeHeaders } from '../unsubscribe/footer';
 import { gateLeads } from './gate';
 
-const leadId = z
-  .string()
-  .regex(/^[1-9][0-9]{0,18}$/, 'must be a lead id (digits)')
-  .refine((v) => !/^\d+$/.test(v) || BigInt(v) <= 9_223_372_036_854_775_807n, 'must be a lead id (at most 9223372036854775807)');
+const leadId = bigintIdSchema('lead');
 
 const GateBody = z
   .object({

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
+import { bigintIdSchema } from '../app/ids';
 import { problemContent, problemResponses } from '../app/problems';
 import { LeadSchema, validateLeads, type Lead } from './lead-input';
 
@@ -40,7 +41,7 @@ const getLead = createRoute({
   path: '/v1/leads/{id}',
   tags: ['leads'],
   summary: 'One lead',
-  request: { params: z.object({ id: z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a lead id (digits)') }) },
+  request: { params: z.object({ id: bigintIdSchema('lead') }) },
   responses: {
     200: { description: 'The lead', content: { 'application/json': { schema: LeadSchema } } },
     ...problemResponses,

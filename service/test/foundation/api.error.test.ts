@@ -50,6 +50,8 @@ test('bad input is a 4xx problem and changes nothing', async () => {
     ['POST', '/v1/leads/import', 'leads=1', { 'content-type': 'application/x-www-form-urlencoded' }, 415, 'unsupported_media_type'],
     ['GET', '/v1/leads/abc', undefined, {}, 400, 'validation_failed'],
     ['GET', '/v1/leads/999999', undefined, {}, 404, 'lead_not_found'],
+    ['GET', '/v1/leads/9999999999999999999', undefined, {}, 400, 'validation_failed'], // over bigint
+    ['GET', '/v1/leads/9223372036854775807', undefined, {}, 404, 'lead_not_found'], // the largest bigint
     ['PUT', '/v1/senders/default', { dailyQuota: -1 }, {}, 400, 'validation_failed'],
     ['PUT', '/v1/senders/default', { timezone: 'Mars/Olympus' }, {}, 400, 'validation_failed'],
     ['PUT', '/v1/senders/default', { unknownField: 1 }, {}, 400, 'validation_failed'],
