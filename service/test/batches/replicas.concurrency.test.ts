@@ -160,9 +160,3 @@ describePg('replicas', () => {
     expect(c.body.needsReview).toBe(needsReview);
   });
 });
-
-if (!onPostgres) {
-  test('replica tests need Postgres (TEST_DATABASE_URL); PGlite is single-process', () => {
-    expect(onPostgres).toBe(false);
-  });
-}
