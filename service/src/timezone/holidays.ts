@@ -1,4 +1,4 @@
-import Holidays from 'date-holidays';
+import type Holidays from 'date-holidays';
 import { normalizeCountry } from './countries';
 import { DAY } from './zone-clock';
 
@@ -8,7 +8,17 @@ import { DAY } from './zone-clock';
 // dates computed once and kept as a set of day numbers, so checking a day is a
 // set lookup.
 
-const library = new Holidays();
+// date-holidays carries every country's rules (~13 MB resident): loaded with the
+// first holiday question, so a service that is not gating does not pay for it.
+let loaded: { Holidays: typeof Holidays; library: Holidays } | undefined;
+function dateHolidays() {
+  if (!loaded) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const HolidaysClass = require('date-holidays') as typeof Holidays;
+    loaded = { Holidays: HolidaysClass, library: new HolidaysClass() };
+  }
+  return loaded;
+}
 
 export interface HolidayCalendar {
   /** True when the local date `day` (days since 1970-01-01) is a public holiday. */
@@ -83,10 +93,11 @@ export function holidayCalendar(country: string | undefined, state?: string): Ho
 
 function buildCalendar(input: string, state: string | undefined): HolidayCalendar {
   const country = normalizeCountry(input);
-  if (!country || !library.getCountries()[country]) return NO_HOLIDAYS;
+  if (!country || !dateHolidays().library.getCountries()[country]) return NO_HOLIDAYS;
   const code = state ? holidayStateCode(country, state) : undefined;
   if (state && code === undefined) return holidayCalendar(country);
-  const holidays = code ? new Holidays(country, code) : new Holidays(country);
+  const { Holidays: HolidaysClass } = dateHolidays();
+  const holidays = code ? new HolidaysClass(country, code) : new HolidaysClass(country);
   return new YearlyCalendar(holidays);
 }
 
@@ -97,7 +108,7 @@ export function holidayStateCode(country: string, state: string): string | undef
   let codes = stateCodes.get(country);
   if (!codes) {
     codes = new Map();
-    for (const [code, name] of Object.entries(library.getStates(country) ?? {})) {
+    for (const [code, name] of Object.entries(dateHolidays().library.getStates(country) ?? {})) {
       codes.set(simplifyName(code), code);
       codes.set(simplifyName(name), code);
     }
@@ -108,7 +119,7 @@ export function holidayStateCode(country: string, state: string): string | undef
 
 /** The English name date-holidays gives a state code ("NSW" → "New South Wales"). */
 export function holidayStateName(country: string, code: string): string | undefined {
-  return (library.getStates(country) as Record<string, string> | undefined)?.[code];
+  return (dateHolidays().library.getStates(country) as Record<string, string> | undefined)?.[code];
 }
 
 /** Lower case, accents dropped, spaces collapsed: "Québec" → "quebec". */
