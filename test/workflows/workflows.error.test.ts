@@ -69,8 +69,9 @@ test('Apollo out of credits stops the pipeline with the service’s own problem,
   expect((await svc.api('GET', '/v1/stats')).body.claimed).toBe(0);
 });
 
-test('a lead that cannot be composed goes to the error output; the others are sent', async () => {
+test('a lead that cannot be composed goes to the error output; the others go on; a 5.x.x bounce is dead-lettered', async () => {
   apollo.state.credits = 1000;
+  outbox.failFor.set(leads[2]!.email, `550 5.1.1 <${leads[2]!.email}>: Recipient address rejected: User unknown`);
   const r = await runWorkflow(daily, { baseUrl: svc.url, apiKey: TEST_API_KEY, outbox, startNode: 'Run Now' });
   expect(r.output('Claim Daily Batch')).toHaveLength(3);
   const failed = r.output('Compose Email', 1);
@@ -83,8 +84,13 @@ test('a lead that cannot be composed goes to the error output; the others are se
     }),
   );
   expect(r.output('Compose Email', 0).map((l) => l.email)).toEqual([leads[1]!.email, leads[2]!.email]);
-  expect(outbox.sent.map((m) => m.to).sort()).toEqual([leads[1]!.email, leads[2]!.email].sort());
-  expect(r.output('Report Sent')).toHaveLength(2);
+  expect(outbox.sent.map((m) => m.to)).toEqual([leads[1]!.email]);
+  expect(r.output('Report Sent')).toHaveLength(1);
+  expect(r.output('Report Failed')).toEqual([
+    expect.objectContaining({ status: 'failed', permanent: true, report: expect.objectContaining({ deadLettered: 1, retrying: 0 }) }),
+  ]);
+  const dead = await svc.api('GET', '/v1/sends?status=dead');
+  expect(dead.body.sends.map((s: { to: string }) => s.to)).toEqual([leads[2]!.email]);
 });
 
 test('an unreachable service is named in the error, with what to check', async () => {
