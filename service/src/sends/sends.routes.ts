@@ -1,12 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
+import { bigintIdSchema } from '../app/ids';
 import { problemContent, problemResponses } from '../app/problems';
 import { SenderIdSchema } from '../senders/senders.routes';
 import { rescheduleMissed, type MissedSend } from '../sweeper/sweeper';
 import { publicBaseUrl, withUnsubscribeHeaders } from '../unsubscribe/footer';
 import { SEND_STATUSES, SendSchema, type Send } from './send-schema';
 
-const sendId = z.string().regex(/^[1-9][0-9]{0,18}$/, 'must be a send id (digits)');
+const sendId = bigintIdSchema('send');
+const leadId = bigintIdSchema('lead');
 
 const ClaimDueBody = z
   .object({
@@ -92,7 +94,7 @@ const list = createRoute({
     query: z.object({
       status: z.enum(SEND_STATUSES).optional(),
       sender: SenderIdSchema.optional(),
-      leadId: sendId.optional(),
+      leadId: leadId.optional(),
       limit: z.coerce.number().int().min(1).max(500).optional().default(100),
     }),
   },
