@@ -3,7 +3,8 @@ import { searchRequests, startApolloKit, type ApolloKit } from './apollo-kit';
 
 let kit: ApolloKit;
 beforeAll(async () => {
-  kit = await startApolloKit({ people: 2000 }, { APOLLO_TIMEOUT_MS: '400' });
+  // generous enough for a loaded 2-core CI machine; the slow fault below is well past it
+  kit = await startApolloKit({ people: 2000 }, { APOLLO_TIMEOUT_MS: '1500' });
 });
 afterAll(async () => kit?.stop());
 beforeEach(() => kit.fake.clearFaults());
@@ -146,7 +147,7 @@ test('a stream of 5xx: 502 apollo_unavailable after 1 + APOLLO_MAX_RETRIES attem
 test('a few 5xx and a slow answer are retried and the search succeeds', async () => {
   const { svc, fake } = kit;
   fake.fault({ endpoint: 'search', fault: { kind: 'server_error' }, times: 1 });
-  fake.fault({ endpoint: 'match', fault: { kind: 'slow', delayMs: 1500 }, times: 1 });
+  fake.fault({ endpoint: 'match', fault: { kind: 'slow', delayMs: 4000 }, times: 1 });
   const res = await svc.api('POST', '/v1/searches', { leadsWanted: 12, filters: { personLocations: ['Canada'] } });
   expect(res.status).toBe(201);
   expect(res.body.leadsAdded).toBe(12);
