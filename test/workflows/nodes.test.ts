@@ -38,8 +38,8 @@ function oneNode(type: string, parameters: Record<string, unknown>): IWorkflowBa
   } as IWorkflowBase;
 }
 
-const runNode = async (type: string, parameters: Record<string, unknown>) => {
-  const r = await runWorkflow(oneNode(type, parameters), { baseUrl: svc.url, apiKey: TEST_API_KEY, outbox, startNode: 'Start' });
+const runNode = async (type: string, parameters: Record<string, unknown>, executionId?: string) => {
+  const r = await runWorkflow(oneNode(type, parameters), { baseUrl: svc.url, apiKey: TEST_API_KEY, outbox, startNode: 'Start', executionId });
   const error = r.error('Node');
   if (error) throw error;
   return r.output('Node');
@@ -58,6 +58,20 @@ test('Apollo Search outputs one item per new lead, filters passed as Apollo expe
   const search = apollo.state.requests.find((r) => r.endpoint === 'search')!;
   expect(search.body).toEqual(expect.objectContaining({ person_titles: ['Plant Manager'], person_seniorities: ['manager'] }));
   expect(search.body).not.toHaveProperty('q_keywords');
+});
+
+test('Claim Daily Batch: the same execution (a retried node) gets the same batch; another execution a new one', async () => {
+  const claim = { sender: 'default', batchSize: 2, idempotencyKey: '={{ $execution.id }}' };
+  const first = await runNode('n8n-nodes-corofy.claimDailyBatch', claim, 'exec-claim-1');
+  const retried = await runNode('n8n-nodes-corofy.claimDailyBatch', claim, 'exec-claim-1');
+  const next = await runNode('n8n-nodes-corofy.claimDailyBatch', claim, 'exec-claim-2');
+  expect(first.map((l) => l.id)).toHaveLength(2);
+  expect(retried.map((l) => l.id)).toEqual(first.map((l) => l.id));
+  expect(retried[0]!.batchId).toBe(first[0]!.batchId);
+  expect(next).toHaveLength(2);
+  expect(next.map((l) => l.id).some((id) => first.some((f) => f.id === id))).toBe(false);
+  expect(Number(next[0]!.id)).toBeGreaterThan(Number(first[1]!.id));
+  expect((await svc.api('GET', '/v1/stats')).body.claimed).toBe(4);
 });
 
 test('suppressions: add an address and a domain, list them, remove one', async () => {
