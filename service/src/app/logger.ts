@@ -19,6 +19,10 @@ const REDACT = [
   'config.apollo.apiKey',
   'config.openai.apiKey',
   'config.firecrawl.apiKey',
+  'unsubscribeSecret',
+  '*.unsubscribeSecret',
+  'config.database.url',
+  'config.database.serviceRoleKey',
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
