@@ -1,5 +1,6 @@
 // The shipped workflow JSON, run by n8n-core's execution engine with our nodes,
 // against a real Corofy service (real HTTP) with the fake providers.
+import type { IDataObject } from 'n8n-workflow';
 import { startFakeApollo, type FakeApollo } from '../../sandbox/fake-apollo';
 import { startFakeFirecrawl, type FakeFirecrawl } from '../../sandbox/fake-firecrawl';
 import { startFakeOpenAI, type FakeOpenAI } from '../../sandbox/fake-openai';
@@ -16,7 +17,7 @@ const outbox = new Outbox();
 const daily = readWorkflow('daily-pipeline.json');
 const drain = readWorkflow('queue-drain.json');
 const replies = readWorkflow('replies.json');
-const run = (wf: typeof daily, startNode: string, startItem?: Record<string, unknown>, apiKey = TEST_API_KEY) =>
+const run = (wf: typeof daily, startNode: string, startItem?: IDataObject, apiKey = TEST_API_KEY) =>
   runWorkflow(wf, { baseUrl: svc.url, apiKey, outbox, startNode, startItem });
 
 const { inside, outside, senderZone } = zonesByWindow();

@@ -327,7 +327,7 @@ export async function runWorkflow(workflowData: IWorkflowBase, opts: RunOptions)
       waitingExecutionSource: null,
       nodeExecutionStack: [{ node: start, data: { main: [[{ json: opts.startItem ?? {} }]] }, source: null }],
     },
-  } as IRunExecutionData;
+  } as unknown as IRunExecutionData;
 
   await new WorkflowExecute(additionalData, 'trigger', runExecutionData).processRunExecutionData(workflow);
   const run = await done;
