@@ -51,6 +51,9 @@ const ReportResult = z
     recorded: z.number().int(),
     retrying: z.number().int(),
     deadLettered: z.number().int(),
+    cancelled: z.number().int().openapi({
+      description: 'Failed attempts not retried: the lead replied, bounced, unsubscribed or complained, or the address was suppressed meanwhile',
+    }),
     duplicates: z.number().int().openapi({ description: 'Results already recorded earlier (harmless)' }),
     ignored: z.array(z.object({ sendId: z.string(), status: z.string(), reason: z.string() })),
   })
@@ -114,7 +117,9 @@ const retry = createRoute({
     200: { description: 'The send, scheduled again', content: { 'application/json': { schema: SendSchema } } },
     ...problemResponses,
     404: problemContent('No such send'),
-    409: problemContent('The send is not dead or needs_review, or its address is suppressed'),
+    409: problemContent(
+      'The send is not dead or needs_review, its address is suppressed, or its lead replied, unsubscribed or complained (lead_replied, …)',
+    ),
   },
 });
 
