@@ -133,6 +133,7 @@ export class Composer {
     });
     const results: ({ email: ComposedEmail } | { failure: ComposeFailure } | undefined)[] = [];
     const todo: { index: number; lead: PreparedLead }[] = [];
+    const adopt: { index: number; lead: PreparedLead }[] = [];
     prepared.leads.forEach((lead, index) => {
       if (lead.missing) {
         results[index] = { failure: { leadId: lead.id, code: 'lead_not_found', detail: `No lead has id ${lead.id}.` } };
@@ -140,10 +141,24 @@ export class Composer {
         results[index] = { failure: { leadId: lead.id, code: lead.refusal, detail: REFUSALS[lead.refusal] ?? lead.refusal } };
       } else if (lead.draft && !req.regenerate) {
         results[index] = { email: { ...storedEmail(lead.draft), generated: false } };
+        // a lead claimed again (its earlier claim ran out after composing) is composed by its stored draft
+        if (lead.status === 'claimed') adopt.push({ index, lead });
       } else {
         todo.push({ index, lead });
       }
     });
+
+    for (const { index, lead } of adopt) {
+      const saved = await this.deps.db.call<{ ok: boolean; code?: string; detail?: string }>('save_draft', {
+        p_lead_id: lead.id,
+        p_draft: lead.draft,
+        p_regenerate: false,
+      });
+      if (!saved.ok) {
+        const code = saved.code ?? 'draft_not_saved';
+        results[index] = { failure: { leadId: lead.id, code, detail: saved.detail ?? REFUSALS[code] ?? code } };
+      }
+    }
 
     if (todo.length > 0 && !this.deps.openai.configured) {
       throw new OpenAIProviderError(
