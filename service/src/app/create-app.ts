@@ -23,6 +23,7 @@ import { suppressionsRoutes } from '../suppressions/suppressions.routes';
 import { unsubscribeRoutes } from '../unsubscribe/unsubscribe.routes';
 import type { Logger } from './logger';
 import { problem, problemResponse, ProblemError, titleFor } from './problems';
+import { rejectNul } from './reject-nul';
 
 /** What every route may use. Capabilities add their services here. */
 export interface AppDeps extends ComposeProviders {
@@ -110,6 +111,7 @@ export function createApp(deps: AppDeps) {
     }
     await next();
   });
+  app.use('*', rejectNul);
 
   app.route('/', gateRoutes(deps));
   app.route('/', healthRoutes(deps));

@@ -8,7 +8,10 @@ const EventBody = z
     email: z.string().trim().pipe(z.email({ message: 'must be a valid email address' })).optional(),
     inReplyTo: z.string().trim().min(1).max(998).optional(),
     messageId: z.string().trim().min(1).max(998).optional(),
-    receivedAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
+    receivedAt: z.iso
+      .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
+      .refine((v) => !v.startsWith('0000'), 'year 0000 is not a date (the calendar starts at 0001)')
+      .optional(),
     subject: z.string().max(2000).optional(),
     text: z.string().max(100_000).optional(),
   })

@@ -1,16 +1,20 @@
 import { z } from '@hono/zod-openapi';
+import ct from 'countries-and-timezones';
 import { normalizeCountry } from '../timezone/countries';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 const zoneValidity = new Map<string, boolean>();
+let supported: Set<string> | undefined;
+const supportedZones = () => (supported ??= new Set(Intl.supportedValuesOf('timeZone')));
 /** True for an IANA zone name this runtime knows (answers cached: imports repeat zones). */
 export function isIanaZone(zone: string): boolean {
   let ok = zoneValidity.get(zone);
   if (ok === undefined) {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      ok = zone.includes('/') || zone === 'UTC';
+      // ICU still takes names tzdata dropped ("US/Pacific-New") that Postgres refuses
+      ok = (zone.includes('/') || zone === 'UTC') && (supportedZones().has(zone) || Boolean(ct.getTimezone(zone)));
     } catch {
       ok = false;
     }

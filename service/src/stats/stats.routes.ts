@@ -39,7 +39,11 @@ const getStats = createRoute({
       day: z
         .string()
         .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
-        .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'must be a real date')
+        // a calendar date Postgres takes: "2026-02-30" and year 0000 are not
+        .refine((d) => {
+          const t = Date.parse(`${d}T00:00:00Z`);
+          return d >= '0001' && !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
+        }, 'must be a real date')
         .optional(),
     }),
   },
