@@ -134,11 +134,13 @@ export class Composer {
     const results: ({ email: ComposedEmail } | { failure: ComposeFailure } | undefined)[] = [];
     const todo: { index: number; lead: PreparedLead }[] = [];
     const adopt: { index: number; lead: PreparedLead }[] = [];
+    const suppressed: string[] = [];
     prepared.leads.forEach((lead, index) => {
       if (lead.missing) {
         results[index] = { failure: { leadId: lead.id, code: 'lead_not_found', detail: `No lead has id ${lead.id}.` } };
       } else if (lead.refusal) {
         results[index] = { failure: { leadId: lead.id, code: lead.refusal, detail: REFUSALS[lead.refusal] ?? lead.refusal } };
+        if (lead.refusal === 'lead_suppressed' && (lead.status === 'claimed' || lead.status === 'composed')) suppressed.push(lead.id);
       } else if (lead.draft && !req.regenerate) {
         results[index] = { email: { ...storedEmail(lead.draft), generated: false } };
         // a lead claimed again (its earlier claim ran out after composing) is composed by its stored draft
@@ -148,6 +150,8 @@ export class Composer {
       }
     });
 
+    // a suppressed lead ends here (skipped, claim given back) instead of cycling through claims
+    for (const id of suppressed) await this.deps.db.call('skip_suppressed_lead', { p_lead_id: id });
     for (const { index, lead } of adopt) {
       const saved = await this.deps.db.call<{ ok: boolean; code?: string; detail?: string }>('save_draft', {
         p_lead_id: lead.id,
