@@ -111,7 +111,7 @@ export function createApp(deps: AppDeps) {
     }
     await next();
   });
-  app.use('*', rejectNul);
+  app.use('/v1/*', rejectNul);
 
   app.route('/', gateRoutes(deps));
   app.route('/', healthRoutes(deps));

@@ -72,3 +72,14 @@ test('a zone name ICU still takes but tzdata dropped is refused for a sender and
     expect((await svc.api('PUT', '/v1/senders/tzcheck', { timezone })).status).toBe(200);
   }
 });
+
+test.each([
+  ['a long token', 'x'.repeat(300)],
+  ['a NUL', '1.%00'],
+])('an unsubscribe link with %s is a forged link: the 404 page, on GET and POST', async (_what, token) => {
+  for (const method of ['GET', 'POST']) {
+    const r = await svc.api(method, `/unsubscribe/${token}`);
+    expect(r.status).toBe(404);
+    expect(r.headers.get('content-type')).toMatch(/text\/html/);
+  }
+});
