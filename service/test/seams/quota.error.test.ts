@@ -68,3 +68,31 @@ test('a retry whose backoff crosses the sender\'s midnight is not handed out on 
   expect(days['midnight/2026-12-07']).toMatchObject({ scheduled: 0 });
   expect(days['midnight/2026-12-08']).toMatchObject({ scheduled: 1 });
 });
+
+test('sends left over when the service was down over the sender\'s midnight are not handed out on top of the next day\'s quota', async () => {
+  // Sender in UTC with quota 1; recipients in Auckland (their 09:00-17:00 is 20:00-04:00 UTC)
+  await svc.api('PUT', '/v1/senders/overnight', { dailyQuota: 1, timezone: 'UTC' });
+  const [first, second] = await composedLeads(svc, [
+    { email: 'aroha@overnight.example', timezone: 'Pacific/Auckland' },
+    { email: 'wiremu@overnight.example', timezone: 'Pacific/Auckland' },
+  ]);
+  // Mon 19:00 UTC: the first is scheduled at 20:00 (counted on Monday), the second at Tuesday 00:00 (Monday is full)
+  const g = await gateAt(svc, [first!, second!], new Date('2026-12-14T19:00:00Z'), 'overnight');
+  expect(g.scheduled.map((s: any) => [s.leadId, s.day])).toEqual([
+    [first, '2026-12-14'],
+    [second, '2026-12-15'],
+  ]);
+
+  // the service was down from 19:30 to 00:30: at 00:30 Tuesday only Tuesday's send is handed out
+  const due = await svc.deps.db.call<any>('claim_due_sends', { p_sender: 'overnight', p_now: new Date('2026-12-15T00:30:00Z') });
+  expect(due.sends.map((s: any) => [s.leadId, s.day])).toEqual([[second, '2026-12-15']]);
+
+  // Monday's leftover is moved by the sweeper to the first window on a day with room
+  const { runSweep } = await import('../../src/sweeper/sweeper');
+  await runSweep(svc.deps, new Date('2026-12-15T00:31:00Z'));
+  const moved = (await svc.api('GET', `/v1/sends?leadId=${first}`)).body.sends[0];
+  expect(moved.day).toBe('2026-12-16');
+  const days = await ledger(svc);
+  expect(days['overnight/2026-12-14']).toMatchObject({ scheduled: 0 });
+  expect(days['overnight/2026-12-16']).toMatchObject({ scheduled: 1 });
+});
