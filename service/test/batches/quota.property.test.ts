@@ -138,7 +138,8 @@ test('quota holds on every sender-day, across days and reschedules', async () =>
             if (!id) break;
             seen.add('retry');
             await db.call('retry_send', { p_id: id, p_now }).catch((e) => {
-              if (!/address_suppressed|no_quota_room/.test(String(e.message))) throw e;
+              // refusals a human retry can meet: the lead answered or was suppressed, or no day has room
+              if (!/address_suppressed|no_quota_room|lead_replied|lead_unsubscribed|lead_complained/.test(String(e.message))) throw e;
             });
             break;
           }
