@@ -1,7 +1,7 @@
 // Seams of the quota ledger: a sender changed mid-day (PUT /v1/senders/:id),
 // and a failed send's retry that lands on the sender's next local day.
 import { closeSql, composedLeads, gateAt } from '../gate/gate-fixture';
-import { importLeads, ledger } from '../support/sends-fixture';
+import { importLeads, ledger, ledgerCounts, ledgerFromRows } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
@@ -95,4 +95,8 @@ test('sends left over when the service was down over the sender\'s midnight are 
   const days = await ledger(svc);
   expect(days['overnight/2026-12-14']).toMatchObject({ scheduled: 0 });
   expect(days['overnight/2026-12-16']).toMatchObject({ scheduled: 1 });
+});
+
+test('after all of the above the quota ledger equals what the rows say', async () => {
+  expect(await ledgerFromRows(svc)).toEqual(await ledgerCounts(svc));
 });

@@ -3,7 +3,7 @@
 // final state, and its send must neither be queued again nor hold quota.
 import { runSweep } from '../../src/sweeper/sweeper';
 import { closeSql, composedLeads, gateAt } from '../gate/gate-fixture';
-import { ledger } from '../support/sends-fixture';
+import { ledger, ledgerCounts, ledgerFromRows } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
@@ -93,4 +93,8 @@ test('a domain suppressed after the gate: the scheduled send is cancelled and th
   // nothing is handed out at 09:00
   const due = await svc.deps.db.call<any>('claim_due_sends', { p_now: new Date('2026-12-08T09:01:00Z') });
   expect(due.sends.filter((s: any) => [a, b].includes(s.leadId))).toEqual([]);
+});
+
+test('after all of the above the quota ledger equals what the rows say', async () => {
+  expect(await ledgerFromRows(svc)).toEqual(await ledgerCounts(svc));
 });
