@@ -95,6 +95,23 @@ test('a domain suppressed after the gate: the scheduled send is cancelled and th
   expect(due.sends.filter((s: any) => [a, b].includes(s.leadId))).toEqual([]);
 });
 
+test('an address suppressed between claim-due and a failed report: the send is cancelled, not retried, the lead skipped', async () => {
+  const [id] = await composedLeads(svc, [{ email: 'fay@between.example', timezone: 'UTC' }]);
+  // 08:00 Wednesday: scheduled for 09:00; claim-due hands it out at 09:01
+  await gateAt(svc, [id!], new Date('2026-12-09T08:00:00Z'));
+  const due = await svc.deps.db.call<any>('claim_due_sends', { p_now: new Date('2026-12-09T09:01:00Z') });
+  const send = due.sends.find((s: any) => s.leadId === id);
+  expect(send).toMatchObject({ status: 'sending' });
+  expect((await svc.api('POST', '/v1/suppressions', { email: 'FAY@between.example', reason: 'asked by phone' })).status).toBe(200);
+  const rep = await svc.deps.db.call<any>('report_sends', {
+    p_results: [{ sendId: send.sendId, status: 'failed', error: 'SMTP 451', attempt: send.attempts }],
+    p_now: new Date('2026-12-09T09:02:00Z'),
+  });
+  expect(rep).toMatchObject({ retrying: 0, cancelled: 1 });
+  expect(await sendOf(id!)).toMatchObject({ status: 'cancelled' });
+  expect((await svc.api('GET', `/v1/leads/${id}`)).body).toMatchObject({ status: 'skipped', statusReason: 'suppressed' });
+});
+
 test('after all of the above the quota ledger equals what the rows say', async () => {
   expect(await ledgerFromRows(svc)).toEqual(await ledgerCounts(svc));
 });
