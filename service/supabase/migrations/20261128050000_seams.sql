@@ -268,6 +268,9 @@ begin
 end;
 $$;
 
+-- the sweep finds composed leads whose lease ran out without a scan
+create index if not exists leads_composed_lease on leads (lease_expires_at) where status = 'composed';
+
 create or replace function sweep(p_now timestamptz default now(), p_limit integer default 1000)
 returns jsonb language plpgsql volatile as $$
 declare
@@ -282,12 +285,16 @@ begin
     return jsonb_build_object('skipped', true, 'releasedClaims', 0, 'needsReview', 0, 'cancelled', 0, 'missed', '[]'::jsonb);
   end if;
 
+  -- claimed leads not composed in time, and composed leads nothing gated in time
+  -- (the gate had no quota room, or the workflow stopped after compose), go back
+  -- to new: nothing was sent, the stored draft is reused when they come round again
   for d in select distinct b.sender_id, b.day from leads l join batches b on b.id = l.batch_id
-            where l.status = 'claimed' and l.lease_expires_at <= p_now order by 1, 2 loop
+            where l.status in ('claimed', 'composed') and l.lease_expires_at <= p_now order by 1, 2 loop
     perform ledger_lock(d.sender_id, d.day);
     with expired as (
       select l.id from leads l join batches b on b.id = l.batch_id
-       where l.status = 'claimed' and l.lease_expires_at <= p_now and b.sender_id = d.sender_id and b.day = d.day
+       where l.status in ('claimed', 'composed') and l.lease_expires_at <= p_now
+         and b.sender_id = d.sender_id and b.day = d.day
        order by l.id limit p_limit for update of l skip locked
     ), back as (
       update leads l set status = 'new', batch_id = null, claimed_at = null, lease_expires_at = null, updated_at = p_now
