@@ -138,9 +138,10 @@ begin
   where id = p_id
   returning * into s;
 
-  update sender_days set quota = s.daily_quota
-  where sender_id = p_id and day >= (now() at time zone s.timezone)::date
-    and claimed + scheduled + sent <= s.daily_quota;
+  -- a lower quota takes effect at once: a day that already used more keeps what it
+  -- used as its quota (the ledger's check) and has no room left
+  update sender_days set quota = greatest(s.daily_quota, claimed + scheduled + sent)
+  where sender_id = p_id and day >= (now() at time zone s.timezone)::date;
 
   return sender_json(s);
 end;

@@ -36,6 +36,8 @@ create index if not exists sends_pending_window on sends (window_end) where stat
 create index if not exists sends_lead on sends (lead_id);
 create index if not exists sends_status_updated on sends (status, updated_at desc, id desc);
 create index if not exists events_received on events (received_at);
+-- the sweep finds composed leads whose lease ran out without a scan
+create index if not exists leads_composed_lease on leads (lease_expires_at) where status = 'composed';
 
 -- "<abc@x>", " abc@x " and "abc@x" are the same Message-ID.
 create or replace function norm_message_id(p text) returns text
@@ -51,8 +53,16 @@ language sql stable as $$
     where value in (lower(btrim(p_email)), split_part(lower(btrim(p_email)), '@', 2)));
 $$;
 
--- Claims, faster. Every claim, gate and outcome locks a ledger row: take the existing row
--- straight away and only try an insert for a day seen for the first time.
+-- A lead that answered or opted out: nothing more is sent to it.
+create or replace function lead_stopped(p_lead_id bigint) returns boolean
+language sql stable as $$
+  select exists (select 1 from leads where id = p_lead_id
+                  and status in ('replied', 'bounced', 'unsubscribed', 'complained'));
+$$;
+
+-- The ledger row of a sender-day, locked. Every claim, gate and outcome locks one:
+-- take the existing row straight away and only try an insert (with the sender's
+-- quota) for a day seen for the first time.
 create or replace function ledger_lock(p_sender text, p_day date) returns sender_days
 language plpgsql volatile as $$
 declare r sender_days;
@@ -290,6 +300,13 @@ $$;
 -- Leases due sends for sending: only inside the window they were scheduled for,
 -- never to a suppressed address or a lead that already answered. Touches no
 -- ledger row (a leased send still counts as scheduled for its day).
+-- A send is handed out only on the sender-local day it counts on. A recipient
+-- window can run past the sender's midnight (Auckland's 09:00-17:00 is
+-- 20:00-04:00 UTC): a send not handed out by the sender's midnight (n8n polled
+-- late, the service was down, a retry's backoff) is left, counts as missed, and
+-- the sweeper moves it (with its quota) to the first window on a day with room,
+-- never on top of the next day's full quota. windowEnd keeps meaning the
+-- recipient's window end.
 create or replace function claim_due_sends(
   p_sender text default null,
   p_limit integer default 100,
@@ -303,10 +320,12 @@ begin
       detail = format('No sender has id "%s".', p_sender);
   end if;
   with picked as materialized (
-    select s.id from sends s
+    select s.id from sends s join senders se on se.id = s.sender_id
      where s.status in ('scheduled', 'failed')
        and s.send_at <= p_now
        and (s.window_end is null or s.window_end > p_now)
+       -- only on the sender-local day it counts on
+       and p_now < ((s.day + 1)::timestamp at time zone se.timezone)
        and (p_sender is null or s.sender_id = p_sender)
        and not is_suppressed(s.to_email)
        and not exists (select 1 from leads l where l.id = s.lead_id
@@ -332,12 +351,20 @@ $$;
 
 -- Cancels a lead's pending sends (scheduled, or failed and waiting for a retry)
 -- and releases their quota. The caller holds the ledger rows of their days.
+--
+-- Lock order: claim-due and report lock a send, then its lead; record_event
+-- locks the lead, then cancels its pending sends. Waiting there for a send
+-- another request holds closed the cycle: a reply arriving while claim-due held
+-- the lead's send deadlocked and Postgres failed one of them. A pending send
+-- someone else holds is left alone instead: whatever that request does, the send
+-- is never handed out to a stopped lead or a suppressed address (claim-due
+-- checks both) and the sweeper cancels it.
 create or replace function cancel_pending_sends(p_lead_id bigint, p_reason text, p_now timestamptz)
 returns integer language plpgsql volatile as $$
 declare r record; n integer := 0;
 begin
   for r in select id, sender_id, day from sends
-            where lead_id = p_lead_id and status in ('scheduled', 'failed') order by id for update loop
+            where lead_id = p_lead_id and status in ('scheduled', 'failed') order by id for update skip locked loop
     perform ledger_adjust(r.sender_id, r.day, 0, -1, 0);
     update sends set status = 'cancelled', last_error = p_reason, lease_expires_at = null, updated_at = p_now
      where id = r.id;
@@ -371,6 +398,8 @@ declare
   v_permanent boolean;
   v_delay double precision;
   v_was_review boolean;
+  v_stopped text;
+  v_cancelled integer := 0;
 begin
   select string_agg(x->>'sendId', ', ') into v_unknown
     from jsonb_array_elements(p_results) x
@@ -418,9 +447,24 @@ begin
       end if;
     else
       v_permanent := coalesce((r.input->>'permanent')::boolean, false);
+      -- the lead answered or the address was suppressed while this attempt was out:
+      -- a failed attempt is not tried again
+      select case when l.status in ('replied', 'bounced', 'unsubscribed', 'complained') then l.status
+                  when is_suppressed(r.to_email) then 'suppressed' end
+        into v_stopped from leads l where l.id = r.lead_id;
       if r.status in ('sending', 'needs_review') then
         v_recorded := v_recorded + 1;
-        if v_permanent or r.attempts - r.retry_base >= p_max_attempts then
+        if v_stopped is not null and not v_permanent then
+          perform ledger_adjust(r.sender_id, r.day, 0,
+                                case when v_was_review then 0 else -1 end,
+                                case when v_was_review then -1 else 0 end);
+          update sends set status = 'cancelled', lease_expires_at = null, updated_at = p_now,
+                           last_error = format('%s (not retried: the lead is %s)', coalesce(r.input->>'error', 'failed'), v_stopped)
+           where id = r.id;
+          update leads set status = 'skipped', status_reason = 'suppressed', updated_at = p_now
+           where id = r.lead_id and status in ('sending', 'needs_review', 'scheduled');
+          v_cancelled := v_cancelled + 1;
+        elsif v_permanent or r.attempts - r.retry_base >= p_max_attempts then
           perform ledger_adjust(r.sender_id, r.day, 0,
                                 case when v_was_review then 0 else -1 end,
                                 case when v_was_review then -1 else 0 end);
@@ -445,6 +489,8 @@ begin
         else
           if v_was_review then perform ledger_adjust(r.sender_id, r.day, 0, 1, -1); end if;
           v_delay := p_backoff_seconds * power(2, greatest(r.attempts - r.retry_base, 1) - 1);
+          -- a retry that falls after its sender-day is missed then (claim-due hands a
+          -- send out only on its day) and the sweeper moves it to a day with room
           update sends set status = 'failed', lease_expires_at = null, updated_at = p_now,
                            last_error = coalesce(r.input->>'error', 'failed'),
                            send_at = p_now + make_interval(secs => v_delay)
@@ -463,7 +509,7 @@ begin
   end loop;
 
   return jsonb_build_object('recorded', v_recorded, 'retrying', v_retrying, 'deadLettered', v_dead,
-                            'duplicates', v_dupes, 'ignored', v_ignored);
+                            'cancelled', v_cancelled, 'duplicates', v_dupes, 'ignored', v_ignored);
 end;
 $$;
 
@@ -495,6 +541,7 @@ declare
   v_day date;
   led sender_days;
   v_at timestamptz;
+  v_stop text;
 begin
   select * into s from sends where id = p_id;
   if not found then
@@ -503,6 +550,12 @@ begin
   if s.status not in ('dead', 'needs_review') then
     raise exception using errcode = 'CR409', message = 'send_not_retryable',
       detail = format('Send %s is %s; only dead or needs_review sends can be retried.', p_id, s.status);
+  end if;
+  select status into v_stop from leads
+   where id = s.lead_id and status in ('replied', 'unsubscribed', 'complained');
+  if found then
+    raise exception using errcode = 'CR409', message = 'lead_' || v_stop,
+      detail = format('Lead %s is %s: nothing more is sent to them.', s.lead_id, v_stop);
   end if;
   if is_suppressed(s.to_email) then
     raise exception using errcode = 'CR409', message = 'address_suppressed',
@@ -555,10 +608,11 @@ declare
   f sender_days;
 begin
   select * into s from sends where id = p_send_id;
-  if not found or s.status not in ('scheduled', 'failed') or s.window_end is null or s.window_end > p_now then
+  select timezone into v_tz from senders where id = s.sender_id;
+  if s.id is null or s.status not in ('scheduled', 'failed') or s.window_end is null
+     or (s.window_end > p_now and ((s.day + 1)::timestamp at time zone v_tz) > p_now) then
     return jsonb_build_object('moved', false, 'reason', 'not_missed');
   end if;
-  select timezone into v_tz from senders where id = s.sender_id;
   for w in select (x->>'start')::timestamptz as ws, (x->>'end')::timestamptz as we
              from jsonb_array_elements(p_windows) x order by 1 loop
     v_start := greatest(w.ws, p_now);
@@ -610,6 +664,9 @@ begin
             where status in ('scheduled', 'failed')
               and lower(btrim(p_value)) in (lower(to_email), split_part(lower(to_email), '@', 2)) loop
     n := n + cancel_pending_sends(r.lead_id, 'suppressed: ' || p_reason, p_now);
+    -- the lead says why nothing will be sent (not 'scheduled' with a cancelled send)
+    update leads set status = 'skipped', status_reason = 'suppressed: ' || p_reason, updated_at = p_now
+     where id = r.lead_id and status in ('scheduled', 'sending', 'needs_review');
   end loop;
   return n;
 end;
@@ -618,6 +675,12 @@ $$;
 -- Records a reply, bounce, complaint or unsubscribe. Matched by the Message-ID we
 -- sent (inReplyTo, then messageId), then by email. The same event twice returns
 -- the first answer and changes nothing.
+--
+-- Events matched by our Message-ID (inReplyTo / messageId) rather than by
+-- address: a bounce notice comes from the mail system (MAILER-DAEMON@…), an
+-- opt-out may be forwarded by someone else. The address we sent to bounced or
+-- opted out, so it is suppressed too (before, only the notice's sender was, and
+-- a human retry could send to the bounced address again).
 create or replace function record_event(p_event jsonb, p_lead_id bigint default null, p_now timestamptz default now())
 returns jsonb language plpgsql volatile as $$
 declare
@@ -688,6 +751,13 @@ begin
   -- an address that bounced, complained or opted out is suppressed even if no lead matched
   if v_email is not null and (v_kind in ('bounce', 'complaint', 'unsubscribe') or v_stop) then
     v_cancelled := v_cancelled + suppress_value(v_email, 'email',
+                     case when v_stop then 'replied_stop' else v_kind end, p_now);
+  end if;
+  -- matched by our Message-ID, the event may come from another address (a bounce
+  -- from MAILER-DAEMON, a forwarded opt-out): the address we sent to is suppressed too
+  if nullif(lower(btrim(v_lead.email)), '') is distinct from v_email and v_lead.email is not null
+     and (v_kind in ('bounce', 'complaint', 'unsubscribe') or v_stop) then
+    v_cancelled := v_cancelled + suppress_value(v_lead.email, 'email',
                      case when v_stop then 'replied_stop' else v_kind end, p_now);
   end if;
 
@@ -775,10 +845,11 @@ returns jsonb language sql stable as $$
                                       'end', to_char(se.window_end, 'HH24:MI'),
                                       'skipHolidays', se.skip_holidays),
            'from', greatest(s.send_at, p_now)) order by s.window_end), '[]'::jsonb)
-    from (select * from sends
-           where status in ('scheduled', 'failed') and window_end <= p_now
-             and (p_send_ids is null or id in (select (jsonb_array_elements_text(p_send_ids))::bigint))
-           order by window_end limit p_limit) s
+    from (select x.* from sends x join senders xs on xs.id = x.sender_id
+           where x.status in ('scheduled', 'failed')
+             and (x.window_end <= p_now or ((x.day + 1)::timestamp at time zone xs.timezone) <= p_now)
+             and (p_send_ids is null or x.id in (select (jsonb_array_elements_text(p_send_ids))::bigint))
+           order by x.window_end limit p_limit) s
     join leads l on l.id = s.lead_id
     join senders se on se.id = s.sender_id;
 $$;
@@ -802,12 +873,16 @@ begin
     return jsonb_build_object('skipped', true, 'releasedClaims', 0, 'needsReview', 0, 'cancelled', 0, 'missed', '[]'::jsonb);
   end if;
 
+  -- claimed leads not composed in time, and composed leads nothing gated in time
+  -- (the gate had no quota room, or the workflow stopped after compose), go back
+  -- to new: nothing was sent, the stored draft is reused when they come round again
   for d in select distinct b.sender_id, b.day from leads l join batches b on b.id = l.batch_id
-            where l.status = 'claimed' and l.lease_expires_at <= p_now order by 1, 2 loop
+            where l.status in ('claimed', 'composed') and l.lease_expires_at <= p_now order by 1, 2 loop
     perform ledger_lock(d.sender_id, d.day);
     with expired as (
       select l.id from leads l join batches b on b.id = l.batch_id
-       where l.status = 'claimed' and l.lease_expires_at <= p_now and b.sender_id = d.sender_id and b.day = d.day
+       where l.status in ('claimed', 'composed') and l.lease_expires_at <= p_now
+         and b.sender_id = d.sender_id and b.day = d.day
        order by l.id limit p_limit for update of l skip locked
     ), back as (
       update leads l set status = 'new', batch_id = null, claimed_at = null, lease_expires_at = null, updated_at = p_now
@@ -838,15 +913,19 @@ begin
   end loop;
 
   for d in select distinct sender_id, day from sends
-            where status in ('scheduled', 'failed') and is_suppressed(to_email) order by 1, 2 loop
+            where status in ('scheduled', 'failed') and (is_suppressed(to_email) or lead_stopped(lead_id)) order by 1, 2 loop
     perform ledger_lock(d.sender_id, d.day);
     with gone as (
       select id from sends
-       where status in ('scheduled', 'failed') and is_suppressed(to_email) and sender_id = d.sender_id and day = d.day
+       where status in ('scheduled', 'failed') and (is_suppressed(to_email) or lead_stopped(lead_id))
+         and sender_id = d.sender_id and day = d.day
        order by id limit p_limit for update skip locked
     ), cancelled as (
       update sends s set status = 'cancelled', last_error = 'suppressed', lease_expires_at = null, updated_at = p_now
-        from gone where s.id = gone.id returning s.id
+        from gone where s.id = gone.id returning s.lead_id
+    ), lead_skipped as (
+      update leads l set status = 'skipped', status_reason = 'suppressed', updated_at = p_now
+        from cancelled where l.id = cancelled.lead_id and l.status in ('scheduled', 'sending', 'needs_review')
     ) select count(*) into n from cancelled;
     update sender_days set scheduled = scheduled - n where sender_id = d.sender_id and day = d.day;
     v_cancelled := v_cancelled + n;
