@@ -147,7 +147,9 @@ begin
 end;
 $$;
 
--- The day's numbers for one sender; p_day is the sender-local date (default today).
+-- ---------------------------------------------------------------------------
+-- Stats: the ledger and the sends of one sender-local day
+-- ---------------------------------------------------------------------------
 create or replace function get_stats(p_sender text, p_day date default null) returns jsonb
 language plpgsql stable as $$
 declare
@@ -155,6 +157,7 @@ declare
   v_day date;
   v_from timestamptz;
   v_to timestamptz;
+  led sender_days;
   r jsonb;
 begin
   select * into s from senders where id = p_sender;
@@ -165,25 +168,46 @@ begin
   v_day := coalesce(p_day, (now() at time zone s.timezone)::date);
   v_from := v_day::timestamp at time zone s.timezone;
   v_to := (v_day + 1)::timestamp at time zone s.timezone;
+  select * into led from sender_days where sender_id = s.id and day = v_day;
 
+  with sc as (
+    select count(*) filter (where status = 'scheduled') as scheduled,
+           count(*) filter (where status = 'sending') as sending,
+           count(*) filter (where status = 'sent') as sent,
+           count(*) filter (where status = 'failed') as failed,
+           count(*) filter (where status = 'dead') as dead,
+           count(*) filter (where status = 'needs_review') as needs_review,
+           count(*) filter (where status = 'cancelled') as cancelled
+      from sends where sender_id = s.id and day = v_day
+  ), ev as (
+    select count(*) filter (where kind = 'reply') as replied,
+           count(*) filter (where kind = 'bounce') as bounced,
+           count(*) filter (where kind = 'unsubscribe') as unsubscribed,
+           count(*) filter (where kind = 'complaint') as complained
+      from events where received_at >= v_from and received_at < v_to
+  )
   select jsonb_build_object(
     'sender', s.id,
     'day', to_char(v_day, 'YYYY-MM-DD'),
-    'quota', coalesce((select quota from sender_days where sender_id = s.id and day = v_day), s.daily_quota),
-    'claimed', coalesce((select sum(coalesce(array_length(lead_ids, 1), 0)) from batches
-                         where sender_id = s.id and day = v_day), 0),
-    'scheduled', (select count(*) from sends where sender_id = s.id and day = v_day and status = 'scheduled'),
-    'sending', (select count(*) from sends where sender_id = s.id and day = v_day and status = 'sending'),
-    'sent', (select count(*) from sends where sender_id = s.id and day = v_day and status = 'sent'),
-    'failed', (select count(*) from sends where sender_id = s.id and day = v_day and status = 'failed'),
-    'dead', (select count(*) from sends where sender_id = s.id and day = v_day and status = 'dead'),
-    'needsReview', (select count(*) from sends where sender_id = s.id and day = v_day and status = 'needs_review'),
-    'replied', (select count(*) from events where kind = 'reply' and received_at >= v_from and received_at < v_to),
-    'bounced', (select count(*) from events where kind = 'bounce' and received_at >= v_from and received_at < v_to),
-    'unsubscribed', (select count(*) from events where kind = 'unsubscribe' and received_at >= v_from and received_at < v_to),
+    'quota', coalesce(led.quota, s.daily_quota),
+    'claimed', coalesce(led.claimed, 0),
+    'scheduled', sc.scheduled,
+    'sending', sc.sending,
+    'sent', sc.sent,
+    'failed', sc.failed,
+    'dead', sc.dead,
+    'needsReview', sc.needs_review,
+    'cancelled', sc.cancelled,
+    'replied', ev.replied,
+    'bounced', ev.bounced,
+    'unsubscribed', ev.unsubscribed,
+    'complained', ev.complained,
+    'used', coalesce(led.claimed + led.scheduled + led.sent, 0),
+    'remaining', greatest(coalesce(led.quota - led.claimed - led.scheduled - led.sent, s.daily_quota), 0),
+    'batchedLeads', coalesce((select sum(cardinality(lead_ids)) from batches where sender_id = s.id and day = v_day), 0),
     'apolloCreditsUsed', coalesce((select sum(credits_used) from apollo_searches
                                    where created_at >= v_from and created_at < v_to), 0))
-  into r;
+  into r from sc, ev;
   return r;
 end;
 $$;
