@@ -74,8 +74,11 @@ create table if not exists leads (
 );
 
 create unique index if not exists leads_email_key on leads (lower(email));
-create unique index if not exists leads_external_id_key on leads (external_id);
-create unique index if not exists leads_apollo_id_key on leads (apollo_id);
+-- Partial: most leads have only one of the two ids, and every status change of a
+-- lead rewrites each index that holds it (status is in partial-index predicates,
+-- so no update is HOT). A lead without the id costs these indexes nothing.
+create unique index if not exists leads_external_id_key on leads (external_id) where external_id is not null;
+create unique index if not exists leads_apollo_id_key on leads (apollo_id) where apollo_id is not null;
 -- the claim scans eligible leads in sequence order
 create index if not exists leads_new_by_sequence on leads (id) where status = 'new';
 create index if not exists leads_claim_lease on leads (lease_expires_at) where status = 'claimed';

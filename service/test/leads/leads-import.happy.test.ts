@@ -26,3 +26,18 @@ test('imports leads in input order, skipping duplicates and reporting invalid on
   const again = await svc.api('POST', '/v1/leads/import', { leads });
   expect(again.body).toMatchObject({ imported: 0, duplicates: 998 });
 });
+
+test('a lead with a known externalId is a duplicate even under another email; leads without one never collide', async () => {
+  const first = await svc.api('POST', '/v1/leads/import', {
+    leads: [
+      { email: 'crm-1@example.org', externalId: 'crm-1' },
+      { email: 'no-id-a@example.org' },
+      { email: 'no-id-b@example.org' },
+    ],
+  });
+  expect(first.body).toMatchObject({ imported: 3, duplicates: 0 });
+  const again = await svc.api('POST', '/v1/leads/import', {
+    leads: [{ email: 'renamed@example.org', externalId: 'crm-1' }, { email: 'no-id-c@example.org' }],
+  });
+  expect(again.body).toMatchObject({ imported: 1, duplicates: 1 });
+});
