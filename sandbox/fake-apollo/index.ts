@@ -4,6 +4,7 @@
 // bulk match, a credit balance, per-minute limits with Apollo's headers, and
 // faults that can be switched on while it runs. Plain node:http, no test
 // framework: the service itself starts it in sandbox mode.
+import { armFaultRules, takeFault as takeFaultOf, type ArmedFaultRule, type FaultRule } from '../fault-rules';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generatePeople, obfuscate, type FakePerson } from './people';
@@ -25,14 +26,9 @@ export type FakeApolloFault =
   /** Answers normally, after a delay. */
   | { kind: 'slow'; delayMs: number };
 
-export interface FakeApolloFaultRule {
-  fault: FakeApolloFault;
+export interface FakeApolloFaultRule extends FaultRule<FakeApolloFault> {
   /** Which endpoint it hits (default both). */
   endpoint?: 'search' | 'match';
-  /** How many requests it hits before switching itself off (default: until cleared). */
-  times?: number;
-  /** Let this many matching requests pass first (default 0). */
-  after?: number;
 }
 
 export interface FakeApolloOptions {
@@ -72,7 +68,7 @@ export interface FakeApolloState {
   /** How out-of-credits is answered when the balance runs out (switchable). */
   outOfCreditsStatus: 402 | 403 | 422;
   readonly people: FakePerson[];
-  faults: FakeApolloFaultRule[];
+  faults: ArmedFaultRule<FakeApolloFaultRule>[];
   requests: FakeApolloRequest[];
   counts: { search: number; match: number; matchedPeople: number };
 }
@@ -170,19 +166,7 @@ export async function startFakeApollo(options: FakeApolloOptions = {}): Promise<
   }
 
   function takeFault(endpoint: 'search' | 'match'): FakeApolloFault | undefined {
-    for (const rule of state.faults) {
-      if (rule.endpoint && rule.endpoint !== endpoint) continue;
-      if ((rule.after ?? 0) > 0) {
-        rule.after = (rule.after ?? 0) - 1;
-        continue;
-      }
-      if (rule.times !== undefined) {
-        if (rule.times <= 0) continue;
-        rule.times--;
-      }
-      return rule.fault;
-    }
-    return undefined;
+    return takeFaultOf<FakeApolloFault, FakeApolloFaultRule>(state.faults, (r) => !r.endpoint || r.endpoint === endpoint);
   }
 
   function replyFault(fault: Exclude<FakeApolloFault, { kind: 'slow' }>, reply: (s: number, p: unknown, h?: Record<string, string>) => void) {
@@ -326,7 +310,7 @@ export async function startFakeApollo(options: FakeApolloOptions = {}): Promise<
   return {
     url,
     state,
-    fault: (rule) => state.faults.push({ ...rule }),
+    fault: (rule) => state.faults.push(...armFaultRules([rule])),
     clearFaults: () => {
       state.faults = [];
     },

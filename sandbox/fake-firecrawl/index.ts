@@ -4,6 +4,7 @@
 // errors are { success: false, error, code? } with 401, 402, 408, 429 and 5xx.
 // Pages are given by URL or host; unknown hosts get a deterministic page.
 // Plain node:http, no test framework.
+import { armFaultRules, takeFault as takeFaultOf, type ArmedFaultRule, type FaultRule } from '../fault-rules';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -24,11 +25,7 @@ export type FakeFirecrawlFault =
   | { kind: 'server_error'; status?: 500 | 502 | 503 }
   | { kind: 'slow'; delayMs: number };
 
-export interface FakeFirecrawlFaultRule {
-  fault: FakeFirecrawlFault;
-  times?: number;
-  after?: number;
-}
+export type FakeFirecrawlFaultRule = FaultRule<FakeFirecrawlFault>;
 
 export interface FakeFirecrawlOptions {
   /** Pages by full URL or by host name ("acme.com"; "www." is ignored). */
@@ -43,7 +40,7 @@ export interface FakeFirecrawlOptions {
 export interface FakeFirecrawlState {
   /** Every scrape request: the target URL, the options and the status answered. */
   scrapes: { url: string; status: number; body: Record<string, unknown> }[];
-  faults: (FakeFirecrawlFaultRule & { seen: number; hits: number })[];
+  faults: ArmedFaultRule<FakeFirecrawlFaultRule>[];
 }
 
 export interface FakeFirecrawl {
@@ -58,20 +55,11 @@ export async function startFakeFirecrawl(options: FakeFirecrawlOptions = {}): Pr
   const pages = new Map(Object.entries(options.pages ?? {}).map(([k, v]) => [normalizeKey(k), v]));
   const state: FakeFirecrawlState = { scrapes: [], faults: [] };
   const setFaults = (rules: FakeFirecrawlFaultRule[]) => {
-    state.faults = rules.map((r) => ({ ...r, seen: 0, hits: 0 }));
+    state.faults = armFaultRules(rules);
   };
   setFaults(options.faults ?? []);
 
-  const takeFault = (): FakeFirecrawlFault | undefined => {
-    for (const rule of state.faults) {
-      rule.seen++;
-      if (rule.seen <= (rule.after ?? 0)) continue;
-      if (rule.times !== undefined && rule.hits >= rule.times) continue;
-      rule.hits++;
-      return rule.fault;
-    }
-    return undefined;
-  };
+  const takeFault = (): FakeFirecrawlFault | undefined => takeFaultOf<FakeFirecrawlFault, FakeFirecrawlFaultRule>(state.faults);
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];

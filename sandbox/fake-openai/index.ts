@@ -7,6 +7,7 @@
 // prompt and writes a plausible email that greets the lead by first name and
 // names the product it was given (or the catalog product the website mentions).
 // Plain node:http, no test framework.
+import { armFaultRules, takeFault as takeFaultOf, type ArmedFaultRule, type FaultRule } from '../fault-rules';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -22,13 +23,7 @@ export type FakeOpenAIFault =
   /** The "model" misbehaves: a placeholder signature, another first name, an over-long body, or not JSON. */
   | { kind: 'bad_draft'; flaw: 'placeholder' | 'wrong_name' | 'too_long' | 'not_json' };
 
-export interface FakeOpenAIFaultRule {
-  fault: FakeOpenAIFault;
-  /** How many requests it hits before switching itself off (default: until cleared). */
-  times?: number;
-  /** Let this many requests pass first (default 0). */
-  after?: number;
-}
+export type FakeOpenAIFaultRule = FaultRule<FakeOpenAIFault>;
 
 export interface FakeOpenAIOptions {
   /** Requests per minute; the budget refills continuously like OpenAI's (default 10 000). */
@@ -60,7 +55,7 @@ export interface FakeOpenAIState {
   requests: FakeOpenAIRequest[];
   completions: number;
   rateLimited: number;
-  faults: (FakeOpenAIFaultRule & { seen: number; hits: number })[];
+  faults: ArmedFaultRule<FakeOpenAIFaultRule>[];
 }
 
 export interface FakeOpenAI {
@@ -86,7 +81,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const tpm = options.tpm ?? 10_000_000;
   const state: FakeOpenAIState = { requests: [], completions: 0, rateLimited: 0, faults: [] };
   const setFaults = (rules: FakeOpenAIFaultRule[]) => {
-    state.faults = rules.map((r) => ({ ...r, seen: 0, hits: 0 }));
+    state.faults = armFaultRules(rules);
   };
   setFaults(options.faults ?? []);
 
@@ -110,16 +105,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     'x-ratelimit-reset-tokens': formatDuration(((tpm - tokenLevel) * 60_000) / tpm),
   });
 
-  const takeFault = (): FakeOpenAIFault | undefined => {
-    for (const rule of state.faults) {
-      rule.seen++;
-      if (rule.seen <= (rule.after ?? 0)) continue;
-      if (rule.times !== undefined && rule.hits >= rule.times) continue;
-      rule.hits++;
-      return rule.fault;
-    }
-    return undefined;
-  };
+  const takeFault = (): FakeOpenAIFault | undefined => takeFaultOf<FakeOpenAIFault, FakeOpenAIFaultRule>(state.faults);
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
