@@ -168,10 +168,11 @@ describe('daily pipeline', () => {
     }
     const sent = first.output('Report Sent');
     expect(sent.map((r) => r.sendId).sort()).toEqual(insideLeads.slice(0, 2).map((l) => sendIdOf(l.email)).sort());
-    for (const r of sent) expect(r).toEqual(expect.objectContaining({ status: 'sent', messageId: expect.stringMatching(/^<test-/) }));
+    // each report names the attempt it is about, so a late report can never settle a later attempt
+    for (const r of sent) expect(r).toEqual(expect.objectContaining({ status: 'sent', attempt: 1, messageId: expect.stringMatching(/^<test-/) }));
     const failed = first.output('Report Failed');
     expect(failed).toEqual([
-      expect.objectContaining({ sendId: sendIdOf(insideLeads[2]!.email), status: 'failed', permanent: false, error: expect.stringContaining('451') }),
+      expect.objectContaining({ sendId: sendIdOf(insideLeads[2]!.email), status: 'failed', attempt: 1, permanent: false, error: expect.stringContaining('451') }),
     ]);
     expect(failed[0]!.report).toEqual(expect.objectContaining({ recorded: 1, retrying: 1, deadLettered: 0 }));
   });
@@ -196,7 +197,9 @@ describe('queue drain', () => {
     const drained = await run(drain, 'Run Now');
     expect(drained.output('Claim Due Sends').map((s) => s.to)).toEqual([insideLeads[2]!.email]);
     expect(outbox.sent.slice(before).map((m) => m.to)).toEqual([insideLeads[2]!.email]);
-    expect(drained.output('Report Sent')).toEqual([expect.objectContaining({ status: 'sent', sendId: drained.output('Claim Due Sends')[0]!.sendId })]);
+    expect(drained.output('Report Sent')).toEqual([
+      expect.objectContaining({ status: 'sent', attempt: 2, sendId: drained.output('Claim Due Sends')[0]!.sendId }),
+    ]);
 
     const again = await run(drain, 'Run Now');
     expect(again.output('Claim Due Sends')).toEqual([]);

@@ -17,6 +17,16 @@ export const description: INodeProperties[] = [
 			"The send this result belongs to. After n8n's Send Email node the item is the mail server's answer: take the send ID from the Timezone Gate (or Claim Due Sends) item it came from, as the shipped workflows do.",
 	},
 	{
+		displayName: 'Attempt',
+		name: 'attempt',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		displayOptions: { show },
+		description:
+			"The send's attempts when it was handed out (the Timezone Gate or Claim Due Sends item's attempts). With it, a late report about an earlier attempt can never settle a later one. 0 leaves it out.",
+	},
+	{
 		displayName: 'Result',
 		name: 'status',
 		type: 'options',
@@ -73,6 +83,8 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 			}
 			const status = this.getNodeParameter('status', i) as string;
 			const result: IDataObject = { sendId, status };
+			const attempt = Number(this.getNodeParameter('attempt', i, 0));
+			if (Number.isInteger(attempt) && attempt > 0) result.attempt = attempt;
 			if (status === 'sent') {
 				const messageId = this.getNodeParameter('messageId', i, '') as string;
 				if (messageId) result.messageId = String(messageId);
