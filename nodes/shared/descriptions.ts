@@ -17,3 +17,13 @@ export const leadIdField: INodeProperties = {
 	required: true,
 	description: 'The Corofy lead ID of each incoming item (the leads that Claim Daily Batch outputs carry it as "ID")',
 };
+
+/** The service answers at most 500 sends per call. */
+export const sendLimitField: INodeProperties = {
+	displayName: 'Limit',
+	name: 'limit',
+	type: 'number',
+	typeOptions: { minValue: 1, maxValue: 500 },
+	default: 50,
+	description: 'Max number of results to return',
+};

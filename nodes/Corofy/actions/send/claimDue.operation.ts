@@ -1,5 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { senderField } from '../../../shared/descriptions';
+import { sendLimitField, senderField } from '../../../shared/descriptions';
 import { errorItem, nodeError } from '../../../shared/items';
 import { corofyApiRequest } from '../../../shared/transport';
 
@@ -7,15 +7,7 @@ const show = { resource: ['send'], operation: ['claimDue'] };
 
 export const description: INodeProperties[] = [
 	{ ...senderField, displayOptions: { show } },
-	{
-		displayName: 'Limit',
-		name: 'limit',
-		type: 'number',
-		typeOptions: { minValue: 1, maxValue: 500 },
-		default: 50,
-		displayOptions: { show },
-		description: 'Max number of results to return',
-	},
+	{ ...sendLimitField, displayOptions: { show } },
 ];
 
 export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {

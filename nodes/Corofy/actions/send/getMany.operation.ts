@@ -1,4 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { sendLimitField } from '../../../shared/descriptions';
 import { errorItem, nodeError } from '../../../shared/items';
 import { corofyApiRequest } from '../../../shared/transport';
 
@@ -23,15 +24,7 @@ export const description: INodeProperties[] = [
 		displayOptions: { show },
 		description: 'Which sends to list: dead letters and needs-review sends wait for a human decision',
 	},
-	{
-		displayName: 'Limit',
-		name: 'limit',
-		type: 'number',
-		typeOptions: { minValue: 1, maxValue: 500 },
-		default: 50,
-		displayOptions: { show },
-		description: 'Max number of results to return',
-	},
+	{ ...sendLimitField, displayOptions: { show } },
 ];
 
 export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
