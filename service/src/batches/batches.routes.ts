@@ -3,6 +3,7 @@ import { createRouter, type AppDeps } from '../app/create-app';
 import { problemContent, problemResponses } from '../app/problems';
 import { LeadSchema } from '../leads/lead-input';
 import { SenderIdSchema } from '../senders/senders.routes';
+import { ClaimGroups } from './claim-groups';
 
 const ClaimBody = z
   .object({
@@ -45,15 +46,9 @@ const claimBatch = createRoute({
 });
 
 export function batchesRoutes({ db, config }: AppDeps) {
+  const claims = new ClaimGroups(db, config.claimLeaseSeconds);
   return createRouter().openapi(claimBatch, async (c) => {
     const { sender, size, idempotencyKey } = c.req.valid('json');
-    const batch = await db.call<Batch>('claim_batch', {
-      p_sender: sender,
-      p_size: size,
-      p_idempotency_key: idempotencyKey,
-      p_lease_seconds: config.claimLeaseSeconds,
-      p_now: new Date(),
-    });
-    return c.json(batch, 200);
+    return c.json(await claims.claim<Batch>(sender, { size, idempotencyKey }), 200);
   });
 }

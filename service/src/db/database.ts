@@ -1,5 +1,5 @@
 // One way to call a SQL function, whatever carries it (PGlite, node-postgres,
-// supabase-js). Every Corofy SQL function returns one jsonb value.
+// supabase-js). Every Corofy SQL function returns one json or jsonb value.
 
 export type DatabaseKind = 'pglite' | 'postgres' | 'supabase';
 
@@ -7,8 +7,10 @@ export type SqlArgs = Record<string, unknown>;
 
 export interface Database {
   readonly kind: DatabaseKind;
-  /** Calls public.<fn>(p_x => …) with named arguments and returns its jsonb result. */
+  /** Calls public.<fn>(p_x => …) with named arguments and returns its (parsed) JSON result. */
   call<T = unknown>(fn: string, args?: SqlArgs): Promise<T>;
+  /** Calls a set-returning public.<fn> (one JSON value per row) and returns its rows in order. */
+  callEach<T = unknown>(fn: string, args?: SqlArgs): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -46,12 +48,13 @@ export function assertFunctionName(fn: string): void {
 }
 
 /**
- * Builds `select public.fn(p_a => $1, p_b => $2::text::jsonb) as result`.
+ * Builds `select public.fn(p_a => $1, p_b => $2::text::jsonb) as result`, or with
+ * `eachRow` `select result from public.fn(…) as result` for a set-returning function.
  * Objects and arrays travel as JSON text cast to jsonb (so no driver guesses an
  * array type); scalars travel untyped and Postgres takes the type from the
  * function's signature. Argument names come from our code, never from input.
  */
-export function functionCallSql(fn: string, args: SqlArgs): { text: string; values: unknown[] } {
+export function functionCallSql(fn: string, args: SqlArgs, eachRow = false): { text: string; values: unknown[] } {
   assertFunctionName(fn);
   const parts: string[] = [];
   const values: unknown[] = [];
@@ -62,7 +65,8 @@ export function functionCallSql(fn: string, args: SqlArgs): { text: string; valu
     const isJson = value !== null && typeof value === 'object' && !(value instanceof Date);
     parts.push(`${name} => $${values.length}${isJson ? '::text::jsonb' : ''}`);
   }
-  return { text: `select public.${fn}(${parts.join(', ')}) as result`, values };
+  const call = `public.${fn}(${parts.join(', ')})`;
+  return { text: eachRow ? `select result from ${call} as result` : `select ${call} as result`, values };
 }
 
 function toSqlValue(value: unknown): unknown {

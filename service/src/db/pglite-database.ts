@@ -36,10 +36,17 @@ export class PgliteDatabase implements MigratableDatabase {
   }
 
   async call<T>(fn: string, args: SqlArgs = {}): Promise<T> {
-    const { text, values } = functionCallSql(fn, args);
+    return (await this.rows<T>(functionCallSql(fn, args)))[0]!;
+  }
+
+  callEach<T>(fn: string, args: SqlArgs = {}): Promise<T[]> {
+    return this.rows<T>(functionCallSql(fn, args, true));
+  }
+
+  private async rows<T>({ text, values }: { text: string; values: unknown[] }): Promise<T[]> {
     try {
       const res = await this.pg.query<{ result: T }>(text, values);
-      return res.rows[0]!.result;
+      return res.rows.map((r) => r.result);
     } catch (err) {
       throw toDatabaseError(err);
     }

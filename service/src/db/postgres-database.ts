@@ -45,11 +45,18 @@ export class PostgresDatabase implements MigratableDatabase {
   }
 
   async call<T>(fn: string, args: SqlArgs = {}): Promise<T> {
-    const { text, values } = functionCallSql(fn, args);
+    return (await this.rows<T>(functionCallSql(fn, args)))[0]!;
+  }
+
+  callEach<T>(fn: string, args: SqlArgs = {}): Promise<T[]> {
+    return this.rows<T>(functionCallSql(fn, args, true));
+  }
+
+  private async rows<T>(query: { text: string; values: unknown[] }): Promise<T[]> {
     const client = await this.connect();
     try {
-      const res = await client.query<{ result: T }>({ text, values });
-      return res.rows[0]!.result;
+      const res = await client.query<{ result: T }>(query);
+      return res.rows.map((r) => r.result);
     } catch (err) {
       throw toDatabaseError(err);
     } finally {

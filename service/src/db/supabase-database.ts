@@ -18,6 +18,11 @@ export class SupabaseDatabase implements Database {
     return new SupabaseDatabase(client);
   }
 
+  /** PostgREST answers a set-returning function with a JSON array of its rows. */
+  async callEach<T>(fn: string, args: SqlArgs = {}): Promise<T[]> {
+    return this.call<T[]>(fn, args);
+  }
+
   async call<T>(fn: string, args: SqlArgs = {}): Promise<T> {
     assertFunctionName(fn);
     const params: Record<string, unknown> = {};

@@ -41,6 +41,11 @@ create table if not exists apollo_searches (
   finished_at         timestamptz
 );
 
+-- Every step of a lead's life (claim, compose, gate, send) updates its row. An
+-- update that changes no indexed column and finds room on the row's page is HOT:
+-- it writes no index entry. So no index on leads names status or the lease, and
+-- pages are left half empty: a claim rewrites every row of the pages it touches
+-- (400 neighbours), and each new row version must fit beside its old one.
 create table if not exists leads (
   id                bigint generated always as identity primary key,
   email             text,
@@ -71,17 +76,14 @@ create table if not exists leads (
   timezone_source   text,
   created_at        timestamptz not null default now(),
   updated_at        timestamptz not null default now()
-);
+) with (fillfactor = 50);
 
 create unique index if not exists leads_email_key on leads (lower(email));
--- Partial: most leads have only one of the two ids, and every status change of a
--- lead rewrites each index that holds it (status is in partial-index predicates,
--- so no update is HOT). A lead without the id costs these indexes nothing.
+-- Partial: most leads have only one of the two ids; a lead without the id costs
+-- these indexes nothing. (The claim finds new leads through lead_queue and the
+-- sweeper finds expired claims through batches: see the batches migration.)
 create unique index if not exists leads_external_id_key on leads (external_id) where external_id is not null;
 create unique index if not exists leads_apollo_id_key on leads (apollo_id) where apollo_id is not null;
--- the claim scans eligible leads in sequence order
-create index if not exists leads_new_by_sequence on leads (id) where status = 'new';
-create index if not exists leads_claim_lease on leads (lease_expires_at) where status = 'claimed';
 
 -- One row per claimed batch. The same (sender, idempotency key) is the same batch.
 create table if not exists batches (

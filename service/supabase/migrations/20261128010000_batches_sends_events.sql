@@ -13,9 +13,59 @@ alter table events add column if not exists send_id bigint references sends (id)
 -- a fresh retry budget from here.
 alter table sends add column if not exists retry_base integer not null default 0;
 
+-- The leads waiting to be claimed, in sequence order: one narrow row per lead.
+-- The claim takes (deletes) rows from its front instead of scanning leads, so it
+-- touches only this table's small index, and its update of the leads themselves
+-- changes no indexed column (HOT, see the leads table). Every lead that is new
+-- has a row here: the triggers below add one when a lead is inserted new or
+-- becomes new again (a released claim). A row whose lead is no longer new (it
+-- replied, or was suppressed, while waiting) is dropped by the claim that meets it.
+create table if not exists lead_queue (
+  lead_id bigint primary key references leads (id) on delete cascade
+);
+
+create or replace function lead_queue_add_inserted() returns trigger
+language plpgsql as $$
+begin
+  insert into lead_queue (lead_id) select id from inserted_leads where status = 'new'
+  on conflict do nothing;
+  return null;
+end;
+$$;
+
+create or replace function lead_queue_add_renewed() returns trigger
+language plpgsql as $$
+begin
+  insert into lead_queue (lead_id) values (new.id) on conflict do nothing;
+  return null;
+end;
+$$;
+
+-- One statement-level trigger for inserts (an import of 5,000 leads queues them
+-- in one insert); a row trigger only for the rare update back to new, so the
+-- claim's own update of 400 leads fires nothing.
+drop trigger if exists lead_queue_on_insert on leads;
+create trigger lead_queue_on_insert after insert on leads
+  referencing new table as inserted_leads
+  for each statement execute function lead_queue_add_inserted();
+drop trigger if exists lead_queue_on_renew on leads;
+create trigger lead_queue_on_renew after update of status on leads
+  for each row when (new.status = 'new' and old.status is distinct from 'new')
+  execute function lead_queue_add_renewed();
+
+insert into lead_queue (lead_id) select id from leads where status = 'new' on conflict do nothing;
+
+-- A claim's lease, on its batch: the sweeper finds expired claims here instead
+-- of through an index on leads (which would make every claim update non-HOT).
+-- lease_settled_at: the sweeper has seen the lease end and nothing of the batch
+-- is left claimed or composed.
+alter table batches add column if not exists lease_expires_at timestamptz;
+alter table batches add column if not exists lease_settled_at timestamptz;
+create index if not exists batches_unsettled_lease on batches (lease_expires_at) where lease_settled_at is null;
+
 -- Where a claim's scan starts. Claimed leads leave dead entries at the front of
--- the partial index of new leads until VACUUM; every claim stepping over all of
--- them again made claims slower with each lead claimed. Each sender-day
+-- the queue's index until VACUUM; every claim stepping over all of them again
+-- made claims slower with each lead claimed. Each sender-day
 -- remembers the lowest id its last claim picked: under the ledger lock nothing
 -- below it is still new, except leads that became new again (the sweeper's
 -- released claims, a claim rolled back after its scan). The sweeper bumps a
@@ -36,8 +86,6 @@ create index if not exists sends_pending_window on sends (window_end) where stat
 create index if not exists sends_lead on sends (lead_id);
 create index if not exists sends_status_updated on sends (status, updated_at desc, id desc);
 create index if not exists events_received on events (received_at);
--- the sweep finds composed leads whose lease ran out without a scan
-create index if not exists leads_composed_lease on leads (lease_expires_at) where status = 'composed';
 
 -- "<abc@x>", " abc@x " and "abc@x" are the same Message-ID.
 create or replace function norm_message_id(p text) returns text
@@ -138,84 +186,67 @@ $$;
 -- The daily batch
 -- ---------------------------------------------------------------------------
 
-create or replace function batch_json(b batches, p_replayed boolean, p_skipped jsonb) returns jsonb
-language sql stable as $$
-  select jsonb_build_object(
-    'batchId', b.id,
-    'sender', b.sender_id,
-    'day', to_char(b.day, 'YYYY-MM-DD'),
-    'quota', coalesce(d.quota, s.daily_quota),
-    'claimedToday', coalesce(d.claimed + d.scheduled + d.sent, 0),
-    'remainingToday', greatest(coalesce(d.quota - d.claimed - d.scheduled - d.sent, s.daily_quota), 0),
-    'replayed', p_replayed,
-    'skipped', coalesce(p_skipped, '[]'::jsonb),
-    'leads', coalesce((select jsonb_agg(lead_json(l) order by l.id)
-                         from leads l where l.id = any(b.lead_ids) and l.batch_id = b.id), '[]'::jsonb))
-  from senders s
-  left join sender_days d on d.sender_id = s.id and d.day = b.day
-  where s.id = b.sender_id;
+-- The answer of a claim, fresh or replayed: the leads still in the batch (a
+-- replay leaves out those released meanwhile) with the day's ledger as it is now.
+-- plpgsql, not sql: its plan is kept for the session instead of made per claim.
+create or replace function batch_json(b batches, p_replayed boolean, p_skipped jsonb) returns json
+language plpgsql stable as $$
+begin
+  return (
+    select json_build_object(
+      'batchId', b.id,
+      'sender', b.sender_id,
+      'day', to_char(b.day, 'YYYY-MM-DD'),
+      'quota', coalesce(d.quota, s.daily_quota),
+      'claimedToday', coalesce(d.claimed + d.scheduled + d.sent, 0),
+      'remainingToday', greatest(coalesce(d.quota - d.claimed - d.scheduled - d.sent, s.daily_quota), 0),
+      'replayed', p_replayed,
+      'skipped', coalesce(p_skipped, '[]'::jsonb),
+      'leads', coalesce((select json_agg(lead_json(l) order by l.id)
+                           from leads l where l.id = any(b.lead_ids) and l.batch_id = b.id), '[]'::json))
+    from senders s
+    left join sender_days d on d.sender_id = s.id and d.day = b.day
+    where s.id = b.sender_id);
+end;
 $$;
 
--- Claims the next eligible leads (ascending sequence) for the sender's local day.
--- The ledger row of that day is locked first and held for the whole claim (it
--- also serialises same-key twins of one day), so concurrent claims of one
--- sender take turns and the quota arithmetic is exact. Leads are picked,
--- classified (no email, suppressed → skipped with the reason) and updated in one
--- statement whose RETURNING already builds the answer; the batch row is written
--- once at the end.
---
--- synchronous_commit is off for this transaction only: the ledger row is the
--- one lock every claim of a sender-day waits for, and waiting for the WAL flush
--- while holding it would cap claims at one disk flush each. A claim lost in a
--- database crash (never in a service crash) only returns its leads to 'new';
--- nothing can be sent twice because sends are unique per (lead, step) and every
--- send-side function keeps synchronous commit.
-create or replace function claim_batch(
-  p_sender text,
-  p_size integer default null,
-  p_idempotency_key text default null,
-  p_lease_seconds integer default 3600,
-  p_now timestamptz default now()
-) returns jsonb language plpgsql volatile as $$
+-- One claim of a sender-day whose ledger row the caller holds locked (see
+-- claim_batches): the next eligible leads in ascending sequence, within what is
+-- left of the day's quota. Leads are taken from the front of lead_queue (SKIP
+-- LOCKED: claims of other senders take other leads), classified (no email,
+-- suppressed → skipped with the reason) and updated in one statement; the batch
+-- row is written once at the end. A known idempotency key answers its batch again.
+create or replace function claim_locked(
+  s senders,
+  p_day date,
+  p_size integer,
+  p_idempotency_key text,
+  p_lease_seconds integer,
+  p_now timestamptz
+) returns json language plpgsql volatile as $$
 declare
-  s senders;
-  v_day date;
   led sender_days;
-  v_existing batches;
+  v_batch batches;
   v_batch_id uuid := gen_random_uuid();
   v_need integer;
   v_check boolean;
   v_lease timestamptz := p_now + make_interval(secs => p_lease_seconds);
-  v_picked integer;
+  v_pick bigint[];
   v_got bigint[];
   v_ids bigint[] := '{}';
-  v_json jsonb;
-  v_leads jsonb := '[]'::jsonb;
   v_sk jsonb;
   v_skipped jsonb := '[]'::jsonb;
   v_epoch bigint;
   v_low bigint;
-  v_first bigint;
 begin
-  perform set_config('synchronous_commit', 'off', true);
-  select * into s from senders where id = p_sender;
-  if not found then
-    raise exception using errcode = 'CR404', message = 'sender_not_found',
-      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
-  end if;
-  if p_size is not null and p_size < 1 then
-    raise exception using errcode = 'CR400', message = 'validation_failed', detail = 'size must be at least 1.';
-  end if;
-  v_day := (p_now at time zone s.timezone)::date;
-  led := ledger_lock(p_sender, v_day);
-
   if p_idempotency_key is not null then
-    select * into v_existing from batches where sender_id = p_sender and idempotency_key = p_idempotency_key;
+    select * into v_batch from batches where sender_id = s.id and idempotency_key = p_idempotency_key;
     if found then
-      return batch_json(v_existing, true, '[]'::jsonb);
+      return batch_json(v_batch, true, '[]'::jsonb);
     end if;
   end if;
 
+  select * into led from sender_days where sender_id = s.id and day = p_day;
   v_need := greatest(led.quota - led.claimed - led.scheduled - led.sent, 0);
   if p_size is not null then v_need := least(v_need, p_size); end if;
   v_check := exists (select 1 from suppressions);
@@ -224,73 +255,128 @@ begin
   v_low := case when led.claim_epoch = v_epoch then led.claim_low else 0 end;
 
   while v_need > 0 loop
-    with picked as materialized (
-      select l.id,
-             case when nullif(btrim(l.email), '') is null then 'no_email'
-                  when v_check and is_suppressed(l.email) then 'suppressed' end as skip
-        from leads l
-       where l.status = 'new' and l.id >= v_low
-       order by l.id
-       limit v_need
-         for update skip locked
-    ), upd as (
+    select array_agg(lead_id order by lead_id) into v_pick
+      from (select lead_id from lead_queue where lead_id >= v_low
+             order by lead_id limit v_need for update skip locked) q;
+    exit when v_pick is null;
+    v_low := greatest(v_low, v_pick[1]);
+    delete from lead_queue where lead_id = any(v_pick);
+    -- a queued lead that stopped being new while it waited is only dequeued
+    with upd as (
       update leads l
-         set status = case when picked.skip is null then 'claimed' else 'skipped' end,
-             status_reason = picked.skip,
-             batch_id = case when picked.skip is null then v_batch_id end,
-             claimed_at = case when picked.skip is null then p_now end,
-             lease_expires_at = case when picked.skip is null then v_lease end,
+         set status = case when k.skip is null then 'claimed' else 'skipped' end,
+             status_reason = k.skip,
+             batch_id = case when k.skip is null then v_batch_id end,
+             claimed_at = case when k.skip is null then p_now end,
+             lease_expires_at = case when k.skip is null then v_lease end,
              updated_at = p_now
-        from picked
-       where l.id = picked.id
-      returning l.*, picked.skip
+        from (select id, case when nullif(btrim(email), '') is null then 'no_email'
+                              when v_check and is_suppressed(email) then 'suppressed' end as skip
+                from leads where id = any(v_pick)) k
+       where l.id = k.id and l.status = 'new'
+      returning l.id, k.skip
     )
-    select count(*), min(u.id),
-           array_agg(u.id order by u.id) filter (where u.skip is null),
-           -- lead_json's fields, from the columns themselves (a whole-row argument
-           -- is deformed once per field: 20 times slower at 400 leads)
-           jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
-             'id', u.id::text, 'email', u.email, 'firstName', u.first_name, 'lastName', u.last_name,
-             'title', u.title, 'companyName', u.company_name, 'companyDomain', u.company_domain,
-             'website', u.website, 'industry', u.industry, 'country', u.country, 'state', u.state,
-             'city', u.city, 'timezone', coalesce(u.resolved_timezone, u.timezone),
-             'timezoneSource', u.timezone_source, 'linkedinUrl', u.linkedin_url,
-             'externalId', u.external_id, 'apolloId', u.apollo_id, 'status', u.status,
-             'statusReason', u.status_reason, 'createdAt', u.created_at)) order by u.id) filter (where u.skip is null),
-           jsonb_agg(jsonb_build_object('leadId', u.id::text, 'reason', u.skip) order by u.id)
-             filter (where u.skip is not null)
-      into v_picked, v_first, v_got, v_json, v_sk
-      from upd u;
-    exit when v_picked = 0;
-    v_low := greatest(v_low, v_first);
+    select array_agg(id order by id) filter (where skip is null),
+           jsonb_agg(jsonb_build_object('leadId', id::text, 'reason', skip) order by id) filter (where skip is not null)
+      into v_got, v_sk
+      from upd;
     v_ids := v_ids || coalesce(v_got, '{}');
-    v_leads := v_leads || coalesce(v_json, '[]'::jsonb);
     v_skipped := v_skipped || coalesce(v_sk, '[]'::jsonb);
     v_need := v_need - coalesce(cardinality(v_got), 0);
   end loop;
 
-  insert into batches (id, sender_id, day, idempotency_key, size_requested, lead_ids, created_at)
-  values (v_batch_id, p_sender, v_day, p_idempotency_key, p_size, v_ids, p_now)
-  on conflict (sender_id, idempotency_key) do nothing;
-  if not found then
-    -- a twin with this key committed on another sender-day meanwhile: undo ours
-    raise exception using errcode = 'CR409', message = 'idempotency_key_in_use',
-      detail = 'Another claim with this idempotencyKey finished just now; send the request again to get its batch.';
-  end if;
+  insert into batches (id, sender_id, day, idempotency_key, size_requested, lead_ids, created_at,
+                       lease_expires_at, lease_settled_at)
+  values (v_batch_id, s.id, p_day, p_idempotency_key, p_size, v_ids, p_now,
+          v_lease, case when cardinality(v_ids) = 0 then p_now end)
+  returning * into v_batch;
   update sender_days set claimed = claimed + cardinality(v_ids), claim_low = v_low, claim_epoch = v_epoch
-   where sender_id = p_sender and day = v_day;
+   where sender_id = s.id and day = p_day;
 
-  return jsonb_build_object(
-    'batchId', v_batch_id,
-    'sender', p_sender,
-    'day', to_char(v_day, 'YYYY-MM-DD'),
-    'quota', led.quota,
-    'claimedToday', led.claimed + led.scheduled + led.sent + cardinality(v_ids),
-    'remainingToday', greatest(led.quota - led.claimed - led.scheduled - led.sent - cardinality(v_ids), 0),
-    'replayed', false,
-    'skipped', v_skipped,
-    'leads', v_leads);
+  return batch_json(v_batch, false, v_skipped);
 end;
+$$;
+
+-- Claims for one sender, answered in order, one row each:
+-- p_claims = [{"size": 10, "idempotencyKey": "..."}, ...] (both optional).
+-- The ledger row of the sender's day is locked first and held to the end, so
+-- concurrent claims of one sender take turns and the quota arithmetic is exact.
+-- Several claims in one call take their turns inside one transaction: the
+-- service sends the claims that arrived while the sender's previous call ran
+-- (a busy sender's claims cost one lock and one commit per call, not per claim).
+--
+-- Claims with the same idempotency key take turns on an advisory lock, taken
+-- before the ledger in key order (one lock order for everyone): the second one
+-- sees the first one's batch, even when the two count on different days
+-- (around the sender's midnight) and so hold different ledger rows.
+--
+-- synchronous_commit is off for this transaction only: the ledger row is the
+-- one lock every claim of a sender-day waits for, and waiting for the WAL flush
+-- while holding it would cap claims at one disk flush each. A claim lost in a
+-- database crash (never in a service crash) only returns its leads to 'new';
+-- nothing can be sent twice because sends are unique per (lead, step) and every
+-- send-side function keeps synchronous commit.
+create or replace function claim_batches(
+  p_sender text,
+  p_claims jsonb,
+  p_lease_seconds integer default 3600,
+  p_now timestamptz default now()
+) returns setof json language plpgsql volatile
+-- Generic plans (made once per connection) for every statement of the claim:
+-- with custom plans (the default for a while) each claim planned its queries
+-- again, a third of its time.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+  s senders;
+  v_day date;
+  v_key text;
+  c record;
+begin
+  perform set_config('synchronous_commit', 'off', true);
+  select * into s from senders where id = p_sender;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
+  end if;
+  if jsonb_typeof(p_claims) is distinct from 'array' or exists (
+       select 1 from jsonb_array_elements(p_claims) e
+        where jsonb_typeof(e) <> 'object'
+           or case coalesce(jsonb_typeof(e->'size'), 'null')
+                when 'null' then false
+                when 'number' then (e->>'size')::numeric not between 1 and 100000
+                                   or (e->>'size')::numeric <> trunc((e->>'size')::numeric)
+                else true end
+           or coalesce(jsonb_typeof(e->'idempotencyKey'), 'null') not in ('string', 'null')) then
+    raise exception using errcode = 'CR400', message = 'validation_failed',
+      detail = 'Each claim is an object with an optional whole size from 1 to 100000 and an optional idempotencyKey.';
+  end if;
+
+  for v_key in select distinct e->>'idempotencyKey' from jsonb_array_elements(p_claims) e
+                where e->>'idempotencyKey' is not null order by 1 loop
+    perform pg_advisory_xact_lock(hashtextextended('corofy.claim/' || p_sender || '/' || v_key, 0));
+  end loop;
+  v_day := (p_now at time zone s.timezone)::date;
+  perform ledger_lock(p_sender, v_day);
+
+  for c in select (e->>'size')::integer as size, e->>'idempotencyKey' as idempotency_key
+             from jsonb_array_elements(p_claims) with ordinality t(e, n) order by n loop
+    return next claim_locked(s, v_day, c.size, c.idempotency_key, p_lease_seconds, p_now);
+  end loop;
+end;
+$$;
+
+-- One claim (SQL callers; the service sends its claims through claim_batches).
+create or replace function claim_batch(
+  p_sender text,
+  p_size integer default null,
+  p_idempotency_key text default null,
+  p_lease_seconds integer default 3600,
+  p_now timestamptz default now()
+) returns json language sql volatile as $$
+  select claim_batches(p_sender,
+                       jsonb_build_array(jsonb_build_object('size', p_size, 'idempotencyKey', p_idempotency_key)),
+                       p_lease_seconds, p_now);
 $$;
 
 -- ---------------------------------------------------------------------------
@@ -875,20 +961,30 @@ begin
 
   -- claimed leads not composed in time, and composed leads nothing gated in time
   -- (the gate had no quota room, or the workflow stopped after compose), go back
-  -- to new: nothing was sent, the stored draft is reused when they come round again
-  for d in select distinct b.sender_id, b.day from leads l join batches b on b.id = l.batch_id
-            where l.status in ('claimed', 'composed') and l.lease_expires_at <= p_now order by 1, 2 loop
+  -- to new: nothing was sent, the stored draft is reused when they come round again.
+  -- Found through their batches' leases; a batch is settled once nothing of it
+  -- is left claimed or composed (a lead locked right now waits for the next run).
+  for d in select distinct sender_id, day from batches
+            where lease_settled_at is null and lease_expires_at <= p_now order by 1, 2 loop
     perform ledger_lock(d.sender_id, d.day);
-    with expired as (
-      select l.id from leads l join batches b on b.id = l.batch_id
+    with due as (
+      select id, lead_ids from batches
+       where lease_settled_at is null and lease_expires_at <= p_now
+         and sender_id = d.sender_id and day = d.day
+    ), expired as (
+      select l.id from due join leads l on l.id = any(due.lead_ids) and l.batch_id = due.id
        where l.status in ('claimed', 'composed') and l.lease_expires_at <= p_now
-         and b.sender_id = d.sender_id and b.day = d.day
        order by l.id limit p_limit for update of l skip locked
     ), back as (
       update leads l set status = 'new', batch_id = null, claimed_at = null, lease_expires_at = null, updated_at = p_now
         from expired where l.id = expired.id returning l.id
     ) select count(*) into n from back;
     update sender_days set claimed = claimed - n where sender_id = d.sender_id and day = d.day;
+    update batches b set lease_settled_at = p_now
+     where lease_settled_at is null and lease_expires_at <= p_now
+       and sender_id = d.sender_id and day = d.day
+       and not exists (select 1 from leads l where l.id = any(b.lead_ids) and l.batch_id = b.id
+                                              and l.status in ('claimed', 'composed'));
     v_released := v_released + n;
   end loop;
 

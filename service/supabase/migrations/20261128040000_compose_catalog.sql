@@ -110,7 +110,7 @@ begin
     'leads', coalesce((
       select jsonb_agg(
         case when l.id is null then jsonb_build_object('id', i.id, 'missing', true)
-        else lead_json(l) || jsonb_build_object(
+        else lead_json(l)::jsonb || jsonb_build_object(
           'refusal', compose_refusal(l, p_regenerate),
           'draft', (select draft_json(d) from drafts d where d.lead_id = l.id and d.step = 1))
         end order by i.n)

@@ -2,7 +2,8 @@
 // supabase-js transport is exercised for real (supabase-js → HTTP → SQL) without
 // a Supabase project. It answers only what supabase-js's `rpc()` sends:
 // POST /rest/v1/rpc/<fn> with a JSON object of named arguments, and replies like
-// PostgREST: the function's JSON result, or an error object with status 4xx.
+// PostgREST: the function's JSON result (an array of rows for a set-returning
+// function), or an error object with status 4xx.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -38,8 +39,15 @@ export async function startPostgrestShim(query: ShimQuery, serviceRoleKey: strin
       const v = args[n];
       return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
     });
-    const sql = `select public.${m[1]}(${names.map((n, i) => `${n} => $${i + 1}`).join(', ')}) as result`;
+    const call = `public.${m[1]}(${names.map((n, i) => `${n} => $${i + 1}`).join(', ')})`;
     try {
+      // like PostgREST: a set-returning function answers with the array of its rows
+      const returnsSet = (
+        await query(`select bool_or(proretset) as result from pg_proc where oid = to_regproc($1)`, [`public.${m[1]}`])
+      ).rows[0]?.result;
+      const sql = returnsSet
+        ? `select coalesce(json_agg(result), '[]'::json) as result from ${call} as result`
+        : `select ${call} as result`;
       const { rows } = await query(sql, values);
       send(200, rows[0]?.result ?? null);
     } catch (err) {
