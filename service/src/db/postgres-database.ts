@@ -9,6 +9,16 @@ import { MIGRATION_LOCK_ID } from './migrations';
 /** Errors raised before a statement reached the server: safe to retry. */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P03', '53300']);
 
+/**
+ * The connection itself is gone: the server ended it (SQLSTATE class 57P:
+ * terminated, shutting down; class 08: connection exception) or the socket
+ * closed (no SQLSTATE at all).
+ */
+function connectionLost(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || code.startsWith('57P') || code.startsWith('08');
+}
+
 export class PostgresDatabase implements MigratableDatabase {
   readonly kind = 'postgres' as const;
   private closed = false;
@@ -54,13 +64,17 @@ export class PostgresDatabase implements MigratableDatabase {
 
   private async rows<T>(query: { text: string; values: unknown[] }): Promise<T[]> {
     const client = await this.connect();
+    let broken: Error | undefined;
     try {
       const res = await client.query<{ result: T }>(query);
       return res.rows.map((r) => r.result);
     } catch (err) {
+      if (connectionLost(err)) broken = err as Error;
       throw toDatabaseError(err);
     } finally {
-      client.release();
+      // a connection the server closed must not go back to the pool: the next
+      // request would fail on it too
+      client.release(broken);
     }
   }
 

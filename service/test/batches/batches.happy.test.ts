@@ -1,4 +1,5 @@
-import { importLeads, ledgerCounts, ledgerFromRows, rawSql, stopService } from '../support/sends-fixture';
+import pg from 'pg';
+import { claimBookkeepingGaps, importLeads, ledgerCounts, ledgerFromRows, rawSql, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
@@ -66,3 +67,70 @@ test('the batch is limited by the remaining quota, and a quota of 0 claims nothi
   const z = await svc.api('POST', '/v1/batches/claim', { sender: 'zero', size: 10 });
   expect(z.body).toMatchObject({ quota: 0, remainingToday: 0, leads: [] });
 });
+
+test('a lead that replied while it waited in the queue is never claimed, and its queue place goes', async () => {
+  const ids = await importLeads(svc, 3, 'early');
+  const reply = await svc.api('POST', '/v1/events', { kind: 'reply', email: 'early1@example.com', text: 'we already talked' });
+  expect(reply.body).toMatchObject({ leadId: ids[1], status: 'replied' });
+  const queued = async () =>
+    (await rawSql(svc)('select lead_id::text as id from lead_queue where lead_id = any($1) order by 1', [ids])).map((r) => r.id);
+  expect(await queued()).toEqual(ids); // still queued: the claim drops it when it meets it
+
+  const r = await svc.api('POST', '/v1/batches/claim', { size: 100 }); // everything still new
+  const got = r.body.leads.map((l: { id: string }) => l.id);
+  expect(got).toEqual(expect.arrayContaining([ids[0], ids[2]]));
+  expect(got).not.toContain(ids[1]);
+  expect(r.body.skipped).toEqual([]);
+  expect((await svc.api('GET', `/v1/leads/${ids[1]}`)).body.status).toBe('replied');
+  expect(await queued()).toEqual([]);
+  expect(await claimBookkeepingGaps(svc)).toEqual({ unqueued: [], unsweepable: [] });
+});
+
+test('a claim released by the sweeper is queued again; its batch is settled once nothing of it is out', async () => {
+  await svc.api('PUT', '/v1/senders/settle', { dailyQuota: 10 });
+  const ids = await importLeads(svc, 2, 'settle');
+  const r = await svc.api('POST', '/v1/batches/claim', { sender: 'settle' });
+  expect(r.body.leads.map((l: { id: string }) => l.id)).toEqual(ids);
+  const batch = async () =>
+    (await rawSql(svc)('select lease_settled_at is not null as settled from batches where id = $1', [r.body.batchId]))[0];
+  expect(await batch()).toEqual({ settled: false });
+
+  const swept = await svc.deps.db.call<{ releasedClaims: number }>('sweep', { p_now: new Date(Date.now() + 3_600_000) });
+  expect(swept.releasedClaims).toBeGreaterThanOrEqual(2);
+  expect(await batch()).toEqual({ settled: true });
+  const queued = await rawSql(svc)('select lead_id::text as id from lead_queue where lead_id = any($1) order by 1', [ids]);
+  expect(queued.map((q) => q.id)).toEqual(ids);
+  expect(await claimBookkeepingGaps(svc)).toEqual({ unqueued: [], unsweepable: [] });
+});
+
+(process.env.TEST_DATABASE_URL ? test : test.skip)(
+  'a claimed lead another transaction holds during the sweep keeps its batch open and is released by the next sweep',
+  async () => {
+    await svc.api('PUT', '/v1/senders/held', { dailyQuota: 100 });
+    const ids = await importLeads(svc, 2, 'held');
+    const r = await svc.api('POST', '/v1/batches/claim', { sender: 'held', size: 100 });
+    const mine = r.body.leads.map((l: { id: string }) => l.id);
+    expect(mine).toEqual(expect.arrayContaining(ids));
+    const holder = new pg.Client({ connectionString: svc.database.url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select id from leads where id = $1 for update', [ids[0]]);
+      const later = new Date(Date.now() + 3_600_000);
+      await svc.deps.db.call('sweep', { p_now: later });
+      const state = async () =>
+        (await rawSql(svc)(
+          `select (select status from leads where id = $1) as held, (select status from leads where id = $2) as other,
+                  (select lease_settled_at is not null from batches where id = $3) as settled`,
+          [ids[0], ids[1], r.body.batchId],
+        ))[0];
+      expect(await state()).toEqual({ held: 'claimed', other: 'new', settled: false });
+      await holder.query('commit');
+      await svc.deps.db.call('sweep', { p_now: later });
+      expect(await state()).toEqual({ held: 'new', other: 'new', settled: true });
+      expect(await claimBookkeepingGaps(svc)).toEqual({ unqueued: [], unsweepable: [] });
+    } finally {
+      await holder.end();
+    }
+  },
+);

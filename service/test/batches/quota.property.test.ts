@@ -5,6 +5,7 @@
 // and the ledger agrees with the rows.
 import fc from 'fast-check';
 import {
+  claimBookkeepingGaps,
   importLeads,
   installGateStandIn,
   ledgerCounts,
@@ -155,6 +156,7 @@ test('quota holds on every sender-day, across days and reschedules', async () =>
         }
         const rows = await ledgerFromRows(svc);
         expect(rows).toEqual(await ledgerCounts(svc));
+        expect(await claimBookkeepingGaps(svc)).toEqual({ unqueued: [], unsweepable: [] });
         for (const [key, v] of Object.entries(rows)) {
           if (!key.startsWith(`${sender}/`)) continue;
           expect(v.claimed + v.scheduled + v.sent).toBeLessThanOrEqual(quota);

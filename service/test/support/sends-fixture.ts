@@ -133,3 +133,20 @@ export async function ledgerFromRows(svc: TestService): Promise<Record<string, {
       .map((r) => [`${r.sender_id}/${r.day}`, { claimed: r.claimed, scheduled: r.scheduled, sent: r.sent }]),
   );
 }
+
+/**
+ * What the claim and the sweeper would miss: new leads without a lead_queue row
+ * (no claim would ever find them) and claimed or composed leads whose batch is
+ * settled or gone (no sweep would ever release them). Both must be empty at
+ * every quiet moment.
+ */
+export async function claimBookkeepingGaps(svc: TestService): Promise<{ unqueued: string[]; unsweepable: string[] }> {
+  const q = rawSql(svc);
+  const unqueued = await q(`select l.id::text as id from leads l
+                             where l.status = 'new' and not exists (select 1 from lead_queue q where q.lead_id = l.id)
+                             order by l.id`);
+  const unsweepable = await q(`select l.id::text as id from leads l left join batches b on b.id = l.batch_id
+                                where l.status in ('claimed', 'composed') and (b.id is null or b.lease_settled_at is not null)
+                                order by l.id`);
+  return { unqueued: unqueued.map((r) => r.id), unsweepable: unsweepable.map((r) => r.id) };
+}
