@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
+import { jsonText } from '../app/json-text';
 import { problemContent, problemResponses } from '../app/problems';
 import { LeadSchema } from '../leads/lead-input';
 import { SenderIdSchema } from '../senders/senders.routes';
@@ -49,6 +50,6 @@ export function batchesRoutes({ db, config }: AppDeps) {
   const claims = new ClaimGroups(db, config.claimLeaseSeconds);
   return createRouter().openapi(claimBatch, async (c) => {
     const { sender, size, idempotencyKey } = c.req.valid('json');
-    return c.json(await claims.claim<Batch>(sender, { size, idempotencyKey }), 200);
+    return jsonText<Batch, 200>(c, await claims.claim(sender, { size, idempotencyKey }), 200);
   });
 }

@@ -16,7 +16,7 @@ export interface ClaimRequest {
 }
 
 interface WaitingClaim extends ClaimRequest {
-  resolve(batch: unknown): void;
+  resolve(batchJson: string): void;
   reject(err: unknown): void;
 }
 
@@ -32,10 +32,11 @@ export class ClaimGroups {
     private readonly leaseSeconds: number,
   ) {}
 
-  claim<T>(sender: string, request: ClaimRequest): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  /** The claim's batch as the database wrote it (JSON text of a Batch). */
+  claim(sender: string, request: ClaimRequest): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
       const queue = this.waiting.get(sender) ?? [];
-      queue.push({ ...request, resolve: resolve as (batch: unknown) => void, reject });
+      queue.push({ ...request, resolve, reject });
       this.waiting.set(sender, queue);
       if (!this.busy.has(sender)) void this.drain(sender);
     });
@@ -59,7 +60,7 @@ export class ClaimGroups {
   /** One call for the group; a failed call (unknown sender, database down) fails each of its claims. */
   private async send(sender: string, group: WaitingClaim[]): Promise<void> {
     try {
-      const batches = await this.db.callEach('claim_batches', {
+      const batches = await this.db.callEachAsJsonText('claim_batches', {
         p_sender: sender,
         p_claims: group.map(({ size, idempotencyKey }) => ({ size, idempotencyKey })),
         p_lease_seconds: this.leaseSeconds,
@@ -68,7 +69,7 @@ export class ClaimGroups {
       if (batches.length !== group.length) {
         throw new Error(`claim_batches answered ${batches.length} batches for ${group.length} claims`);
       }
-      group.forEach((claim, i) => claim.resolve(batches[i]));
+      group.forEach((claim, i) => claim.resolve(batches[i]!));
     } catch (err) {
       for (const claim of group) claim.reject(err);
     }

@@ -9,8 +9,12 @@ export interface Database {
   readonly kind: DatabaseKind;
   /** Calls public.<fn>(p_x => …) with named arguments and returns its (parsed) JSON result. */
   call<T = unknown>(fn: string, args?: SqlArgs): Promise<T>;
-  /** Calls a set-returning public.<fn> (one JSON value per row) and returns its rows in order. */
-  callEach<T = unknown>(fn: string, args?: SqlArgs): Promise<T[]>;
+  /**
+   * Calls a set-returning public.<fn> (one JSON value per row) and returns its
+   * rows in order as JSON text, unparsed: an answer the service passes on whole
+   * (a claim of 400 leads) is not parsed only to be serialised again.
+   */
+  callEachAsJsonText(fn: string, args?: SqlArgs): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -49,12 +53,13 @@ export function assertFunctionName(fn: string): void {
 
 /**
  * Builds `select public.fn(p_a => $1, p_b => $2::text::jsonb) as result`, or with
- * `eachRow` `select result from public.fn(…) as result` for a set-returning function.
+ * `eachRowAsText` `select result::text as result from public.fn(…) as result`
+ * for a set-returning function whose rows are wanted as JSON text.
  * Objects and arrays travel as JSON text cast to jsonb (so no driver guesses an
  * array type); scalars travel untyped and Postgres takes the type from the
  * function's signature. Argument names come from our code, never from input.
  */
-export function functionCallSql(fn: string, args: SqlArgs, eachRow = false): { text: string; values: unknown[] } {
+export function functionCallSql(fn: string, args: SqlArgs, eachRowAsText = false): { text: string; values: unknown[] } {
   assertFunctionName(fn);
   const parts: string[] = [];
   const values: unknown[] = [];
@@ -66,7 +71,7 @@ export function functionCallSql(fn: string, args: SqlArgs, eachRow = false): { t
     parts.push(`${name} => $${values.length}${isJson ? '::text::jsonb' : ''}`);
   }
   const call = `public.${fn}(${parts.join(', ')})`;
-  return { text: eachRow ? `select result from ${call} as result` : `select ${call} as result`, values };
+  return { text: eachRowAsText ? `select result::text as result from ${call} as result` : `select ${call} as result`, values };
 }
 
 function toSqlValue(value: unknown): unknown {

@@ -58,8 +58,8 @@ export class PostgresDatabase implements MigratableDatabase {
     return (await this.rows<T>(functionCallSql(fn, args)))[0]!;
   }
 
-  callEach<T>(fn: string, args: SqlArgs = {}): Promise<T[]> {
-    return this.rows<T>(functionCallSql(fn, args, true));
+  callEachAsJsonText(fn: string, args: SqlArgs = {}): Promise<string[]> {
+    return this.rows<string>(functionCallSql(fn, args, true));
   }
 
   private async rows<T>(query: { text: string; values: unknown[] }): Promise<T[]> {

@@ -18,9 +18,9 @@ export class SupabaseDatabase implements Database {
     return new SupabaseDatabase(client);
   }
 
-  /** PostgREST answers a set-returning function with a JSON array of its rows. */
-  async callEach<T>(fn: string, args: SqlArgs = {}): Promise<T[]> {
-    return this.call<T[]>(fn, args);
+  /** PostgREST answers a set-returning function with a JSON array of its rows (already parsed by supabase-js). */
+  async callEachAsJsonText(fn: string, args: SqlArgs = {}): Promise<string[]> {
+    return (await this.call<unknown[]>(fn, args)).map((row) => JSON.stringify(row));
   }
 
   async call<T>(fn: string, args: SqlArgs = {}): Promise<T> {

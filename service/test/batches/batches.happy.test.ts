@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { claimBookkeepingGaps, importLeads, ledgerCounts, ledgerFromRows, rawSql, stopService } from '../support/sends-fixture';
+import { BatchSchema } from '../../src/batches/batches.routes';
+import { LeadSchema } from '../../src/leads/lead-input';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
@@ -134,3 +136,25 @@ test('a claim released by the sweeper is queued again; its batch is settled once
     }
   },
 );
+
+test('the claim answer, sent as the database wrote it, is exactly the documented Batch: no missing, extra or null fields', async () => {
+  const ids = await importLeads(svc, 2, 'shape');
+  await rawSql(svc)(
+    `update leads set last_name = 'Shape', title = 'Buyer', company_name = 'Shape "Quoted" Co', company_domain = 'shape.example',
+            website = 'https://shape.example', industry = 'Lubricants', country = 'DE', state = 'BE', city = 'Berlin',
+            timezone = 'Europe/Berlin', linkedin_url = 'https://linkedin.example/in/shape', external_id = 'crm-1', apollo_id = 'ap-1'
+      where id = $1`,
+    [ids[0]],
+  );
+  const r = await svc.api('POST', '/v1/batches/claim', { size: 100 });
+  expect(r.status).toBe(200);
+  expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(() => BatchSchema.strict().parse(r.body)).not.toThrow();
+  const full = r.body.leads.find((l: { id: string }) => l.id === ids[0]);
+  const bare = r.body.leads.find((l: { id: string }) => l.id === ids[1]);
+  expect(LeadSchema.strict().parse(full)).toEqual(full);
+  expect(full).toMatchObject({ companyName: 'Shape "Quoted" Co', externalId: 'crm-1', apolloId: 'ap-1', status: 'claimed' });
+  expect(Object.keys(bare).sort()).toEqual(['createdAt', 'email', 'firstName', 'id', 'status']);
+  expect(Object.values(full)).not.toContain(null);
+  expect(Number.isNaN(Date.parse(full.createdAt))).toBe(false);
+});
