@@ -184,11 +184,18 @@ begin
            count(*) filter (where status = 'cancelled') as cancelled
       from sends where sender_id = s.id and day = v_day
   ), ev as (
-    select count(*) filter (where kind = 'reply') as replied,
-           count(*) filter (where kind = 'bounce') as bounced,
-           count(*) filter (where kind = 'unsubscribe') as unsubscribed,
-           count(*) filter (where kind = 'complaint') as complained
-      from events where received_at >= v_from and received_at < v_to
+    -- an event counts for the sender whose email it answers: the send it was
+    -- matched to, else the lead's latest send, else the batch that claimed the
+    -- lead (an event about no lead of ours counts for no sender)
+    select count(*) filter (where e.kind = 'reply') as replied,
+           count(*) filter (where e.kind = 'bounce') as bounced,
+           count(*) filter (where e.kind = 'unsubscribe') as unsubscribed,
+           count(*) filter (where e.kind = 'complaint') as complained
+      from events e
+     where e.received_at >= v_from and e.received_at < v_to
+       and coalesce((select m.sender_id from sends m where m.id = e.send_id),
+                    (select l.sender_id from sends l where l.lead_id = e.lead_id order by l.id desc limit 1),
+                    (select b.sender_id from leads x join batches b on b.id = x.batch_id where x.id = e.lead_id)) = s.id
   )
   select jsonb_build_object(
     'sender', s.id,
