@@ -93,12 +93,35 @@ language sql immutable as $$
   select nullif(btrim(btrim(p), '<>'), '');
 $$;
 
--- True when the address or its whole domain is suppressed.
+-- A domain and the domains above it, down to two labels: a suppressed acme.com
+-- also stops mail to eu.acme.com (up to four labels deeper). Written as one
+-- expression so Postgres inlines it (the claim checks 400 addresses at a time);
+-- a domain with a single dot, the usual case, costs no pattern match.
+create or replace function domain_keys(p_domain text) returns text[]
+language sql immutable as $$
+  select case when lower(btrim(p_domain)) like '%.%.%' then array[
+      lower(btrim(p_domain)),
+      substring(lower(btrim(p_domain)) from '^[^.]+\.(.+\..+)$'),
+      substring(lower(btrim(p_domain)) from '^(?:[^.]+\.){2}(.+\..+)$'),
+      substring(lower(btrim(p_domain)) from '^(?:[^.]+\.){3}(.+\..+)$'),
+      substring(lower(btrim(p_domain)) from '^(?:[^.]+\.){4}(.+\..+)$')]
+    else array[nullif(lower(btrim(p_domain)), '')] end;
+$$;
+
+-- Every suppression value that stops mail to an address: the address, the same
+-- inbox without a "+tag" (john+offers@acme.com is john@acme.com), and its
+-- domain and the domains above it.
+create or replace function suppression_keys(p_email text) returns text[]
+language sql immutable as $$
+  select array[lower(btrim(p_email)),
+               case when strpos(p_email, '+') > 0 then regexp_replace(lower(btrim(p_email)), '\+[^@]*@', '@') end]
+         || domain_keys(split_part(lower(btrim(p_email)), '@', 2));
+$$;
+
+-- True when the address is suppressed (see suppression_keys).
 create or replace function is_suppressed(p_email text) returns boolean
 language sql stable as $$
-  select exists (
-    select 1 from suppressions
-    where value in (lower(btrim(p_email)), split_part(lower(btrim(p_email)), '@', 2)));
+  select exists (select 1 from suppressions where value = any(suppression_keys(p_email)));
 $$;
 
 -- A lead that answered or opted out: nothing more is sent to it.
@@ -271,7 +294,10 @@ begin
              lease_expires_at = case when k.skip is null then v_lease end,
              updated_at = p_now
         from (select id, case when nullif(btrim(email), '') is null then 'no_email'
-                              when v_check and is_suppressed(email) then 'suppressed' end as skip
+                              -- is_suppressed(email), written out: a SQL function with a
+                              -- subquery is never inlined, and 400 calls cost 8 ms
+                              when v_check and exists (select 1 from suppressions
+                                                        where value = any(suppression_keys(email))) then 'suppressed' end as skip
                 from leads where id = any(v_pick)) k
        where l.id = k.id and l.status = 'new'
       returning l.id, k.skip
@@ -745,10 +771,10 @@ begin
   perform ledger_lock_all((select jsonb_agg(jsonb_build_object('sender', s.sender_id, 'day', s.day))
                              from sends s
                             where s.status in ('scheduled', 'failed')
-                              and lower(btrim(p_value)) in (lower(s.to_email), split_part(lower(s.to_email), '@', 2))));
+                              and lower(btrim(p_value)) = any(suppression_keys(s.to_email))));
   for r in select distinct lead_id from sends
             where status in ('scheduled', 'failed')
-              and lower(btrim(p_value)) in (lower(to_email), split_part(lower(to_email), '@', 2)) loop
+              and lower(btrim(p_value)) = any(suppression_keys(to_email)) loop
     n := n + cancel_pending_sends(r.lead_id, 'suppressed: ' || p_reason, p_now);
     -- the lead says why nothing will be sent (not 'scheduled' with a cancelled send)
     update leads set status = 'skipped', status_reason = 'suppressed: ' || p_reason, updated_at = p_now

@@ -125,9 +125,7 @@ begin
     from jsonb_array_elements(coalesce(p_leads, '[]'::jsonb)) with ordinality as e
     where not exists (
       select 1 from suppressions s
-      where (s.kind = 'email' and s.value = lower(e.value->>'email'))
-         or (s.kind = 'domain' and s.value in (split_part(lower(e.value->>'email'), '@', 2),
-                                               lower(e.value->>'companyDomain'))))
+      where s.value = any(suppression_keys(e.value->>'email') || domain_keys(e.value->>'companyDomain')))
   ), inserted as (
     insert into leads (email, first_name, last_name, title, company_name, company_domain,
                        website, industry, country, state, city, timezone, linkedin_url,

@@ -75,9 +75,7 @@ create or replace function lead_is_suppressed(l leads) returns boolean
 language sql stable as $$
   select exists (
     select 1 from suppressions s
-    where s.value = lower(l.email)
-       or s.value = lower(split_part(l.email, '@', 2))
-       or s.value = lower(l.company_domain));
+    where s.value = any(suppression_keys(l.email) || domain_keys(l.company_domain)));
 $$;
 
 -- Why a lead may not get a (new) draft, or null when it may.
