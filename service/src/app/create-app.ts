@@ -138,6 +138,15 @@ export function createApp(deps: AppDeps) {
 
   app.onError((err, c) => {
     if (err instanceof ProblemError) return problemResponse(c, err);
+    if (err instanceof DatabaseError && (err.timedOut || err.connectionFailed)) {
+      logger.warn({ requestId: c.get('requestId'), sqlState: err.sqlState, error: err.message }, 'database unavailable');
+      return problemResponse(
+        c,
+        err.timedOut
+          ? problem(503, 'database_timeout', 'The database did not finish this request in time (DATABASE_STATEMENT_TIMEOUT_MS) and rolled it back. Try again.')
+          : problem(503, 'database_unavailable', 'The connection to the database failed during this request. Try again (a claim sent again with its idempotencyKey returns its batch if it was made).'),
+      );
+    }
     if (err instanceof DatabaseError && err.businessStatus !== undefined) {
       const status = err.businessStatus as ProblemError['status'];
       return problemResponse(c, new ProblemError(status, err.message, titleFor(status), err.detail));

@@ -38,6 +38,16 @@ export class DatabaseError extends Error {
     super(message);
   }
 
+  /** The statement ran out of time (statement_timeout) and was rolled back. */
+  get timedOut(): boolean {
+    return this.sqlState === '57014';
+  }
+
+  /** The connection failed or the server ended it (class 08; 57P01–57P03: shutdown, terminated). */
+  get connectionFailed(): boolean {
+    return /^(08|57P0[123])/.test(this.sqlState ?? '');
+  }
+
   /** The HTTP status a Corofy business error asks for, or undefined for other errors. */
   get businessStatus(): number | undefined {
     const m = /^CR(\d{3})$/.exec(this.sqlState ?? '');

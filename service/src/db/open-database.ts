@@ -19,7 +19,7 @@ export async function openDatabase(target: DatabaseTarget, autoMigrate = true): 
     target.kind === 'pglite'
       ? await (await import('./pglite-database')).PgliteDatabase.open(target.dataDir)
       : target.kind === 'postgres'
-        ? await (await import('./postgres-database')).PostgresDatabase.open(target.url, target.poolSize)
+        ? await (await import('./postgres-database')).PostgresDatabase.open(target)
         : await (await import('./supabase-database')).SupabaseDatabase.open(target.url, target.serviceRoleKey);
   try {
     const appliedMigrations = autoMigrate && isMigratable(db) ? await applyMigrations(db) : [];

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { functionCallSql, toDatabaseError, type MigratableDatabase, type SqlArgs } from './database';
+import { DatabaseError, functionCallSql, toDatabaseError, type MigratableDatabase, type SqlArgs } from './database';
 import { MIGRATION_LOCK_ID } from './migrations';
 
 // Supabase's transaction pooler cannot keep named prepared statements; we never
@@ -25,13 +25,25 @@ export class PostgresDatabase implements MigratableDatabase {
 
   private constructor(private readonly pool: pg.Pool) {}
 
-  static async open(url: string, poolSize: number): Promise<PostgresDatabase> {
+  static async open({ url, poolSize, statementTimeoutMs }: {
+    url: string;
+    poolSize: number;
+    statementTimeoutMs: number;
+  }): Promise<PostgresDatabase> {
     const pool = new pg.Pool({
       connectionString: url,
       max: poolSize,
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
       application_name: 'corofy',
+      // No call may hang for ever: the server cancels a statement after the
+      // timeout (a claim stuck behind a held lock), and the client gives up on a
+      // connection that stops answering (half-open TCP) a little later. A busy
+      // sender's claims wait behind one call, so one hung call must not hold
+      // them all.
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + 5_000,
+      keepAlive: true,
     });
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on('error', () => undefined);
@@ -69,8 +81,11 @@ export class PostgresDatabase implements MigratableDatabase {
       const res = await client.query<{ result: T }>(query);
       return res.rows.map((r) => r.result);
     } catch (err) {
-      if (connectionLost(err)) broken = err as Error;
-      throw toDatabaseError(err);
+      if (!connectionLost(err)) throw toDatabaseError(err);
+      broken = err as Error;
+      // the driver's own "Connection terminated" / "Query read timeout" carry no SQLSTATE
+      const e = toDatabaseError(err);
+      throw e instanceof DatabaseError ? e : new DatabaseError((err as Error).message, '08006', undefined);
     } finally {
       // a connection the server closed must not go back to the pool: the next
       // request would fail on it too

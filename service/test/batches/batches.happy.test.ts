@@ -158,3 +158,27 @@ test('the claim answer, sent as the database wrote it, is exactly the documented
   expect(Object.values(full)).not.toContain(null);
   expect(Number.isNaN(Date.parse(full.createdAt))).toBe(false);
 });
+
+(process.env.TEST_DATABASE_URL ? test : test.skip)(
+  'a claim never waits for a lead someone else holds (it holds the quota row): the lead stays queued and comes first next time',
+  async () => {
+    await svc.api('PUT', '/v1/senders/busy', { dailyQuota: 1000 });
+    await svc.api('POST', '/v1/batches/claim', { sender: 'busy', size: 1000 }); // nothing new left before ours
+    const ids = await importLeads(svc, 3, 'busy');
+    const holder = new pg.Client({ connectionString: svc.database.url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select id from leads where id = $1 for update', [ids[0]]);
+      const r = await svc.api('POST', '/v1/batches/claim', { sender: 'busy', size: 2 });
+      expect(r.status).toBe(200);
+      expect(r.body.leads.map((l: { id: string }) => l.id)).toEqual([ids[1], ids[2]]);
+      await holder.query('commit');
+      const next = await svc.api('POST', '/v1/batches/claim', { sender: 'busy', size: 2 });
+      expect(next.body.leads.map((l: { id: string }) => l.id)).toEqual([ids[0]]);
+      expect(await claimBookkeepingGaps(svc)).toEqual({ unqueued: [], unsweepable: [] });
+    } finally {
+      await holder.end();
+    }
+  },
+);

@@ -90,8 +90,8 @@ testPg("a claim call cut off in the database fails its own claims only: the send
     await admin.query('commit');
 
     const cut = await first;
-    expect(cut.status).toBe(500);
-    expect(cut.body.code).toBe('internal_error');
+    expect(cut.status).toBe(503);
+    expect(cut.body.code).toBe('database_unavailable');
     const rest = await Promise.all(behind);
     expect(rest.map((a) => a.status)).toEqual(rest.map(() => 200));
     const got = rest.flatMap((a) => a.body.leads.map((l: { id: string }) => l.id));
@@ -133,5 +133,29 @@ testPg("twins of one idempotency key on two sender-days (around the sender's mid
     expect(days.filter((d) => d.claimed > 0)).toEqual([{ day: '2027-05-03', claimed: 3 }]);
   } finally {
     await a.end();
+  }
+});
+
+testPg("a claim stuck behind a held quota row times out with 503 database_timeout and the sender's next claims still go through", async () => {
+  const quick = await startTestService({ DATABASE_STATEMENT_TIMEOUT_MS: '400' }, svc.database);
+  const admin = new pg.Client({ connectionString: svc.database.url });
+  await admin.connect();
+  try {
+    await quick.api('PUT', '/v1/senders/stuck', { dailyQuota: 50 });
+    await quick.api('POST', '/v1/batches/claim', { sender: 'stuck', size: 1 });
+    await admin.query('begin');
+    await admin.query("select * from sender_days where sender_id = 'stuck' for update");
+    const started = Date.now();
+    const first = await quick.api('POST', '/v1/batches/claim', { sender: 'stuck', size: 2 });
+    expect(first.status).toBe(503);
+    expect(first.body).toMatchObject({ code: 'database_timeout' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    await admin.query('commit');
+    const next = await quick.api('POST', '/v1/batches/claim', { sender: 'stuck', size: 2 });
+    expect(next.status).toBe(200);
+    expect(next.body).toMatchObject({ claimedToday: 3 });
+  } finally {
+    await admin.end();
+    await quick.stop();
   }
 });
