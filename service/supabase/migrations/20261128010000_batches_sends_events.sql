@@ -150,6 +150,33 @@ begin
 end;
 $$;
 
+-- The ledger row of a sender-day if it can be locked without waiting, else
+-- null (another request holds it, or is creating it right now). For a caller
+-- that already holds lead or send rows: waiting for a ledger row there could
+-- close a cycle with a request that holds the ledger row and waits for those
+-- rows (the global order is ledger rows first). A row this transaction already
+-- holds is returned. (An insert of a day another transaction is inserting waits
+-- for that transaction; the lock_timeout turns that wait into "busy".)
+create or replace function ledger_try_lock(p_sender text, p_day date) returns sender_days
+language plpgsql volatile set lock_timeout = '50ms' as $$
+declare r sender_days;
+begin
+  select * into r from sender_days where sender_id = p_sender and day = p_day for update skip locked;
+  if found or exists (select 1 from sender_days where sender_id = p_sender and day = p_day) then
+    return r;
+  end if;
+  begin
+    insert into sender_days (sender_id, day, quota)
+    select id, p_day, daily_quota from senders where id = p_sender
+    on conflict do nothing;
+  exception when lock_not_available then
+    return null;
+  end;
+  select * into r from sender_days where sender_id = p_sender and day = p_day for update skip locked;
+  return r;
+end;
+$$;
+
 -- Adds deltas to a sender-day (the table's check keeps it within quota).
 create or replace function ledger_adjust(p_sender text, p_day date, p_claimed integer, p_scheduled integer, p_sent integer)
 returns void language plpgsql volatile as $$

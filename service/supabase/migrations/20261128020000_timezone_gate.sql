@@ -81,6 +81,7 @@ declare
   v_day date;
   v_room integer;
   v_chosen boolean;
+  v_busy boolean;
   v_now_ids bigint[] := '{}';
   v_scheduled_ids bigint[] := '{}';
   v_already_ids bigint[] := '{}';
@@ -154,6 +155,14 @@ begin
     select b.sender_id, b.day into v_claim_sender, v_claim_day
       from batches b join sender_days sd on sd.sender_id = b.sender_id and sd.day = b.day
      where b.id = v_lead.batch_id and sd.claimed > 0;
+    -- Locked up front unless the lead changed after that (claimed again, composed
+    -- meanwhile). The gate holds this lead's row now, so it never waits for a
+    -- ledger row here: if another request holds it, the lead is busy.
+    if v_claim_day is not null and (ledger_try_lock(v_claim_sender, v_claim_day)).sender_id is null then
+      v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text, 'code', 'lead_busy',
+        'detail', format('Lead %s is being changed by another request; gate it again.', v_lead.id));
+      continue;
+    end if;
 
     if v_lead.email is null or is_suppressed(v_lead.email) then
       update leads set status = 'skipped',
@@ -173,6 +182,7 @@ begin
     -- Pacing: this lead keeps at least the sender's gap (plus random jitter) from the sender's other sends.
     v_gap := make_interval(secs => v_sender.min_gap_seconds + floor(random() * (v_sender.jitter_seconds + 1)));
     v_chosen := false;
+    v_busy := false;
     for w in
       select (e->>'start')::timestamptz as ws, (e->>'end')::timestamptz as we
         from jsonb_array_elements(r.windows) e order by 1
@@ -193,8 +203,13 @@ begin
         select quota - claimed - scheduled - sent into v_room
           from sender_days where sender_id = p_sender and day = v_day;
         if v_room is null then
-          -- not among the days locked up front (the lead changed meanwhile): take it now
-          select quota - claimed - scheduled - sent into v_room from ledger_lock(p_sender, v_day);
+          -- not among the days locked up front (the lead changed meanwhile): take
+          -- it now if nobody holds it (never wait for a ledger row while holding leads)
+          select quota - claimed - scheduled - sent into v_room from ledger_try_lock(p_sender, v_day);
+          if v_room is null then
+            v_busy := true;
+            exit;
+          end if;
         end if;
         if v_claim_sender = p_sender and v_claim_day = v_day then
           v_room := v_room + 1;
@@ -207,9 +222,14 @@ begin
         -- this sender-day is full: the rest of the window may fall on the next sender-local day
         v_at := greatest(v_at, (v_day + 1)::timestamp at time zone v_sender.timezone);
       end loop;
-      exit when v_chosen;
+      exit when v_chosen or v_busy;
     end loop;
 
+    if v_busy then
+      v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text, 'code', 'lead_busy',
+        'detail', format('Lead %s is being changed by another request; gate it again.', v_lead.id));
+      continue;
+    end if;
     if not v_chosen then
       v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text, 'code', 'no_quota_room',
         'detail', format('None of the next %s sending windows of lead %s has quota room; it stays composed, gate it later.',
@@ -217,7 +237,7 @@ begin
       continue;
     end if;
 
-    -- both rows exist and are locked (up front, or by ledger_lock above)
+    -- both rows exist and are locked (up front, or by ledger_try_lock above)
     if v_claim_day is not null then
       update sender_days set claimed = claimed - 1 where sender_id = v_claim_sender and day = v_claim_day;
     end if;
