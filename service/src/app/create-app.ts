@@ -143,7 +143,7 @@ export function createApp(deps: AppDeps) {
       return problemResponse(
         c,
         err.timedOut
-          ? problem(503, 'database_timeout', 'The database did not finish this request in time (DATABASE_STATEMENT_TIMEOUT_MS) and rolled it back. Try again.')
+          ? problem(503, 'database_timeout', 'The database did not answer this request in time (DATABASE_QUERY_TIMEOUT_MS). Try again (a claim sent again with its idempotencyKey returns its batch if it was made).')
           : problem(503, 'database_unavailable', 'The connection to the database failed during this request. Try again (a claim sent again with its idempotencyKey returns its batch if it was made).'),
       );
     }

@@ -67,7 +67,7 @@ const EnvSchema = z.object({
     message: 'must be a postgres:// or postgresql:// connection string',
   }),
   DATABASE_POOL_SIZE: integer(10, 1, 200),
-  DATABASE_STATEMENT_TIMEOUT_MS: integer(30_000, 100, 3_600_000),
+  DATABASE_QUERY_TIMEOUT_MS: integer(30_000, 100, 3_600_000),
   SUPABASE_URL: url('SUPABASE_URL'),
   SUPABASE_SERVICE_ROLE_KEY: optionalText,
   APOLLO_API_KEY: optionalText,
@@ -106,7 +106,7 @@ const EnvSchema = z.object({
 
 export type DatabaseTarget =
   | { kind: 'pglite'; dataDir: string }
-  | { kind: 'postgres'; url: string; poolSize: number; statementTimeoutMs: number }
+  | { kind: 'postgres'; url: string; poolSize: number; queryTimeoutMs: number }
   | { kind: 'supabase'; url: string; serviceRoleKey: string };
 
 export interface Config {
@@ -185,7 +185,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       kind: 'postgres',
       url: e.DATABASE_URL,
       poolSize: e.DATABASE_POOL_SIZE,
-      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
     };
   } else if (e.SUPABASE_URL && e.SUPABASE_SERVICE_ROLE_KEY) {
     database = { kind: 'supabase', url: e.SUPABASE_URL, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY };

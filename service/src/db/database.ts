@@ -43,9 +43,13 @@ export class DatabaseError extends Error {
     return this.sqlState === '57014';
   }
 
-  /** The connection failed or the server ended it (class 08; 57P01–57P03: shutdown, terminated). */
+  /**
+   * The database could not serve the request: the connection failed or the
+   * server ended it (class 08; 57P01–57P03: shutdown, terminated, starting up)
+   * or it is out of resources (class 53: too many connections, …).
+   */
   get connectionFailed(): boolean {
-    return /^(08|57P0[123])/.test(this.sqlState ?? '');
+    return /^(08|53|57P0[123])/.test(this.sqlState ?? '');
   }
 
   /** The HTTP status a Corofy business error asks for, or undefined for other errors. */
@@ -91,12 +95,17 @@ function toSqlValue(value: unknown): unknown {
   return value;
 }
 
+/** A SQLSTATE: five digits or capitals with at least one digit (not a Node code such as EPIPE). */
+export function isSqlState(code: string): boolean {
+  return /^[0-9A-Z]{5}$/.test(code) && /\d/.test(code);
+}
+
 /** Normalises a driver error (pg and PGlite share the field names). */
 export function toDatabaseError(err: unknown): unknown {
   if (err instanceof DatabaseError) return err;
   if (err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'string') {
     const e = err as { message?: string; code: string; detail?: string };
-    if (/^[0-9A-Z]{5}$/.test(e.code)) {
+    if (isSqlState(e.code)) {
       return new DatabaseError(e.message ?? 'database error', e.code, e.detail);
     }
   }

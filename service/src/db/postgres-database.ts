@@ -1,10 +1,13 @@
 import pg from 'pg';
-import { DatabaseError, functionCallSql, toDatabaseError, type MigratableDatabase, type SqlArgs } from './database';
+import { DatabaseError, functionCallSql, isSqlState, toDatabaseError, type MigratableDatabase, type SqlArgs } from './database';
 import { MIGRATION_LOCK_ID } from './migrations';
 
 // Supabase's transaction pooler cannot keep named prepared statements; we never
 // name a statement (node-postgres then uses the unnamed one), so every Supabase
 // connection string (direct, session or transaction pooler) works.
+
+/** How long one migration statement may take (the backfill of a big table). */
+const MIGRATION_TIMEOUT_MS = 6 * 3600_000;
 
 /** Errors raised before a statement reached the server: safe to retry. */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P03', '53300']);
@@ -16,7 +19,19 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIP
  */
 function connectionLost(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
-  return typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || code.startsWith('57P') || code.startsWith('08');
+  return typeof code !== 'string' || !isSqlState(code) || code.startsWith('57P') || code.startsWith('08');
+}
+
+/**
+ * A driver or socket error as a DatabaseError the app answers with a 503: the
+ * client's read timeout as 57014 (query_canceled), anything else without a
+ * SQLSTATE (ECONNREFUSED, "Connection terminated") as 08006 (connection failure).
+ */
+function asConnectionFailure(err: unknown): unknown {
+  const e = toDatabaseError(err);
+  if (e instanceof DatabaseError) return e;
+  const message = (err as Error)?.message ?? String(err);
+  return new DatabaseError(message, /read timeout/i.test(message) ? '57014' : '08006', undefined);
 }
 
 export class PostgresDatabase implements MigratableDatabase {
@@ -25,10 +40,10 @@ export class PostgresDatabase implements MigratableDatabase {
 
   private constructor(private readonly pool: pg.Pool) {}
 
-  static async open({ url, poolSize, statementTimeoutMs }: {
+  static async open({ url, poolSize, queryTimeoutMs }: {
     url: string;
     poolSize: number;
-    statementTimeoutMs: number;
+    queryTimeoutMs: number;
   }): Promise<PostgresDatabase> {
     const pool = new pg.Pool({
       connectionString: url,
@@ -36,13 +51,13 @@ export class PostgresDatabase implements MigratableDatabase {
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
       application_name: 'corofy',
-      // No call may hang for ever: the server cancels a statement after the
-      // timeout (a claim stuck behind a held lock), and the client gives up on a
-      // connection that stops answering (half-open TCP) a little later. A busy
-      // sender's claims wait behind one call, so one hung call must not hold
-      // them all.
-      statement_timeout: statementTimeoutMs,
-      query_timeout: statementTimeoutMs + 5_000,
+      // No call may hang for ever: a busy sender's claims wait behind one call,
+      // so one hung call (a connection gone silent, a lock never released) must
+      // not hold them all. The timeout is the client's: a server-side
+      // statement_timeout travels as a startup parameter, which transaction
+      // poolers (PgBouncer, Supavisor) may refuse. The connection is dropped
+      // after a timeout (see rows()), which ends the server's side too.
+      query_timeout: queryTimeoutMs,
       keepAlive: true,
     });
     // A dropped idle connection must not crash the process; the pool replaces it.
@@ -75,7 +90,13 @@ export class PostgresDatabase implements MigratableDatabase {
   }
 
   private async rows<T>(query: { text: string; values: unknown[] }): Promise<T[]> {
-    const client = await this.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.connect();
+    } catch (err) {
+      // unreachable, refusing, out of connections: the database is unavailable
+      throw asConnectionFailure(err);
+    }
     let broken: Error | undefined;
     try {
       const res = await client.query<{ result: T }>(query);
@@ -83,9 +104,7 @@ export class PostgresDatabase implements MigratableDatabase {
     } catch (err) {
       if (!connectionLost(err)) throw toDatabaseError(err);
       broken = err as Error;
-      // the driver's own "Connection terminated" / "Query read timeout" carry no SQLSTATE
-      const e = toDatabaseError(err);
-      throw e instanceof DatabaseError ? e : new DatabaseError((err as Error).message, '08006', undefined);
+      throw asConnectionFailure(err);
     } finally {
       // a connection the server closed must not go back to the pool: the next
       // request would fail on it too
@@ -96,10 +115,16 @@ export class PostgresDatabase implements MigratableDatabase {
   async migrate(body: (exec: (sql: string, params?: unknown[]) => Promise<unknown[]>) => Promise<void>) {
     const client = await this.connect();
     try {
-      await client.query('begin');
-      await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
-      await body(async (sql, params) => (await client.query(sql, params)).rows);
-      await client.query('commit');
+      // a migration (or waiting for another replica's) may take longer than a request
+      const long = (text: string, values?: unknown[]) => {
+        // node-postgres reads query_timeout per query too; its types only know it per client
+        const query: pg.QueryConfig & { query_timeout: number } = { text, values, query_timeout: MIGRATION_TIMEOUT_MS };
+        return client.query(query);
+      };
+      await long('begin');
+      await long('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
+      await body(async (sql, params) => (await long(sql, params)).rows);
+      await long('commit');
     } catch (err) {
       await client.query('rollback').catch(() => undefined);
       throw err;

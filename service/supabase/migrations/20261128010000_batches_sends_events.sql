@@ -93,19 +93,26 @@ language sql immutable as $$
   select nullif(btrim(btrim(p), '<>'), '');
 $$;
 
+-- A domain as suppressions compare it: lower case, without blanks, tabs or line
+-- breaks around it, without a final dot ("ACME.com. " is acme.com).
+create or replace function clean_domain(p_domain text) returns text
+language sql immutable as $$
+  select rtrim(lower(btrim(p_domain, E' \t\r\n')), '.');
+$$;
+
 -- A domain and the domains above it, down to two labels: a suppressed acme.com
 -- also stops mail to eu.acme.com (up to four labels deeper). Written as one
 -- expression so Postgres inlines it (the claim checks 400 addresses at a time);
 -- a domain with a single dot, the usual case, costs no pattern match.
 create or replace function domain_keys(p_domain text) returns text[]
 language sql immutable as $$
-  select case when lower(btrim(p_domain)) like '%.%.%' then array[
-      lower(btrim(p_domain)),
-      substring(lower(btrim(p_domain)) from '^[^.]+\.(.+\..+)$'),
-      substring(lower(btrim(p_domain)) from '^(?:[^.]+\.){2}(.+\..+)$'),
-      substring(lower(btrim(p_domain)) from '^(?:[^.]+\.){3}(.+\..+)$'),
-      substring(lower(btrim(p_domain)) from '^(?:[^.]+\.){4}(.+\..+)$')]
-    else array[nullif(lower(btrim(p_domain)), '')] end;
+  select case when clean_domain(p_domain) like '%.%.%' then array[
+      clean_domain(p_domain),
+      substring(clean_domain(p_domain) from '^[^.]+\.(.+\..+)$'),
+      substring(clean_domain(p_domain) from '^(?:[^.]+\.){2}(.+\..+)$'),
+      substring(clean_domain(p_domain) from '^(?:[^.]+\.){3}(.+\..+)$'),
+      substring(clean_domain(p_domain) from '^(?:[^.]+\.){4}(.+\..+)$')]
+    else array[nullif(clean_domain(p_domain), '')] end;
 $$;
 
 -- Every suppression value that stops mail to an address: the address, the same
@@ -113,9 +120,9 @@ $$;
 -- domain and the domains above it.
 create or replace function suppression_keys(p_email text) returns text[]
 language sql immutable as $$
-  select array[lower(btrim(p_email)),
-               case when strpos(p_email, '+') > 0 then regexp_replace(lower(btrim(p_email)), '\+[^@]*@', '@') end]
-         || domain_keys(split_part(lower(btrim(p_email)), '@', 2));
+  select array[lower(btrim(p_email, E' \t\r\n')),
+               case when strpos(p_email, '+') > 0 then regexp_replace(lower(btrim(p_email, E' \t\r\n')), '\+[^@]*@', '@') end]
+         || domain_keys(split_part(lower(btrim(p_email, E' \t\r\n')), '@', 2));
 $$;
 
 -- True when the address is suppressed (see suppression_keys).

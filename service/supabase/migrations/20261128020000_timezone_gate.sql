@@ -200,16 +200,14 @@ begin
           end if;
         end if;
         v_day := (v_at at time zone v_sender.timezone)::date;
-        select quota - claimed - scheduled - sent into v_room
-          from sender_days where sender_id = p_sender and day = v_day;
+        -- Locked up front for every lead gateable when the call began (then this
+        -- returns the row we hold); a lead that changed since may need a day
+        -- nobody locked: take it only if no one holds it, never wait for a ledger
+        -- row while holding leads.
+        select quota - claimed - scheduled - sent into v_room from ledger_try_lock(p_sender, v_day);
         if v_room is null then
-          -- not among the days locked up front (the lead changed meanwhile): take
-          -- it now if nobody holds it (never wait for a ledger row while holding leads)
-          select quota - claimed - scheduled - sent into v_room from ledger_try_lock(p_sender, v_day);
-          if v_room is null then
-            v_busy := true;
-            exit;
-          end if;
+          v_busy := true;
+          exit;
         end if;
         if v_claim_sender = p_sender and v_claim_day = v_day then
           v_room := v_room + 1;

@@ -11,7 +11,7 @@ const ROOT = path.resolve(__dirname, '../../..');
 
 async function openRaw(database: TestDatabase): Promise<MigratableDatabase> {
   return database.kind === 'postgres'
-    ? PostgresDatabase.open({ url: database.url!, poolSize: 2, statementTimeoutMs: 30_000 })
+    ? PostgresDatabase.open({ url: database.url!, poolSize: 2, queryTimeoutMs: 30_000 })
     : PgliteDatabase.open(database.env.COROFY_DATA_DIR!);
 }
 

@@ -20,7 +20,7 @@ describe('supabase-js transport (through a PostgREST-compatible shim)', () => {
     database = await createTestDatabase();
     let query: ShimQuery;
     if (database.kind === 'postgres') {
-      const migrator = await PostgresDatabase.open({ url: database.url!, poolSize: 2, statementTimeoutMs: 30_000 });
+      const migrator = await PostgresDatabase.open({ url: database.url!, poolSize: 2, queryTimeoutMs: 30_000 });
       await applyMigrations(migrator);
       await migrator.close();
       const pool = new pg.Pool({ connectionString: database.url, max: 4 });
@@ -79,8 +79,8 @@ describe('node-postgres and PGlite transports', () => {
     const database = await createTestDatabase();
     try {
       if (database.kind === 'postgres') {
-        const a = await PostgresDatabase.open({ url: database.url!, poolSize: 2, statementTimeoutMs: 30_000 });
-        const b = await PostgresDatabase.open({ url: database.url!, poolSize: 2, statementTimeoutMs: 30_000 });
+        const a = await PostgresDatabase.open({ url: database.url!, poolSize: 2, queryTimeoutMs: 30_000 });
+        const b = await PostgresDatabase.open({ url: database.url!, poolSize: 2, queryTimeoutMs: 30_000 });
         const [ra, rb] = await Promise.all([applyMigrations(a), applyMigrations(b)]);
         // every migration applied exactly once, by one of the two
         expect([...ra, ...rb].sort()).toEqual([...new Set([...ra, ...rb])].sort());

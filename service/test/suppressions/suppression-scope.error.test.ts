@@ -67,6 +67,7 @@ test('Apollo intake drops people under a suppressed domain (address or company d
     { email: 'p2@gmail.test', companyDomain: 'research.umbrella.test', apolloId: 'ap-2' },
     { email: 'ann+apollo@hooli.test', apolloId: 'ap-3' },
     { email: 'p4@umbrella-corp.test', companyDomain: 'umbrella-corp.test', apolloId: 'ap-4' },
+    { email: 'p5@Labs.Umbrella.test.', apolloId: 'ap-5' }, // a final dot is the same domain
   ];
   const r = await svc.deps.db.call<{ leads: { email: string }[] }>('apollo_search_record', {
     p_search_id: search.searchId,
