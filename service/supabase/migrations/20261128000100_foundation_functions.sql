@@ -184,18 +184,14 @@ begin
            count(*) filter (where status = 'cancelled') as cancelled
       from sends where sender_id = s.id and day = v_day
   ), ev as (
-    -- an event counts for the sender whose email it answers: the send it was
-    -- matched to, else the lead's latest send, else the batch that claimed the
-    -- lead (an event about no lead of ours counts for no sender)
+    -- an event counts for the sender whose email it answers (events.sender_id,
+    -- set when it was recorded; an event about no lead of ours counts for none)
     select count(*) filter (where e.kind = 'reply') as replied,
            count(*) filter (where e.kind = 'bounce') as bounced,
            count(*) filter (where e.kind = 'unsubscribe') as unsubscribed,
            count(*) filter (where e.kind = 'complaint') as complained
       from events e
-     where e.received_at >= v_from and e.received_at < v_to
-       and coalesce((select m.sender_id from sends m where m.id = e.send_id),
-                    (select l.sender_id from sends l where l.lead_id = e.lead_id order by l.id desc limit 1),
-                    (select b.sender_id from leads x join batches b on b.id = x.batch_id where x.id = e.lead_id)) = s.id
+     where e.sender_id = s.id and e.received_at >= v_from and e.received_at < v_to
   )
   select jsonb_build_object(
     'sender', s.id,

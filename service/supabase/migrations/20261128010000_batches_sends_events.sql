@@ -8,6 +8,10 @@
 
 alter table events add column if not exists result jsonb;
 alter table events add column if not exists send_id bigint references sends (id);
+-- The sender whose email the event answers (stats count it for that sender):
+-- the send it was matched to, else the lead's latest send, else the batch that
+-- claimed the lead; null for an event about no lead of ours.
+alter table events add column if not exists sender_id text references senders (id);
 
 -- A human retry keeps attempt numbers unique (they go on counting) and starts
 -- a fresh retry budget from here.
@@ -86,6 +90,7 @@ create index if not exists sends_pending_window on sends (window_end) where stat
 create index if not exists sends_lead on sends (lead_id);
 create index if not exists sends_status_updated on sends (status, updated_at desc, id desc);
 create index if not exists events_received on events (received_at);
+create index if not exists events_sender_received on events (sender_id, received_at);
 
 -- "<abc@x>", " abc@x " and "abc@x" are the same Message-ID.
 create or replace function norm_message_id(p text) returns text
@@ -932,7 +937,12 @@ begin
                                  'status', case when v_lead.id is null then null else v_status end,
                                  'cancelledSends', v_cancelled,
                                  'suppressed', v_email is not null and (v_kind <> 'reply' or v_stop));
-  update events set lead_id = v_lead.id, send_id = v_send_id, result = v_result where id = v_event_id;
+  update events set lead_id = v_lead.id, send_id = v_send_id, result = v_result,
+                    sender_id = coalesce(
+                      (select m.sender_id from sends m where m.id = v_send_id),
+                      (select l.sender_id from sends l where l.lead_id = v_lead.id order by l.id desc limit 1),
+                      (select b.sender_id from batches b where b.id = v_lead.batch_id))
+   where id = v_event_id;
   return v_result || jsonb_build_object('duplicate', false);
 end;
 $$;
