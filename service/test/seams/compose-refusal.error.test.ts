@@ -3,16 +3,14 @@
 // claim back; left 'claimed' it held the day's quota until its lease ran out,
 // went back to new, and was claimed and refused again on every later run.
 import { runSweep } from '../../src/sweeper/sweeper';
-import { ledger } from '../support/sends-fixture';
+import { ledger, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
 });
-afterAll(async () => {
-  await svc?.stop();
-});
+afterAll(() => stopService(svc)); // also ends the raw SQL pool of sends-fixture before the drop
 
 test('a lead suppressed between claim and compose is skipped by compose and frees its quota; it is never claimed again', async () => {
   const imp = await svc.api('POST', '/v1/leads/import', {

@@ -5,7 +5,7 @@
 // (not_composed) run after run and it never goes out.
 import { runSweep } from '../../src/sweeper/sweeper';
 import { closeSql, gateAt } from '../gate/gate-fixture';
-import { importLeads, ledger } from '../support/sends-fixture';
+import { importLeads, ledger, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await closeSql(svc);
-  await svc?.stop();
+  await stopService(svc); // also ends the raw SQL pool of sends-fixture before the drop
 });
 
 test('a lead whose draft was stored after its claim ran out is composed by that draft when claimed again, and gated', async () => {

@@ -1,7 +1,7 @@
 // Seams of the quota ledger: a sender changed mid-day (PUT /v1/senders/:id),
 // and a failed send's retry that lands on the sender's next local day.
 import { closeSql, composedLeads, gateAt } from '../gate/gate-fixture';
-import { importLeads, ledger, ledgerCounts, ledgerFromRows } from '../support/sends-fixture';
+import { importLeads, ledger, ledgerCounts, ledgerFromRows, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await closeSql(svc);
-  await svc?.stop();
+  await stopService(svc); // also ends the raw SQL pool of sends-fixture before the drop
 });
 
 test('lowering dailyQuota below what today already used stops today\'s claims at once', async () => {

@@ -3,7 +3,7 @@
 // final state, and its send must neither be queued again nor hold quota.
 import { runSweep } from '../../src/sweeper/sweeper';
 import { closeSql, composedLeads, gateAt } from '../gate/gate-fixture';
-import { ledger, ledgerCounts, ledgerFromRows } from '../support/sends-fixture';
+import { ledger, ledgerCounts, ledgerFromRows, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await closeSql(svc);
-  await svc?.stop();
+  await stopService(svc); // also ends the raw SQL pool of sends-fixture before the drop
 });
 
 // Monday 2026-12-07; the default sender: UTC, Mon-Fri 09:00-17:00
