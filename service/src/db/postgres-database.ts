@@ -61,7 +61,10 @@ export class PostgresDatabase implements MigratableDatabase {
       keepAlive: true,
     });
     // A dropped idle connection must not crash the process; the pool replaces it.
+    // Nor may one the server ends while it is closing or between queries (an
+    // error during a query reaches that query's caller either way).
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new PostgresDatabase(pool);
     const client = await db.connect();
     client.release();

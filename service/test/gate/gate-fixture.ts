@@ -13,9 +13,12 @@ export function sql(svc: TestService): Query {
   let pool = pools.get(svc);
   if (!pool) {
     pool = new pg.Pool({ connectionString: svc.database.url, max: 2 });
-    // the test database is dropped WITH (FORCE) at the end: an idle connection
-    // ended by the server must not surface as an unhandled 'error' event
+    // The test database is dropped WITH (FORCE) at the end, possibly while a
+    // connection of this pool is still closing (pool.end() does not wait for
+    // the sockets): the server's "terminating connection" must not surface as
+    // an unhandled 'error' event, from the pool or from the closing client.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     pools.set(svc, pool);
   }
   const p = pool;

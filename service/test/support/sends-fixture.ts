@@ -15,7 +15,12 @@ export function rawSql(svc: TestService): Query {
   let pool = clients.get(svc);
   if (!pool) {
     pool = new pg.Pool({ connectionString: svc.database.url, max: 2 });
+    // The test database is dropped WITH (FORCE) at the end, possibly while a
+    // connection of this pool is still closing (pool.end() does not wait for
+    // the sockets): the server's "terminating connection" must not surface as
+    // an unhandled 'error' event, from the pool or from the closing client.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     clients.set(svc, pool);
   }
   const p = pool;
