@@ -1045,6 +1045,7 @@ declare
   v_review integer := 0;
   v_cancelled integer := 0;
   v_missed jsonb;
+  v_due uuid[];
 begin
   if not pg_try_advisory_xact_lock(7262026003) then
     return jsonb_build_object('skipped', true, 'releasedClaims', 0, 'needsReview', 0, 'cancelled', 0, 'missed', '[]'::jsonb);
@@ -1058,13 +1059,12 @@ begin
   for d in select distinct sender_id, day from batches
             where lease_settled_at is null and lease_expires_at <= p_now order by 1, 2 loop
     perform ledger_lock(d.sender_id, d.day);
-    with due as (
-      select id, lead_ids from batches
-       where lease_settled_at is null and lease_expires_at <= p_now
-         and sender_id = d.sender_id and day = d.day
-    ), expired as (
-      select l.id from due join leads l on l.id = any(due.lead_ids) and l.batch_id = due.id
-       where l.status in ('claimed', 'composed') and l.lease_expires_at <= p_now
+    select array_agg(id) into v_due from batches
+     where lease_settled_at is null and lease_expires_at <= p_now
+       and sender_id = d.sender_id and day = d.day;
+    with expired as (
+      select l.id from batches b join leads l on l.id = any(b.lead_ids) and l.batch_id = b.id
+       where b.id = any(v_due) and l.status in ('claimed', 'composed') and l.lease_expires_at <= p_now
        order by l.id limit p_limit for update of l skip locked
     ), back as (
       update leads l set status = 'new', batch_id = null, claimed_at = null, lease_expires_at = null, updated_at = p_now
@@ -1072,8 +1072,7 @@ begin
     ) select count(*) into n from back;
     update sender_days set claimed = claimed - n where sender_id = d.sender_id and day = d.day;
     update batches b set lease_settled_at = p_now
-     where lease_settled_at is null and lease_expires_at <= p_now
-       and sender_id = d.sender_id and day = d.day
+     where b.id = any(v_due)
        and not exists (select 1 from leads l where l.id = any(b.lead_ids) and l.batch_id = b.id
                                               and l.status in ('claimed', 'composed'));
     v_released := v_released + n;

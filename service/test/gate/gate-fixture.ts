@@ -1,34 +1,10 @@
 // Test support (not product) for the gate: raw SQL on the test database, and
 // composed leads (a draft each) without calling OpenAI: the gate's input.
-import pg from 'pg';
+import { rawSql } from '../support/sends-fixture';
 import type { TestService } from '../support/test-service';
 
-type Query = (text: string, params?: unknown[]) => Promise<any[]>;
-const pools = new WeakMap<TestService, pg.Pool>();
-
-/** SQL on the service's own database (PGlite in-process, or a small Postgres pool). */
-export function sql(svc: TestService): Query {
-  const db = svc.deps.db as unknown as { kind: string; pg?: { query(t: string, p?: unknown[]): Promise<{ rows: any[] }> } };
-  if (db.kind === 'pglite') return async (text, params) => (await db.pg!.query(text, params)).rows;
-  let pool = pools.get(svc);
-  if (!pool) {
-    pool = new pg.Pool({ connectionString: svc.database.url, max: 2 });
-    // The test database is dropped WITH (FORCE) at the end, possibly while a
-    // connection of this pool is still closing (pool.end() does not wait for
-    // the sockets): the server's "terminating connection" must not surface as
-    // an unhandled 'error' event, from the pool or from the closing client.
-    pool.on('error', () => undefined);
-    pool.on('connect', (client) => client.on('error', () => undefined));
-    pools.set(svc, pool);
-  }
-  const p = pool;
-  return async (text, params) => (await p.query(text, params)).rows;
-}
-
-export async function closeSql(svc: TestService): Promise<void> {
-  await pools.get(svc)?.end();
-  pools.delete(svc);
-}
+/** SQL on the service's own database: the raw SQL of sends-fixture (ended by its stopService). */
+export const sql = rawSql;
 
 export interface LeadSpec {
   email?: string;

@@ -1,5 +1,6 @@
 import { startTestService, type TestService } from '../support/test-service';
-import { closeSql, compose, sql } from './gate-fixture';
+import { compose, sql } from './gate-fixture';
+import { stopService } from '../support/sends-fixture';
 
 // Several requests at once, as double clicks, parallel n8n executions or several
 // replicas produce them: every lead gets at most one send, nothing is handed out
@@ -16,10 +17,7 @@ beforeAll(async () => {
     skipHolidays: false,
   });
 });
-afterAll(async () => {
-  await closeSql(svc);
-  await svc?.stop();
-});
+afterAll(() => stopService(svc));
 
 async function importLeads(n: number, prefix: string): Promise<string[]> {
   const zones = ['UTC', 'Europe/London', 'Africa/Abidjan', 'Atlantic/Reykjavik'];

@@ -1,5 +1,6 @@
 import { callApi, startTestService, type TestService } from '../support/test-service';
-import { closeSql, composedLeads, sql } from './gate-fixture';
+import { composedLeads, sql } from './gate-fixture';
+import { stopService } from '../support/sends-fixture';
 
 let svc: TestService;
 let lead: string;
@@ -7,10 +8,7 @@ beforeAll(async () => {
   svc = await startTestService();
   lead = (await composedLeads(svc, [{ country: 'DE' }]))[0]!;
 });
-afterAll(async () => {
-  await closeSql(svc);
-  await svc?.stop();
-});
+afterAll(() => stopService(svc));
 
 async function snapshot() {
   const q = sql(svc);

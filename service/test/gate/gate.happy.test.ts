@@ -1,14 +1,12 @@
 import { startTestService, type TestService } from '../support/test-service';
-import { closeSql, composedLeads, gateAt, sql } from './gate-fixture';
+import { composedLeads, gateAt, sql } from './gate-fixture';
+import { stopService } from '../support/sends-fixture';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
 });
-afterAll(async () => {
-  await closeSql(svc);
-  await svc?.stop();
-});
+afterAll(() => stopService(svc));
 
 const at = (iso: string) => new Date(iso);
 const byLead = (sends: any[]) => Object.fromEntries(sends.map((s) => [s.leadId, s]));

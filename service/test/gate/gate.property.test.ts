@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { startTestService, type TestService } from '../support/test-service';
 import { legal, PLACES, ruleArb, ZONES } from '../timezone/legal-instant';
-import { closeSql, composedLeads, gateAt } from './gate-fixture';
+import { composedLeads, gateAt } from './gate-fixture';
+import { stopService } from '../support/sends-fixture';
 
 // Through the whole gate (TS windows + the SQL function), for random leads,
 // rules and instants: a send is never handed out outside the recipient's window,
@@ -12,10 +13,7 @@ let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
 });
-afterAll(async () => {
-  await closeSql(svc);
-  await svc?.stop();
-});
+afterAll(() => stopService(svc));
 
 const IMPORTABLE_ZONES = ZONES.filter((z) => z.includes('/'));
 // import refuses unknown countries, so every place here is a real one

@@ -3,17 +3,15 @@
 // The address we sent to is the one that bounced or opted out: it must be
 // suppressed, or a human retry sends to it again.
 import { runSweep } from '../../src/sweeper/sweeper';
-import { closeSql, composedLeads, gateAt } from '../gate/gate-fixture';
+import { composedLeads, gateAt } from '../gate/gate-fixture';
+import { stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
 });
-afterAll(async () => {
-  await closeSql(svc);
-  await svc?.stop();
-});
+afterAll(() => stopService(svc));
 
 const MON_10 = new Date('2026-12-07T10:00:00Z');
 const plus = (d: Date, minutes: number) => new Date(d.getTime() + minutes * 60_000);

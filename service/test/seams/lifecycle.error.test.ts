@@ -4,7 +4,7 @@
 // with the stored draft and must make the lead composed, or the gate refuses it
 // (not_composed) run after run and it never goes out.
 import { runSweep } from '../../src/sweeper/sweeper';
-import { closeSql, gateAt } from '../gate/gate-fixture';
+import { gateAt } from '../gate/gate-fixture';
 import { importLeads, ledger, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
@@ -12,10 +12,7 @@ let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
 });
-afterAll(async () => {
-  await closeSql(svc);
-  await stopService(svc); // also ends the raw SQL pool of sends-fixture before the drop
-});
+afterAll(() => stopService(svc));
 
 test('a lead whose draft was stored after its claim ran out is composed by that draft when claimed again, and gated', async () => {
   const [id] = await importLeads(svc, 1, 'slowcompose');

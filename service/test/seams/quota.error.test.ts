@@ -1,6 +1,6 @@
 // Seams of the quota ledger: a sender changed mid-day (PUT /v1/senders/:id),
 // and a failed send's retry that lands on the sender's next local day.
-import { closeSql, composedLeads, gateAt } from '../gate/gate-fixture';
+import { composedLeads, gateAt } from '../gate/gate-fixture';
 import { importLeads, ledger, ledgerCounts, ledgerFromRows, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
@@ -8,10 +8,7 @@ let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
 });
-afterAll(async () => {
-  await closeSql(svc);
-  await stopService(svc); // also ends the raw SQL pool of sends-fixture before the drop
-});
+afterAll(() => stopService(svc));
 
 test('lowering dailyQuota below what today already used stops today\'s claims at once', async () => {
   await svc.api('PUT', '/v1/senders/lowered', { dailyQuota: 10 });

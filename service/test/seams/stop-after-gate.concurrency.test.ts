@@ -4,17 +4,15 @@
 // held the lead's send deadlocked, and Postgres failed one of them (a 500).
 import pg from 'pg';
 import { runSweep } from '../../src/sweeper/sweeper';
-import { closeSql, composedLeads, gateAt } from '../gate/gate-fixture';
+import { composedLeads, gateAt } from '../gate/gate-fixture';
+import { stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 const onPostgres = !!process.env.TEST_DATABASE_URL;
 const testPg = onPostgres ? test : test.skip;
 
 let svc: TestService | undefined;
-afterAll(async () => {
-  if (svc) await closeSql(svc);
-  await svc?.stop();
-});
+afterAll(() => stopService(svc));
 
 testPg('a reply while another request holds the lead\'s send: no deadlock, both finish, the send never goes out', async () => {
   svc = await startTestService();

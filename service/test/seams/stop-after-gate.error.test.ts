@@ -2,7 +2,7 @@
 // stops (reply, suppression) after its send was gated must end in a visible,
 // final state, and its send must neither be queued again nor hold quota.
 import { runSweep } from '../../src/sweeper/sweeper';
-import { closeSql, composedLeads, gateAt } from '../gate/gate-fixture';
+import { composedLeads, gateAt } from '../gate/gate-fixture';
 import { ledger, ledgerCounts, ledgerFromRows, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
@@ -10,10 +10,7 @@ let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
 });
-afterAll(async () => {
-  await closeSql(svc);
-  await stopService(svc); // also ends the raw SQL pool of sends-fixture before the drop
-});
+afterAll(() => stopService(svc));
 
 // Monday 2026-12-07; the default sender: UTC, Mon-Fri 09:00-17:00
 const MON_10 = new Date('2026-12-07T10:00:00Z');
