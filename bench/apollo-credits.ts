@@ -30,7 +30,7 @@ async function database(): Promise<{ env: Record<string, string>; kind: string; 
   const url = new URL(admin);
   url.pathname = `/${name}`;
   return {
-    env: { DATABASE_URL: url.toString() },
+    env: { DATABASE_URL: url.toString(), COROFY_SECRET_KEY: 'bench-secret-key-0123456789abcdef0123' },
     kind: 'postgres',
     drop: async () => {
       const d = new pg.Client({ connectionString: admin });

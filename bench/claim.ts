@@ -70,6 +70,7 @@ async function startService(databaseUrl: string): Promise<{ child: ChildProcess;
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE ?? '10',
       COROFY_API_KEY: KEY,
+      COROFY_SECRET_KEY: `${KEY}-bench-secret-key-0123456789`,
       COROFY_SWEEP_INTERVAL_MS: '0',
       LOG_LEVEL: 'warn',
     },

@@ -19,7 +19,7 @@ async function startService(env: Record<string, string>, port: number) {
   // the service as `npm start` runs it: the esbuild bundle on plain node
   const child = spawn(process.execPath, ['service/dist/main.js'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), COROFY_API_KEY: KEY, LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH, PORT: String(port), COROFY_API_KEY: KEY, COROFY_SECRET_KEY: 'bench-secret-key-0123456789abcdef0123', LOG_LEVEL: 'warn', ...env },
     stdio: 'ignore',
   });
   const url = `http://127.0.0.1:${port}`;

@@ -11,6 +11,8 @@ import { startSweeper } from './sweeper/sweeper';
 import { createApolloClient } from './apollo/apollo-client';
 import { seedDefaultCatalog } from './catalog/catalog';
 import { createComposeProviders } from './providers/compose-providers';
+import { resealMailboxSecrets } from './mailboxes/mailbox-settings';
+import { createSecretBox, generateSecretKey } from './secrets/secret-box';
 
 export interface RunningService {
   url: string;
@@ -32,12 +34,21 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   try {
     const apiKey = config.apiKey ?? embeddedApiKey(config.dataDir, logger);
     await seedDefaultCatalog(db, logger);
+    const secretBox = createSecretBox(
+      config.secretKey ?? embeddedSecretKey(config.dataDir, logger),
+      config.previousSecretKey,
+    );
+    if (config.previousSecretKey) {
+      const resealed = await resealMailboxSecrets({ db, secretBox });
+      logger.info({ resealed }, 'mailbox secrets resealed under the current COROFY_SECRET_KEY');
+    }
     const deps: AppDeps = {
       config,
       db,
       logger,
       schemaVersion,
       apiKey,
+      secretBox,
       apollo: createApolloClient(config.apollo, logger),
       ...createComposeProviders(config, logger),
     };
@@ -76,6 +87,20 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     await db.close();
     throw err;
   }
+}
+
+/**
+ * The embedded default seals mailbox secrets under a key generated on first
+ * start and kept beside the data (like the API key), readable by its owner only.
+ */
+function embeddedSecretKey(dataDir: string, logger: Logger): string {
+  const file = path.join(dataDir, 'secret-key');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const key = generateSecretKey();
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  logger.info({ file }, 'generated COROFY_SECRET_KEY for the embedded database');
+  return key;
 }
 
 /**

@@ -200,6 +200,7 @@ async function main(): Promise<void> {
         HOST: '127.0.0.1',
         DATABASE_URL: dbUrl.toString(),
         COROFY_API_KEY: apiKey,
+        COROFY_SECRET_KEY: `e2e_${randomBytes(32).toString('hex')}`,
         COROFY_PUBLIC_URL: 'https://corofy.e2e.test',
         COROFY_RETRY_BACKOFF_SECONDS: '0',
         APOLLO_API_KEY: apollo.state.apiKey,

@@ -14,6 +14,7 @@ import { batchesRoutes } from '../batches/batches.routes';
 import { catalogRoutes } from '../catalog/catalog.routes';
 import { composeRoutes } from '../compose/compose.routes';
 import type { ComposeProviders } from '../providers/compose-providers';
+import type { SecretBox } from '../secrets/secret-box';
 import { healthRoutes } from '../health/health.routes';
 import { leadsRoutes } from '../leads/leads.routes';
 import { sendersRoutes } from '../senders/senders.routes';
@@ -35,6 +36,8 @@ export interface AppDeps extends ComposeProviders {
   apiKey: string;
   /** Apollo's people API; undefined when APOLLO_API_KEY is not set. */
   apollo?: ApolloClient;
+  /** Seals and opens mailbox secrets (COROFY_SECRET_KEY). */
+  secretBox: SecretBox;
 }
 
 export interface AppEnv extends Env {

@@ -63,6 +63,12 @@ const EnvSchema = z.object({
   COROFY_UNSUBSCRIBE_SECRET: optionalText.refine((v) => v === undefined || v.length >= 16, {
     message: 'must be at least 16 characters',
   }),
+  COROFY_SECRET_KEY: optionalText.refine((v) => v === undefined || v.length >= 32, {
+    message: 'must be at least 32 characters (e.g. `openssl rand -base64 32`)',
+  }),
+  COROFY_SECRET_KEY_PREVIOUS: optionalText.refine((v) => v === undefined || v.length >= 32, {
+    message: 'must be at least 32 characters',
+  }),
   DATABASE_URL: optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\//i.test(v), {
     message: 'must be a postgres:// or postgresql:// connection string',
   }),
@@ -132,6 +138,10 @@ export interface Config {
   retryBackoffSeconds: number;
   /** Signs unsubscribe links; generated once and kept in the database when unset. */
   unsubscribeSecret: string | undefined;
+  /** Seals mailbox secrets at rest; generated and kept beside the data on the embedded default. */
+  secretKey: string | undefined;
+  /** The key being rotated away from: still opens old values, which are resealed at start. */
+  previousSecretKey: string | undefined;
   database: DatabaseTarget;
   apollo: {
     apiKey: string | undefined;
@@ -198,6 +208,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         '(only the embedded default generates one)',
     );
   }
+  if (database.kind !== 'pglite' && !e.COROFY_SECRET_KEY) {
+    throw new ConfigError(
+      'Invalid configuration:\n  COROFY_SECRET_KEY is required with DATABASE_URL or SUPABASE_URL: it encrypts the ' +
+        'mailbox passwords and tokens at rest (at least 32 characters, e.g. `openssl rand -base64 32`; keep it safe)',
+    );
+  }
 
   return {
     port: e.PORT,
@@ -216,6 +232,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sendMaxAttempts: e.COROFY_SEND_MAX_ATTEMPTS,
     retryBackoffSeconds: e.COROFY_RETRY_BACKOFF_SECONDS,
     unsubscribeSecret: e.COROFY_UNSUBSCRIBE_SECRET,
+    secretKey: e.COROFY_SECRET_KEY,
+    previousSecretKey: e.COROFY_SECRET_KEY_PREVIOUS,
     database,
     apollo: {
       apiKey: e.APOLLO_API_KEY,

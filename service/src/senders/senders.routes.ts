@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problemContent, problemResponses } from '../app/problems';
 import { isIanaZone } from '../leads/lead-input';
+import { MailboxUpdateFields, MailboxViewFields, mailboxUpdate } from '../mailboxes/mailbox-settings';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');
@@ -24,6 +25,7 @@ const SenderSchema = z
     jitterSeconds: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    ...MailboxViewFields,
   })
   .openapi('Sender');
 
@@ -44,6 +46,7 @@ const SenderUpdateSchema = z
     postalAddress: z.string().trim().min(1).max(500).nullable(),
     minGapSeconds: z.number().int().min(0).max(86400),
     jitterSeconds: z.number().int().min(0).max(86400),
+    ...MailboxUpdateFields,
   })
   .partial()
   .strict()
@@ -90,19 +93,23 @@ const putSender = createRoute({
   responses: {
     200: { description: 'The sender as stored', content: { 'application/json': { schema: SenderSchema } } },
     ...problemResponses,
+    422: problemContent('Delivery "corofy" without SMTP settings or fromEmail (mailbox_incomplete)'),
   },
 });
 
 type Sender = z.infer<typeof SenderSchema>;
 
-export function sendersRoutes({ db }: AppDeps) {
+export function sendersRoutes({ db, secretBox }: AppDeps) {
   return createRouter()
-    .openapi(listSenders, async (c) => c.json({ senders: await db.call<Sender[]>('list_senders') }, 200))
-    .openapi(getSender, async (c) => c.json(await db.call<Sender>('get_sender', { p_id: c.req.valid('param').id }), 200))
+    .openapi(listSenders, async (c) => c.json({ senders: await db.call<Sender[]>('list_sender_views') }, 200))
+    .openapi(getSender, async (c) => c.json(await db.call<Sender>('sender_view', { p_id: c.req.valid('param').id }), 200))
     .openapi(putSender, async (c) => {
-      const sender = await db.call<Sender>('upsert_sender', {
-        p_id: c.req.valid('param').id,
-        p_sender: c.req.valid('json'),
+      const id = c.req.valid('param').id;
+      const { delivery, unsubscribeEmail, smtp, imap, ...settings } = c.req.valid('json');
+      const sender = await db.call<Sender>('put_sender', {
+        p_id: id,
+        p_sender: settings,
+        p_mailbox: mailboxUpdate(secretBox, id, { delivery, unsubscribeEmail, smtp, imap }),
       });
       return c.json(sender, 200);
     });

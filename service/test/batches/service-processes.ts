@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { TEST_API_KEY } from '../support/test-service';
+import { TEST_API_KEY, TEST_SECRET_KEY } from '../support/test-service';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -42,6 +42,7 @@ export async function startProcess(databaseUrl: string, env: Record<string, stri
       DATABASE_URL: databaseUrl,
       PORT: String(port),
       COROFY_API_KEY: TEST_API_KEY,
+      COROFY_SECRET_KEY: TEST_SECRET_KEY,
       LOG_LEVEL: 'silent',
       COROFY_SWEEP_INTERVAL_MS: '0',
       ...env,

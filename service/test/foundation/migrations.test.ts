@@ -5,7 +5,7 @@ import { PostgresDatabase } from '../../src/db/postgres-database';
 import { PgliteDatabase } from '../../src/db/pglite-database';
 import type { MigratableDatabase } from '../../src/db/database';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { startTestService, TEST_API_KEY } from '../support/test-service';
+import { startTestService, TEST_API_KEY, TEST_SECRET_KEY } from '../support/test-service';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -33,7 +33,7 @@ test('a database one migration behind is refused, naming the missing migration',
     // the real entry point: exits non-zero and says which migration is missing
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, ...database.env, COROFY_AUTO_MIGRATE: 'false', COROFY_API_KEY: TEST_API_KEY, PORT: '0', LOG_LEVEL: 'silent' },
+      env: { PATH: process.env.PATH, ...database.env, COROFY_AUTO_MIGRATE: 'false', COROFY_API_KEY: TEST_API_KEY, COROFY_SECRET_KEY: TEST_SECRET_KEY, PORT: '0', LOG_LEVEL: 'silent' },
       encoding: 'utf8',
       timeout: 60_000,
     });

@@ -69,7 +69,7 @@ describe('supabase-js transport (through a PostgREST-compatible shim)', () => {
     expect(put.body).toMatchObject({ id: 'eu', dailyQuota: 50, timezone: 'Europe/Berlin' });
     const stats = await svc.api('GET', '/v1/stats?sender=eu');
     expect(stats.body).toMatchObject({ sender: 'eu', quota: 50 });
-    expect(shim.calls.map((c) => c.fn)).toEqual(expect.arrayContaining(['import_leads', 'get_lead', 'upsert_sender', 'get_stats']));
+    expect(shim.calls.map((c) => c.fn)).toEqual(expect.arrayContaining(['import_leads', 'get_lead', 'put_sender', 'get_stats']));
     expect(shim.calls.every((c) => c.apikey === SERVICE_ROLE_KEY)).toBe(true);
   });
 });

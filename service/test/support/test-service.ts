@@ -5,6 +5,7 @@ import { startService, type RunningService } from '../../src/server';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
+export const TEST_SECRET_KEY = 'test-secret-key-0123456789abcdef0123456789';
 
 export interface TestService extends RunningService {
   database: TestDatabase;
@@ -28,6 +29,7 @@ export async function startTestService(
   const config = loadConfig({
     PORT: '0',
     COROFY_API_KEY: TEST_API_KEY,
+    COROFY_SECRET_KEY: TEST_SECRET_KEY,
     LOG_LEVEL: 'silent',
     COROFY_SWEEP_INTERVAL_MS: '0',
     ...db.env,
