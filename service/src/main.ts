@@ -1,6 +1,6 @@
 import { createLogger } from './app/logger';
 import { ConfigError, loadConfig } from './config/env';
-import { SchemaBehindError } from './db/migrations';
+import { SchemaBehindError, SchemaEditedError, SchemaError } from './db/migrations';
 import { startService } from './server';
 
 async function main(): Promise<void> {
@@ -30,8 +30,15 @@ async function main(): Promise<void> {
   try {
     service = await startService(config, logger);
   } catch (err) {
-    if (err instanceof SchemaBehindError) {
-      logger.fatal({ missing: err.missing.map((m) => `${m.version}_${m.name}`) }, err.message);
+    if (err instanceof SchemaError) {
+      logger.fatal(
+        {
+          code: err.code,
+          ...(err instanceof SchemaBehindError && { missing: err.missing.map((m) => `${m.version}_${m.name}`) }),
+          ...(err instanceof SchemaEditedError && { edited: err.edited.map((m) => `${m.version}_${m.name}`) }),
+        },
+        err.message,
+      );
       process.stderr.write(`${err.message}\n`);
       process.exit(3);
     }

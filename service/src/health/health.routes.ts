@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problem, problemContent } from '../app/problems';
-import { checkSchema, listMigrations, SchemaBehindError } from '../db/migrations';
+import { checkSchema, listMigrations, SchemaError } from '../db/migrations';
 
 const healthz = createRoute({
   method: 'get',
@@ -30,7 +30,7 @@ const readyz = createRoute({
   summary: 'The database is reachable and its schema is current',
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: ReadySchema } } },
-    503: problemContent('The database is unreachable or behind'),
+    503: problemContent('The database is unreachable, behind, or its applied migrations were edited'),
   },
 });
 
@@ -43,7 +43,7 @@ export function healthRoutes(deps: AppDeps) {
         const schemaVersion = await checkSchema(deps.db, migrations);
         return c.json({ status: 'ready' as const, database: deps.db.kind, schemaVersion }, 200);
       } catch (err) {
-        if (err instanceof SchemaBehindError) throw problem(503, 'schema_behind', err.message);
+        if (err instanceof SchemaError) throw problem(503, err.code, err.message);
         deps.logger.warn({ err: (err as Error).message }, 'readiness check failed');
         throw problem(503, 'database_unavailable', 'The database does not answer.');
       }

@@ -1,6 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { listMigrations, applyMigrations, SchemaBehindError } from '../../src/db/migrations';
+import fs from 'node:fs';
+import pg from 'pg';
+import {
+  listMigrations,
+  applyMigrations,
+  SchemaBehindError,
+  SchemaEditedError,
+  SchemaPrereleaseError,
+  RELEASE_0_1_0_VERSIONS,
+} from '../../src/db/migrations';
+import { planRoutinesMigration, readRoutines, ROUTINES_DIR } from '../../src/db/routines-migration';
 import { PostgresDatabase } from '../../src/db/postgres-database';
 import { PgliteDatabase } from '../../src/db/pglite-database';
 import type { MigratableDatabase } from '../../src/db/database';
@@ -48,6 +58,101 @@ test('a database one migration behind is refused, naming the missing migration',
   } finally {
     await database.drop();
   }
+});
+
+/** Runs one statement as the database owner (test set-up that no API can do). */
+async function ownerSql(database: TestDatabase, sql: string, params?: unknown[]): Promise<void> {
+  if (database.kind === 'postgres') {
+    const c = new pg.Client({ connectionString: database.url });
+    await c.connect();
+    await c.query(sql, params).finally(() => c.end());
+  } else {
+    const raw = await PgliteDatabase.open(database.env.COROFY_DATA_DIR!);
+    await raw.migrate(async (exec) => void (await exec(sql, params)));
+    await raw.close();
+  }
+}
+
+function startEntryPoint(database: TestDatabase) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...database.env, COROFY_API_KEY: TEST_API_KEY, PORT: '0', LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+test('a migration edited after the database applied it stops the start, naming the file', async () => {
+  const database = await createTestDatabase();
+  try {
+    const svc = await startTestService({}, database);
+    await svc.close();
+    const edited = listMigrations().find((m) => m.name === 'leads')!;
+    // what the database recorded no longer matches the file: as if the file had been edited since
+    await ownerSql(database, `update migration_checksums set sha256 = repeat('0', 64) where version = $1`, [edited.version]);
+
+    await expect(startTestService({}, database)).rejects.toThrow(SchemaEditedError);
+    const run = startEntryPoint(database);
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain(`Migration ${edited.version}_leads.sql changed after this database applied it`);
+  } finally {
+    await database.drop();
+  }
+});
+
+test('a database made by Corofy 0.1.0 is told it cannot be upgraded in place and what to do', async () => {
+  const database = await createTestDatabase();
+  try {
+    // what 0.1.0 left: its migration versions and its schema-state function (versions only)
+    await ownerSql(
+      database,
+      `create schema supabase_migrations;
+       create table supabase_migrations.schema_migrations (version text primary key, statements text[], name text);
+       insert into supabase_migrations.schema_migrations (version)
+         select unnest(array['${RELEASE_0_1_0_VERSIONS.join("','")}', '20261128235900']);
+       create function corofy_schema_state() returns jsonb language sql stable as $$
+         select jsonb_build_object('versions', (select jsonb_agg(version order by version) from supabase_migrations.schema_migrations));
+       $$;`,
+    );
+    await expect(startTestService({}, database)).rejects.toThrow(SchemaPrereleaseError);
+    await expect(startTestService({ COROFY_AUTO_MIGRATE: 'false' }, database)).rejects.toThrow(SchemaPrereleaseError);
+    const run = startEntryPoint(database);
+    expect(run.status).toBe(3);
+    expect(run.stderr).toContain('created by Corofy 0.1.0');
+    expect(run.stderr).toContain('delete COROFY_DATA_DIR');
+  } finally {
+    await database.drop();
+  }
+});
+
+test('the generated routines migration is what the routine files say (else: npm run db:routines)', () => {
+  const plan = planRoutinesMigration();
+  const current = plan.current && fs.readFileSync(plan.current.file, 'utf8');
+  if (plan.write) {
+    expect({ file: plan.write.file, upToDate: current === plan.write.content }).toEqual({
+      file: plan.current?.file,
+      upToDate: true,
+    });
+  }
+  expect(readRoutines().length).toBeGreaterThan(0);
+});
+
+test('every SQL function is written in one place: a routine file, or (new) one versioned migration', () => {
+  const where = new Map<string, string[]>();
+  const sources = [
+    ...readRoutines().map((r) => ({ at: `routines/${r.file}`, sql: r.sql })),
+    ...listMigrations()
+      .filter((m) => m.name !== 'routines')
+      .map((m) => ({ at: `migrations/${m.version}_${m.name}.sql`, sql: fs.readFileSync(m.file, 'utf8') })),
+  ];
+  for (const { at, sql } of sources) {
+    for (const m of sql.matchAll(/create\s+(?:or\s+replace\s+)?function\s+(?:public\.)?(\w+)\s*\(/gi)) {
+      where.set(m[1]!.toLowerCase(), [...(where.get(m[1]!.toLowerCase()) ?? []), at]);
+    }
+  }
+  const twice = [...where].filter(([, at]) => at.length > 1).map(([fn, at]) => `${fn}: ${at.join(', ')}`);
+  expect(twice).toEqual([]);
+  expect(fs.existsSync(ROUTINES_DIR)).toBe(true);
 });
 
 test('a wrong configuration value stops the start and names the variable', () => {

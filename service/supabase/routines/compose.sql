@@ -71,13 +71,6 @@ language sql stable as $$
     'createdAt', d.created_at);
 $$;
 
-create or replace function lead_is_suppressed(l leads) returns boolean
-language sql stable as $$
-  select exists (
-    select 1 from suppressions s
-    where s.value = any(suppression_keys(l.email) || domain_keys(l.company_domain)));
-$$;
-
 -- Why a lead may not get a (new) draft, or null when it may.
 create or replace function compose_refusal(l leads, p_regenerate boolean) returns text
 language sql stable as $$

@@ -1,15 +1,12 @@
 -- The timezone gate: composed leads become sends, handed out now (leased) when
 -- the recipient's window is open and the sender-day has quota room, else
 -- scheduled at the first window that has room. The service computes each
--- recipient's windows (IANA zones, DST, holidays) and passes them in; this
--- function does everything that must be atomic.
+-- recipient's windows (IANA zones, DST, holidays) and passes them in; these
+-- functions do everything that must be atomic.
 --
 -- Lock order (shared with batches and sends): ledger rows first, ascending
 -- (sender, day); then lead rows, taken with SKIP LOCKED (a lead another request
 -- holds is reported busy, never waited for).
-
--- pacing looks up a sender's sends around an instant
-create index if not exists sends_sender_send_at on sends (sender_id, send_at);
 
 -- "2026-03-09T10:30:00-04:00": the wall time of an instant in a zone, with its offset.
 create or replace function local_time_iso(p_at timestamptz, p_zone text) returns text

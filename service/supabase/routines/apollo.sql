@@ -3,23 +3,7 @@
 -- needs; these functions tell it who we already have (by Apollo id), keep two
 -- concurrent searches from paying for the same person, insert what a match
 -- revealed (dropping known emails and suppressed addresses or domains) and
--- keep each search's record current as it goes, so a search that fails
--- half-way still says what it spent and added.
-
-alter table apollo_searches add column if not exists matches_requested integer not null default 0;
-alter table apollo_searches add column if not exists match_calls integer not null default 0;
-alter table apollo_searches add column if not exists no_email_skipped integer not null default 0;
-alter table apollo_searches add column if not exists total_entries integer;
-
-create index if not exists apollo_searches_created on apollo_searches (created_at desc);
-
--- Apollo ids a running search is about to pay for. A row of a search that is
--- no longer running (or older than 15 minutes: a crashed process) is free to take.
-create table if not exists apollo_reservations (
-  apollo_id    text primary key,
-  search_id    uuid not null references apollo_searches (id) on delete cascade,
-  reserved_at  timestamptz not null default now()
-);
+-- keep each search's record current as it goes.
 
 create or replace function apollo_search_json(s apollo_searches) returns jsonb
 language sql stable as $$

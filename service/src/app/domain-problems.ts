@@ -1,0 +1,48 @@
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { DatabaseError } from '../db/database';
+import { problem, type ProblemError } from './problems';
+
+// The database raises domain errors (SQLSTATE 'CR000', the code as message, a
+// sentence about the data as detail); this table is the one place that says
+// what each code means over HTTP. The SQL knows nothing of routes or statuses.
+
+interface DomainProblem {
+  status: ContentfulStatusCode;
+  /** What to do next, when it names something only the HTTP API knows. */
+  hint?: string;
+}
+
+export const DOMAIN_PROBLEMS: Record<string, DomainProblem> = {
+  validation_failed: { status: 400 },
+  lead_not_found: { status: 404 },
+  sender_not_found: { status: 404, hint: 'Create it with PUT /v1/senders/{id}, or list them with GET /v1/senders.' },
+  send_not_found: { status: 404 },
+  search_not_found: { status: 404 },
+  suppression_not_found: { status: 404 },
+  message_id_conflict: { status: 409 },
+  send_not_retryable: { status: 409 },
+  send_changed: { status: 409 },
+  no_quota_room: { status: 409 },
+  address_suppressed: { status: 409, hint: 'Remove it with DELETE /v1/suppressions/{value} first if you are sure.' },
+  lead_replied: { status: 409 },
+  lead_unsubscribed: { status: 409 },
+  lead_complained: { status: 409 },
+};
+
+/** SQLSTATE of Corofy's domain errors. */
+export const DOMAIN_ERROR_STATE = 'CR000';
+
+/**
+ * The problem a domain error stands for, or undefined when the error is not one
+ * (a code missing from the table is a defect: it answers 500 and is logged).
+ * Functions written before this table raise 'CR' + an HTTP status instead of
+ * CR000: honoured until they move to CR000 and a row here.
+ */
+export function domainProblem(err: DatabaseError): ProblemError | undefined {
+  const legacy = /^CR([45]\d\d)$/.exec(err.sqlState ?? '');
+  if (err.sqlState !== DOMAIN_ERROR_STATE && !legacy) return undefined;
+  const known = DOMAIN_PROBLEMS[err.message] ?? (legacy ? { status: Number(legacy[1]) as ContentfulStatusCode } : undefined);
+  if (!known) return undefined;
+  const detail = [err.detail, known.hint].filter(Boolean).join(' ');
+  return problem(known.status, err.message, detail || undefined);
+}

@@ -1,0 +1,125 @@
+-- Events: replies, bounces, complaints and unsubscribes.
+
+-- "<abc@x>", " abc@x " and "abc@x" are the same Message-ID.
+create or replace function norm_message_id(p text) returns text
+language sql immutable as $$
+  select nullif(btrim(btrim(p), '<>'), '');
+$$;
+
+-- Records a reply, bounce, complaint or unsubscribe. Matched by the Message-ID we
+-- sent (inReplyTo, then messageId), then by email. The same event twice returns
+-- the first answer and changes nothing.
+--
+-- Events matched by our Message-ID (inReplyTo / messageId) rather than by
+-- address: a bounce notice comes from the mail system (MAILER-DAEMON@…), an
+-- opt-out may be forwarded by someone else. The address we sent to bounced or
+-- opted out, so it is suppressed too (before, only the notice's sender was, and
+-- a human retry could send to the bounced address again).
+create or replace function record_event(p_event jsonb, p_lead_id bigint default null, p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+declare
+  v_kind text := p_event->>'kind';
+  v_email text := nullif(lower(btrim(p_event->>'email')), '');
+  v_msg text := norm_message_id(p_event->>'messageId');
+  v_irt text := norm_message_id(p_event->>'inReplyTo');
+  v_received timestamptz := coalesce((p_event->>'receivedAt')::timestamptz, p_now);
+  v_key text;
+  v_event_id bigint;
+  v_lead leads;
+  v_send_id bigint;
+  v_status text;
+  v_cancelled integer := 0;
+  v_stop boolean;
+  v_result jsonb;
+begin
+  v_key := coalesce(p_event->>'dedupeKey',
+                    md5(concat_ws(chr(31), v_kind, v_msg, v_irt, v_email, p_event->>'receivedAt',
+                                  p_event->>'subject', p_event->>'text', p_lead_id::text)));
+  insert into events (kind, dedupe_key, email, message_id, in_reply_to, subject, text, received_at, created_at)
+  values (v_kind, v_key, v_email, v_msg, v_irt, p_event->>'subject', p_event->>'text', v_received, p_now)
+  on conflict (dedupe_key) do nothing
+  returning id into v_event_id;
+  if v_event_id is null then
+    select result into v_result from events where dedupe_key = v_key;
+    return coalesce(v_result, '{}'::jsonb) || jsonb_build_object('duplicate', true);
+  end if;
+
+  if p_lead_id is not null then
+    select * into v_lead from leads where id = p_lead_id;
+  else
+    select s.id, s.lead_id into v_send_id, v_lead.id from sends s
+     where s.message_id in (v_irt, v_msg)
+     order by (s.message_id = v_irt) desc nulls last limit 1;
+    if v_lead.id is not null then
+      select * into v_lead from leads where id = v_lead.id;
+    elsif v_email is not null then
+      select * into v_lead from leads where lower(email) = v_email;
+    end if;
+  end if;
+
+  v_status := case v_kind when 'reply' then 'replied' when 'bounce' then 'bounced'
+                          when 'complaint' then 'complained' else 'unsubscribed' end;
+  v_stop := v_kind = 'reply'
+            and coalesce(p_event->>'text', '') ~* '^\s*(stop|unsubscribe|remove me|take me off)\y';
+  v_email := coalesce(v_email, lower(btrim(v_lead.email)));
+
+  if v_lead.id is not null then
+    -- the global lock order: ledger rows of everything we may release, then the rows
+    perform ledger_lock_all((
+      select jsonb_agg(x) from (
+        select jsonb_build_object('sender', s.sender_id, 'day', s.day) as x
+          from sends s where s.lead_id = v_lead.id and s.status in ('scheduled', 'failed')
+        union all
+        select jsonb_build_object('sender', b.sender_id, 'day', b.day)
+          from batches b where b.id = v_lead.batch_id) t));
+    select * into v_lead from leads where id = v_lead.id for update;
+    if v_lead.status in ('claimed', 'composed') then
+      perform ledger_adjust(b.sender_id, b.day, -1, 0, 0) from batches b where b.id = v_lead.batch_id;
+    end if;
+    v_cancelled := cancel_pending_sends(v_lead.id, v_kind, p_now);
+    update leads set status = v_status, status_reason = v_kind || coalesce(': ' || left(p_event->>'subject', 200), ''),
+                     lease_expires_at = null, updated_at = p_now
+     where id = v_lead.id;
+  end if;
+
+  -- an address that bounced, complained or opted out is suppressed even if no lead matched
+  if v_email is not null and (v_kind in ('bounce', 'complaint', 'unsubscribe') or v_stop) then
+    v_cancelled := v_cancelled + suppress_value(v_email, 'email',
+                     case when v_stop then 'replied_stop' else v_kind end, p_now);
+  end if;
+  -- matched by our Message-ID, the event may come from another address (a bounce
+  -- from MAILER-DAEMON, a forwarded opt-out): the address we sent to is suppressed too
+  if nullif(lower(btrim(v_lead.email)), '') is distinct from v_email and v_lead.email is not null
+     and (v_kind in ('bounce', 'complaint', 'unsubscribe') or v_stop) then
+    v_cancelled := v_cancelled + suppress_value(v_lead.email, 'email',
+                     case when v_stop then 'replied_stop' else v_kind end, p_now);
+  end if;
+
+  v_result := jsonb_build_object('eventId', v_event_id::text, 'leadId', v_lead.id::text,
+                                 'status', case when v_lead.id is null then null else v_status end,
+                                 'cancelledSends', v_cancelled,
+                                 'suppressed', v_email is not null and (v_kind <> 'reply' or v_stop));
+  update events set lead_id = v_lead.id, send_id = v_send_id, result = v_result,
+                    sender_id = coalesce(
+                      (select m.sender_id from sends m where m.id = v_send_id),
+                      (select l.sender_id from sends l where l.lead_id = v_lead.id order by l.id desc limit 1),
+                      (select b.sender_id from batches b where b.id = v_lead.batch_id))
+   where id = v_event_id;
+  return v_result || jsonb_build_object('duplicate', false);
+end;
+$$;
+
+-- The one-click / confirmed unsubscribe of a lead (token already verified).
+create or replace function unsubscribe_lead(p_lead_id bigint, p_now timestamptz default now()) returns jsonb
+language plpgsql volatile as $$
+declare l leads;
+begin
+  select * into l from leads where id = p_lead_id;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'lead_not_found', detail = 'This unsubscribe link is not valid.';
+  end if;
+  return record_event(jsonb_build_object('kind', 'unsubscribe', 'email', l.email,
+                                         'dedupeKey', 'unsubscribe-link:' || l.id),
+                      p_lead_id, p_now);
+end;
+$$;

@@ -1,0 +1,71 @@
+-- Senders.
+
+create or replace function sender_json(s senders) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'id', s.id,
+    'dailyQuota', s.daily_quota,
+    'timezone', s.timezone,
+    'window', jsonb_build_object(
+      'days', to_jsonb(s.window_days),
+      'start', to_char(s.window_start, 'HH24:MI'),
+      'end', to_char(s.window_end, 'HH24:MI')),
+    'skipHolidays', s.skip_holidays,
+    'fromName', s.from_name,
+    'fromEmail', s.from_email,
+    'postalAddress', s.postal_address,
+    'minGapSeconds', s.min_gap_seconds,
+    'jitterSeconds', s.jitter_seconds,
+    'createdAt', s.created_at,
+    'updatedAt', s.updated_at);
+$$;
+
+create or replace function list_senders() returns jsonb
+language sql stable as $$
+  select coalesce(jsonb_agg(sender_json(s) order by s.id), '[]'::jsonb) from senders s;
+$$;
+
+create or replace function get_sender(p_id text) returns jsonb
+language plpgsql stable as $$
+declare v jsonb;
+begin
+  select sender_json(s) into v from senders s where s.id = p_id;
+  if v is null then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_id, p_id);
+  end if;
+  return v;
+end;
+$$;
+
+-- Creates or updates a sender. Fields absent from p_sender keep their value.
+-- A changed daily quota applies to today and later ledger days.
+create or replace function upsert_sender(p_id text, p_sender jsonb) returns jsonb
+language plpgsql volatile as $$
+declare s senders;
+begin
+  insert into senders (id) values (p_id) on conflict (id) do nothing;
+  update senders set
+    daily_quota     = coalesce((p_sender->>'dailyQuota')::integer, daily_quota),
+    timezone        = coalesce(p_sender->>'timezone', timezone),
+    window_days     = coalesce((select array_agg(d) from jsonb_array_elements_text(p_sender->'window'->'days') d), window_days),
+    window_start    = coalesce((p_sender->'window'->>'start')::time, window_start),
+    window_end      = coalesce((p_sender->'window'->>'end')::time, window_end),
+    skip_holidays   = coalesce((p_sender->>'skipHolidays')::boolean, skip_holidays),
+    from_name       = case when p_sender ? 'fromName' then p_sender->>'fromName' else from_name end,
+    from_email      = case when p_sender ? 'fromEmail' then p_sender->>'fromEmail' else from_email end,
+    postal_address  = case when p_sender ? 'postalAddress' then p_sender->>'postalAddress' else postal_address end,
+    min_gap_seconds = coalesce((p_sender->>'minGapSeconds')::integer, min_gap_seconds),
+    jitter_seconds  = coalesce((p_sender->>'jitterSeconds')::integer, jitter_seconds),
+    updated_at      = now()
+  where id = p_id
+  returning * into s;
+
+  -- a lower quota takes effect at once: a day that already used more keeps what it
+  -- used as its quota (the ledger's check) and has no room left
+  update sender_days set quota = greatest(s.daily_quota, claimed + scheduled + sent)
+  where sender_id = p_id and day >= (now() at time zone s.timezone)::date;
+
+  return sender_json(s);
+end;
+$$;

@@ -1,0 +1,66 @@
+-- Stats: the ledger and the sends of one sender-local day.
+
+create or replace function get_stats(p_sender text, p_day date default null) returns jsonb
+language plpgsql stable as $$
+declare
+  s senders;
+  v_day date;
+  v_from timestamptz;
+  v_to timestamptz;
+  led sender_days;
+  r jsonb;
+begin
+  select * into s from senders where id = p_sender;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s".', p_sender);
+  end if;
+  v_day := coalesce(p_day, (now() at time zone s.timezone)::date);
+  v_from := v_day::timestamp at time zone s.timezone;
+  v_to := (v_day + 1)::timestamp at time zone s.timezone;
+  select * into led from sender_days where sender_id = s.id and day = v_day;
+
+  with sc as (
+    select count(*) filter (where status = 'scheduled') as scheduled,
+           count(*) filter (where status = 'sending') as sending,
+           count(*) filter (where status = 'sent') as sent,
+           count(*) filter (where status = 'failed') as failed,
+           count(*) filter (where status = 'dead') as dead,
+           count(*) filter (where status = 'needs_review') as needs_review,
+           count(*) filter (where status = 'cancelled') as cancelled
+      from sends where sender_id = s.id and day = v_day
+  ), ev as (
+    -- an event counts for the sender whose email it answers (events.sender_id,
+    -- set when it was recorded; an event about no lead of ours counts for none)
+    select count(*) filter (where e.kind = 'reply') as replied,
+           count(*) filter (where e.kind = 'bounce') as bounced,
+           count(*) filter (where e.kind = 'unsubscribe') as unsubscribed,
+           count(*) filter (where e.kind = 'complaint') as complained
+      from events e
+     where e.sender_id = s.id and e.received_at >= v_from and e.received_at < v_to
+  )
+  select jsonb_build_object(
+    'sender', s.id,
+    'day', to_char(v_day, 'YYYY-MM-DD'),
+    'quota', coalesce(led.quota, s.daily_quota),
+    'claimed', coalesce(led.claimed, 0),
+    'scheduled', sc.scheduled,
+    'sending', sc.sending,
+    'sent', sc.sent,
+    'failed', sc.failed,
+    'dead', sc.dead,
+    'needsReview', sc.needs_review,
+    'cancelled', sc.cancelled,
+    'replied', ev.replied,
+    'bounced', ev.bounced,
+    'unsubscribed', ev.unsubscribed,
+    'complained', ev.complained,
+    'used', coalesce(led.claimed + led.scheduled + led.sent, 0),
+    'remaining', greatest(coalesce(led.quota - led.claimed - led.scheduled - led.sent, s.daily_quota), 0),
+    'batchedLeads', coalesce((select sum(cardinality(lead_ids)) from batches where sender_id = s.id and day = v_day), 0),
+    'apolloCreditsUsed', coalesce((select sum(credits_used) from apollo_searches
+                                   where created_at >= v_from and created_at < v_to), 0))
+  into r from sc, ev;
+  return r;
+end;
+$$;
