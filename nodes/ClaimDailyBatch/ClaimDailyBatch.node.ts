@@ -6,7 +6,7 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { senderField } from '../shared/descriptions';
+import { retryUnavailableForField, senderField } from '../shared/descriptions';
 import { errorItem, nodeError } from '../shared/items';
 import { corofyApiRequest } from '../shared/transport';
 
@@ -44,6 +44,7 @@ export class ClaimDailyBatch implements INodeType {
 				description:
 					'The same key returns the same batch and uses no more quota. The default, the execution ID, makes a retried node hand out the leads it claimed before instead of new ones.',
 			},
+			retryUnavailableForField,
 		],
 	};
 
@@ -60,7 +61,10 @@ export class ClaimDailyBatch implements INodeType {
 				const key = String(this.getNodeParameter('idempotencyKey', i, '') ?? '').trim();
 				if (key !== '') body.idempotencyKey = items.length > 1 ? `${key}:${i}` : key;
 
-				const batch = await corofyApiRequest.call(this, 'POST', '/v1/batches/claim', body, undefined, i);
+				// with a key, a claim sent twice returns the batch it made the first time
+				const batch = await corofyApiRequest.call(this, 'POST', '/v1/batches/claim', body, undefined, i, {
+					safeToRepeat: body.idempotencyKey !== undefined,
+				});
 				const leads = (batch.leads as IDataObject[] | undefined) ?? [];
 				for (const lead of leads) {
 					returnData.push({

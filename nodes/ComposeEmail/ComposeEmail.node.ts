@@ -6,7 +6,7 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes } from 'n8n-workflow';
-import { leadIdField, senderField } from '../shared/descriptions';
+import { leadIdField, retryUnavailableForField, senderField } from '../shared/descriptions';
 import { errorItem, leadIdOf, nodeError } from '../shared/items';
 import { chunk, corofyApiRequest } from '../shared/transport';
 
@@ -58,6 +58,7 @@ export class ComposeEmail implements INodeType {
 					},
 				],
 			},
+			retryUnavailableForField,
 		],
 	};
 
@@ -100,6 +101,8 @@ export class ComposeEmail implements INodeType {
 					{ leadIds, regenerate, sender },
 					undefined,
 					group[0]!.index,
+					// composed again, a lead gets its stored draft back (unless regenerating)
+					{ safeToRepeat: !regenerate },
 				);
 			} catch (error) {
 				if (!continueOnFail) throw nodeError.call(this, error, group[0]!.index);

@@ -5,6 +5,7 @@ import { router } from './actions/router';
 import * as send from './actions/send/Send.resource';
 import * as stats from './actions/stats/Stats.resource';
 import * as suppression from './actions/suppression/Suppression.resource';
+import { retryUnavailableForField } from '../shared/descriptions';
 
 export class Corofy implements INodeType {
 	description: INodeTypeDescription = {
@@ -38,6 +39,7 @@ export class Corofy implements INodeType {
 			...event.description,
 			...suppression.description,
 			...stats.description,
+			retryUnavailableForField,
 		],
 	};
 

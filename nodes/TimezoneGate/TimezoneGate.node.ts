@@ -6,7 +6,7 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { leadIdField, senderField } from '../shared/descriptions';
+import { leadIdField, retryUnavailableForField, senderField } from '../shared/descriptions';
 import { errorItem, leadIdOf, nodeError } from '../shared/items';
 import { chunk, corofyApiRequest } from '../shared/transport';
 
@@ -38,6 +38,7 @@ export class TimezoneGate implements INodeType {
 			},
 			leadIdField,
 			senderField,
+			retryUnavailableForField,
 		],
 	};
 
@@ -66,19 +67,22 @@ export class TimezoneGate implements INodeType {
 		// the leased ones would then never reach the email node, and sit in "sending"
 		// until their lease runs out and a human reviews them.
 		let leased = false;
+		// One key per call of this node in this execution: a call sent again (its answer
+		// was lost) gets the emails it leased back as "send now"; any other call gets
+		// them as already gated, so one lead in two calls is never sent twice.
+		const executionId = this.getExecutionId();
+		let call = 0;
 		for (const [sender, pending] of bySender) {
 			for (const group of chunk(pending, MAX_PER_CALL)) {
 				const leadIds = [...new Set(group.map((p) => p.leadId))];
+				const body: IDataObject = { leadIds, sender };
+				if (executionId) body.idempotencyKey = `${executionId}:${this.getNode().id}:${call}`;
+				call++;
 				let result: IDataObject;
 				try {
-					result = await corofyApiRequest.call(
-						this,
-						'POST',
-						'/v1/gate',
-						{ leadIds, sender },
-						undefined,
-						group[0]!.index,
-					);
+					result = await corofyApiRequest.call(this, 'POST', '/v1/gate', body, undefined, group[0]!.index, {
+						safeToRepeat: body.idempotencyKey !== undefined,
+					});
 				} catch (error) {
 					if (!continueOnFail && !leased) throw nodeError.call(this, error, group[0]!.index);
 					for (const p of group) notNow.push(errorItem.call(this, p.index, error));

@@ -27,3 +27,18 @@ export const sendLimitField: INodeProperties = {
 	default: 50,
 	description: 'Max number of results to return',
 };
+
+/**
+ * How long a node keeps repeating a request the service could not serve for a
+ * passing reason (its database restarting): only requests that are safe to send
+ * twice are repeated, so a daily run survives a database blip by itself.
+ */
+export const retryUnavailableForField: INodeProperties = {
+	displayName: 'Retry Unavailable Service For (Seconds)',
+	name: 'retryUnavailableFor',
+	type: 'number',
+	typeOptions: { minValue: 0 },
+	default: 60,
+	description:
+		'While the Corofy service answers "unavailable" (its database restarting), repeat requests that are safe to send twice, with growing pauses, for at most this long; then fail with the service\'s message. 0 never repeats.',
+};

@@ -70,6 +70,9 @@ export function createRouter() {
 
 export const IMPORT_PATH = '/v1/leads/import';
 
+/** Seconds a client should wait before sending a request the database could not serve. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
 export function createApp(deps: AppDeps) {
   const app = createRouter();
   const { logger, config } = deps;
@@ -143,6 +146,9 @@ export function createApp(deps: AppDeps) {
     if (err instanceof ProblemError) return problemResponse(c, err);
     if (err instanceof DatabaseError && (err.timedOut || err.connectionFailed)) {
       logger.warn({ requestId: c.get('requestId'), sqlState: err.sqlState, error: err.message }, 'database unavailable');
+      // a passing condition (a restart, a failover): Retry-After tells clients that
+      // trying again is right, and when (the nodes repeat only what is safe to repeat)
+      c.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
       return problemResponse(
         c,
         err.timedOut

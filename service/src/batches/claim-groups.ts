@@ -65,7 +65,10 @@ export class ClaimGroups {
         p_claims: group.map(({ size, idempotencyKey }) => ({ size, idempotencyKey })),
         p_lease_seconds: this.leaseSeconds,
         p_now: new Date(),
-      });
+      },
+      // a claim with a key returns its batch when sent again; one without would claim anew
+      { repeatable: group.every((claim) => claim.idempotencyKey !== undefined) },
+      );
       if (batches.length !== group.length) {
         throw new Error(`claim_batches answered ${batches.length} batches for ${group.length} claims`);
       }

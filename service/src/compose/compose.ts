@@ -130,7 +130,7 @@ export class Composer {
       p_lead_ids: leadIds,
       p_sender: req.sender,
       p_regenerate: req.regenerate,
-    });
+    }, { repeatable: true });
     const results: ({ email: ComposedEmail } | { failure: ComposeFailure } | undefined)[] = [];
     const todo: { index: number; lead: PreparedLead }[] = [];
     const adopt: { index: number; lead: PreparedLead }[] = [];
@@ -157,7 +157,7 @@ export class Composer {
         p_lead_id: lead.id,
         p_draft: lead.draft,
         p_regenerate: false,
-      });
+      }, { repeatable: true });
       if (!saved.ok) {
         const code = saved.code ?? 'draft_not_saved';
         results[index] = { failure: { leadId: lead.id, code, detail: saved.detail ?? REFUSALS[code] ?? code } };
@@ -298,7 +298,7 @@ export class Composer {
       p_lead_id: lead.id,
       p_draft: draft,
       p_regenerate: req.regenerate,
-    });
+    }, { repeatable: !req.regenerate }); // without regenerate, a lead keeps its first stored draft
     if (!saved.ok || !saved.draft) {
       const code = saved.code ?? 'draft_not_saved';
       return { failure: { leadId: lead.id, code, detail: saved.detail ?? REFUSALS[code] ?? code } };

@@ -5,16 +5,27 @@ export type DatabaseKind = 'pglite' | 'postgres' | 'supabase';
 
 export type SqlArgs = Record<string, unknown>;
 
+export interface CallOptions {
+  /**
+   * Calling the function twice with the same arguments gives the same outcome
+   * and changes nothing the second time (an idempotency key, a stored draft, …).
+   * Such a call whose connection was lost before the server answered is sent
+   * once more on a fresh connection: it may have committed, and repeating it is
+   * harmless. Other calls answer 503 (the caller cannot know what happened).
+   */
+  repeatable?: boolean;
+}
+
 export interface Database {
   readonly kind: DatabaseKind;
   /** Calls public.<fn>(p_x => …) with named arguments and returns its (parsed) JSON result. */
-  call<T = unknown>(fn: string, args?: SqlArgs): Promise<T>;
+  call<T = unknown>(fn: string, args?: SqlArgs, options?: CallOptions): Promise<T>;
   /**
    * Calls a set-returning public.<fn> (one JSON value per row) and returns its
    * rows in order as JSON text, unparsed: an answer the service passes on whole
    * (a claim of 400 leads) is not parsed only to be serialised again.
    */
-  callEachAsJsonText(fn: string, args?: SqlArgs): Promise<string[]>;
+  callEachAsJsonText(fn: string, args?: SqlArgs, options?: CallOptions): Promise<string[]>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,13 @@
 import pg from 'pg';
-import { DatabaseError, functionCallSql, isSqlState, toDatabaseError, type MigratableDatabase, type SqlArgs } from './database';
+import {
+  DatabaseError,
+  functionCallSql,
+  isSqlState,
+  toDatabaseError,
+  type CallOptions,
+  type MigratableDatabase,
+  type SqlArgs,
+} from './database';
 import { MIGRATION_LOCK_ID } from './migrations';
 
 // Supabase's transaction pooler cannot keep named prepared statements; we never
@@ -32,6 +40,13 @@ function asConnectionFailure(err: unknown): unknown {
   if (e instanceof DatabaseError) return e;
   const message = (err as Error)?.message ?? String(err);
   return new DatabaseError(message, /read timeout/i.test(message) ? '57014' : '08006', undefined);
+}
+
+/** The connection broke while a statement was out: it may or may not have committed. */
+class LostConnection extends Error {
+  constructor(readonly failure: unknown) {
+    super('lost connection');
+  }
 }
 
 export class PostgresDatabase implements MigratableDatabase {
@@ -84,12 +99,30 @@ export class PostgresDatabase implements MigratableDatabase {
     }
   }
 
-  async call<T>(fn: string, args: SqlArgs = {}): Promise<T> {
-    return (await this.rows<T>(functionCallSql(fn, args)))[0]!;
+  async call<T>(fn: string, args: SqlArgs = {}, options: CallOptions = {}): Promise<T> {
+    return (await this.rowsOnce<T>(functionCallSql(fn, args), options))[0]!;
   }
 
-  callEachAsJsonText(fn: string, args: SqlArgs = {}): Promise<string[]> {
-    return this.rows<string>(functionCallSql(fn, args, true));
+  callEachAsJsonText(fn: string, args: SqlArgs = {}, options: CallOptions = {}): Promise<string[]> {
+    return this.rowsOnce<string>(functionCallSql(fn, args, true), options);
+  }
+
+  /**
+   * A repeatable call whose connection was lost before the answer (a restarted
+   * or failed-over server, a dropped socket) is sent once more on a fresh
+   * connection; a second loss is the caller's 503. A call that ran out of time
+   * is not sent again: it would only make its caller wait twice as long.
+   */
+  private async rowsOnce<T>(query: { text: string; values: unknown[] }, { repeatable = false }: CallOptions): Promise<T[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.rows<T>(query);
+      } catch (err) {
+        if (!(err instanceof LostConnection)) throw err;
+        const again = repeatable && attempt === 1 && !(err.failure instanceof DatabaseError && err.failure.timedOut);
+        if (!again) throw err.failure;
+      }
+    }
   }
 
   private async rows<T>(query: { text: string; values: unknown[] }): Promise<T[]> {
@@ -107,7 +140,7 @@ export class PostgresDatabase implements MigratableDatabase {
     } catch (err) {
       if (!connectionLost(err)) throw toDatabaseError(err);
       broken = err as Error;
-      throw asConnectionFailure(err);
+      throw new LostConnection(asConnectionFailure(err));
     } finally {
       // a connection the server closed must not go back to the pool: the next
       // request would fail on it too

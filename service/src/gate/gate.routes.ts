@@ -13,6 +13,11 @@ const GateBody = z
   .object({
     leadIds: z.array(leadId).min(1).max(500),
     sender: SenderIdSchema.optional().default('default'),
+    idempotencyKey: z.string().trim().min(1).max(200).optional().openapi({
+      description:
+        'The same key answers the same: its leads come back as send now / scheduled as long as their send is unchanged ' +
+        '(another key gets them as alreadyGated). Lets a client resend a call whose answer it lost.',
+    }),
   })
   .strict()
   .openapi('GateRequest');
@@ -50,8 +55,14 @@ const gate = createRoute({
 export function gateRoutes(deps: AppDeps) {
   const { db, config } = deps;
   return createRouter().openapi(gate, async (c) => {
-    const { leadIds, sender } = c.req.valid('json');
-    const result = await gateLeads<Send>(db, { leadIds, sender, leaseSeconds: config.sendLeaseSeconds, now: new Date() });
+    const { leadIds, sender, idempotencyKey } = c.req.valid('json');
+    const result = await gateLeads<Send>(db, {
+      leadIds,
+      sender,
+      idempotencyKey,
+      leaseSeconds: config.sendLeaseSeconds,
+      now: new Date(),
+    });
     const baseUrl = publicBaseUrl(config, c.req.url);
     const [sendNow, scheduled, alreadyGated] = await Promise.all(
       [result.sendNow, result.scheduled, result.alreadyGated].map((sends) => withUnsubscribeHeaders(deps, baseUrl, sends)),

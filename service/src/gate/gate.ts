@@ -81,25 +81,30 @@ export function planLeads(leads: PreparedLead[], sender: PreparedSender, now: Da
 /**
  * Gates the leads for one sender at `now`: unknown ids and leads that are not
  * composed come back in `skipped` (nothing changes), leads gated before in
- * `alreadyGated` (unchanged).
+ * `alreadyGated` (unchanged). With an idempotency key, the leads this key
+ * gated before come back as they were answered then (send now / scheduled)
+ * while their send is unchanged: a call sent twice answers the same.
  */
 export async function gateLeads<S>(
   db: Database,
-  input: { leadIds: string[]; sender: string; leaseSeconds: number; now: Date },
+  input: { leadIds: string[]; sender: string; leaseSeconds: number; now: Date; idempotencyKey?: string },
 ): Promise<GateResult<S>> {
   const leadIds = [...new Set(input.leadIds)];
   const prepared = await db.call<{ sender: PreparedSender; leads: PreparedLead[] }>('gate_prepare', {
     p_sender: input.sender,
     p_lead_ids: leadIds,
-  });
+  }, { repeatable: true });
   const plans = planLeads(prepared.leads, prepared.sender, input.now);
   const known = new Set(plans.map((p) => p.leadId));
-  const result = await db.call<GateResult<S & GatedSend>>('gate_leads', {
-    p_sender: input.sender,
-    p_leads: plans,
-    p_now: input.now,
-    p_lease_seconds: input.leaseSeconds,
-  });
+  const args = { p_sender: input.sender, p_leads: plans, p_now: input.now, p_lease_seconds: input.leaseSeconds };
+  const result =
+    input.idempotencyKey === undefined
+      ? await db.call<GateResult<S & GatedSend>>('gate_leads', args)
+      : await db.call<GateResult<S & GatedSend>>(
+          'gate_leads_once',
+          { ...args, p_idempotency_key: input.idempotencyKey },
+          { repeatable: true },
+        );
   for (const id of leadIds) {
     if (!known.has(id)) result.skipped.push({ leadId: id, code: 'lead_not_found', detail: `No lead has id ${id}.` });
   }

@@ -57,7 +57,7 @@ export function leadsRoutes({ db }: AppDeps) {
       let imported = 0;
       let leadIds: string[] = [];
       if (valid.length > 0) {
-        const r = await db.call<{ imported: number; leadIds: string[] }>('import_leads', { p_leads: valid });
+        const r = await db.call<{ imported: number; leadIds: string[] }>('import_leads', { p_leads: valid }, { repeatable: true }) // a lead already there (by email) is a duplicate;
         imported = r.imported;
         leadIds = r.leadIds;
       }

@@ -137,12 +137,13 @@ export function sendsRoutes(deps: AppDeps) {
       return c.json({ sends: await withUnsubscribeHeaders(deps, publicBaseUrl(config, c.req.url), sends) }, 200);
     })
     .openapi(report, async (c) => {
+      // a send already settled by this result (same send and attempt) counts as a duplicate
       const result = await db.call<z.infer<typeof ReportResult>>('report_sends', {
         p_results: c.req.valid('json').results,
         p_max_attempts: config.sendMaxAttempts,
         p_backoff_seconds: config.retryBackoffSeconds,
         p_now: new Date(),
-      });
+      }, { repeatable: true });
       return c.json(result, 200);
     })
     .openapi(list, async (c) => {

@@ -57,6 +57,6 @@ const getStats = createRoute({
 export function statsRoutes({ db }: AppDeps) {
   return createRouter().openapi(getStats, async (c) => {
     const { sender, day } = c.req.valid('query');
-    return c.json(await db.call<z.infer<typeof StatsSchema>>('get_stats', { p_sender: sender, p_day: day }), 200);
+    return c.json(await db.call<z.infer<typeof StatsSchema>>('get_stats', { p_sender: sender, p_day: day }, { repeatable: true }), 200);
   });
 }

@@ -85,7 +85,10 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 				if (value === undefined || value === null || String(value).trim() === '') continue;
 				body[key] = key === 'receivedAt' ? new Date(String(value)).toISOString() : String(value);
 			}
-			const result = await corofyApiRequest.call(this, 'POST', '/v1/events', body, undefined, i);
+			// the service keeps one event per content (its dedupe key): the same event twice is recorded once
+			const result = await corofyApiRequest.call(this, 'POST', '/v1/events', body, undefined, i, {
+				safeToRepeat: true,
+			});
 			returnData.push({ json: { kind: body.kind, email: body.email, ...result }, pairedItem: { item: i } });
 		} catch (error) {
 			if (!this.continueOnFail()) throw nodeError.call(this, error, i);

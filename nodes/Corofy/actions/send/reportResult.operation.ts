@@ -109,6 +109,8 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 				{ results: group.map((g) => g.result) },
 				undefined,
 				group[0]!.index,
+				// a send already settled by this report (same send, same attempt) counts as a duplicate
+				{ safeToRepeat: true },
 			);
 			for (const g of group) {
 				returnData.push({ json: { ...g.result, report: summary }, pairedItem: { item: g.index } });

@@ -54,7 +54,10 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 				[target]: String(this.getNodeParameter(target, i)).trim(),
 				reason: this.getNodeParameter('reason', i, 'manual') as string,
 			};
-			const result = await corofyApiRequest.call(this, 'POST', '/v1/suppressions', body, undefined, i);
+			// suppressing a value that is suppressed already changes nothing
+			const result = await corofyApiRequest.call(this, 'POST', '/v1/suppressions', body, undefined, i, {
+				safeToRepeat: true,
+			});
 			returnData.push({ json: result, pairedItem: { item: i } });
 		} catch (error) {
 			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
