@@ -1,0 +1,141 @@
+// Every operation the shipped workflows call is safe to send twice: a node whose
+// answer was lost (a dropped connection, a database restart) sends it again.
+// Each test sends one request twice and checks that the second answer says the
+// same and that the second request changed no row of the database.
+import { startComposeWorld, type ComposeWorld } from '../compose/compose-fixture';
+import { rawSql, stopService } from '../support/sends-fixture';
+import type { TestService } from '../support/test-service';
+
+let world: ComposeWorld;
+let svc: TestService;
+
+beforeAll(async () => {
+  world = await startComposeWorld();
+  svc = world.svc;
+  // Always inside the window, no pacing: every gated lead is "send now", whatever the clock says.
+  const put = await svc.api('PUT', '/v1/senders/default', {
+    timezone: 'UTC',
+    window: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '23:59' },
+    skipHolidays: false,
+    minGapSeconds: 0,
+    jitterSeconds: 0,
+  });
+  expect(put.status).toBe(200);
+}, 60_000);
+
+afterAll(async () => {
+  await stopService(svc);
+  await world?.openai.close();
+  await world?.firecrawl.close();
+});
+
+/** Every row of every table (a digest per table): what "changed nothing" compares. */
+async function snapshot(): Promise<Record<string, { rows: number; digest: string }>> {
+  const q = rawSql(svc);
+  const tables: { tablename: string }[] = await q(
+    `select tablename from pg_tables where schemaname = 'public' order by tablename`,
+  );
+  const out: Record<string, { rows: number; digest: string }> = {};
+  for (const { tablename } of tables) {
+    const [r] = await q(
+      `select count(*)::int as rows, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as digest
+         from public.${JSON.stringify(tablename)} t`,
+    );
+    out[tablename] = r;
+  }
+  return out;
+}
+
+/** Sends the request, then again; returns both answers and asserts the second changed nothing. */
+async function twice(method: string, path: string, body: unknown) {
+  const first = await svc.api(method, path, body);
+  expect(first.status).toBe(200);
+  const before = await snapshot();
+  const second = await svc.api(method, path, body);
+  expect(second.status).toBe(200);
+  expect(await snapshot()).toEqual(before);
+  return { first: first.body, second: second.body };
+}
+
+let leadIds: string[] = [];
+let batchId: string;
+const gated: Record<string, any> = {};
+
+test('import: the same leads twice are imported once (by email), the second time as duplicates', async () => {
+  const leads = [1, 2, 3].map((n) => ({ email: `Buyer${n}@Repeat.example`, firstName: `Buyer${n}`, companyName: 'Repeat Co', timezone: 'UTC' }));
+  const { first, second } = await twice('POST', '/v1/leads/import', { leads });
+  expect(first).toMatchObject({ imported: 3, duplicates: 0, invalid: [] });
+  expect(second).toMatchObject({ imported: 0, duplicates: 3, invalid: [] });
+  leadIds = first.leadIds;
+  expect(leadIds).toHaveLength(3);
+});
+
+test('claim: the same idempotency key twice returns the same batch and uses no more quota', async () => {
+  const body = { sender: 'default', size: 3, idempotencyKey: 'exec-42' };
+  const { first, second } = await twice('POST', '/v1/batches/claim', body);
+  expect(second.batchId).toBe(first.batchId);
+  expect(second.leads.map((l: any) => l.id)).toEqual(leadIds);
+  expect(first.leads.map((l: any) => l.id)).toEqual(leadIds);
+  expect(second.claimedToday).toBe(first.claimedToday);
+  expect(second.remainingToday).toBe(first.remainingToday);
+  batchId = first.batchId;
+  expect(batchId).toBeTruthy();
+});
+
+test('compose: the same leads twice get their stored drafts back, OpenAI asked once per lead', async () => {
+  const { first, second } = await twice('POST', '/v1/compose', { leadIds });
+  expect(first.failed).toEqual([]);
+  expect(first.emails).toHaveLength(3);
+  const strip = (emails: any[]) => emails.map(({ leadId, subject, text, html, product, source }) => ({ leadId, subject, text, html, product, source }));
+  expect(strip(second.emails)).toEqual(strip(first.emails));
+  expect(world.openai.state.requests.length).toBe(3);
+});
+
+test('gate: the same call (same key) twice answers "send now" for the same sends; another key gets them as already gated', async () => {
+  const body = { leadIds, sender: 'default', idempotencyKey: 'exec-42:gate:0' };
+  const { first, second } = await twice('POST', '/v1/gate', body);
+  expect(first.sendNow).toHaveLength(3);
+  expect(first.alreadyGated).toEqual([]);
+  expect(second.sendNow).toEqual(first.sendNow);
+  expect(second.scheduled).toEqual(first.scheduled);
+  expect(second.alreadyGated).toEqual([]);
+  for (const s of first.sendNow) gated[s.leadId] = s;
+
+  // a different call (a second execution, a double click) never gets them to send again
+  const before = await snapshot();
+  const other = await svc.api('POST', '/v1/gate', { ...body, idempotencyKey: 'exec-43:gate:0' });
+  expect(other.body.sendNow).toEqual([]);
+  expect(other.body.alreadyGated.map((s: any) => s.sendId)).toEqual(first.sendNow.map((s: any) => s.sendId));
+  const withoutKey = await svc.api('POST', '/v1/gate', { leadIds, sender: 'default' });
+  expect(withoutKey.body.sendNow).toEqual([]);
+  expect(await snapshot()).toEqual(before);
+});
+
+test('report: the same result twice (send id and attempt) is recorded once, the second time as a duplicate', async () => {
+  const [a, b] = leadIds.map((id) => gated[id]);
+  const results = [
+    { sendId: a.sendId, attempt: a.attempts, status: 'sent', messageId: '<repeat-a@mail.example>' },
+    { sendId: b.sendId, attempt: b.attempts, status: 'failed', error: '451 4.7.1 try later' },
+  ];
+  const { first, second } = await twice('POST', '/v1/sends/report', { results });
+  expect(first).toMatchObject({ recorded: 2, retrying: 1, deadLettered: 0, duplicates: 0 });
+  expect(second).toMatchObject({ recorded: 0, retrying: 0, deadLettered: 0, duplicates: 2 });
+  const stats = (await svc.api('GET', '/v1/stats')).body;
+  expect(stats).toMatchObject({ sent: 1, sending: 1 });
+});
+
+test('event: the same reply twice (by message id) stops the lead once; the second answer is the first one, marked duplicate', async () => {
+  const event = { kind: 'reply', inReplyTo: '<repeat-a@mail.example>', messageId: '<reply-1@buyer.example>', subject: 'Re: hello', text: 'Tell me more' };
+  const { first, second } = await twice('POST', '/v1/events', event);
+  expect(first).toMatchObject({ leadId: leadIds[0], status: 'replied', duplicate: false });
+  const { duplicate: d1, ...firstOutcome } = first;
+  const { duplicate: d2, ...secondOutcome } = second;
+  expect([d1, d2]).toEqual([false, true]);
+  expect(secondOutcome).toEqual(firstOutcome);
+});
+
+test('stats: reading twice answers the same and changes nothing', async () => {
+  const { first, second } = await twice('GET', '/v1/stats', undefined);
+  expect(second).toEqual(first);
+  expect(first).toMatchObject({ sent: 1, replied: 1 });
+});
