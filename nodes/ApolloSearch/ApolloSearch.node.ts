@@ -8,6 +8,7 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { corofyApiRequest, splitList } from '../shared/transport';
 import { errorItem, nodeError } from '../shared/items';
+import { retryUnavailableForField } from '../shared/descriptions';
 
 const SENIORITIES = [
 	['Owner', 'owner'],
@@ -162,6 +163,7 @@ export class ApolloSearch implements INodeType {
 					},
 				],
 			},
+			retryUnavailableForField,
 		],
 	};
 
@@ -199,14 +201,14 @@ export class ApolloSearch implements INodeType {
 					}
 					continue;
 				}
-				const result = await corofyApiRequest.call(
-					this,
-					'POST',
-					'/v1/searches',
-					{ leadsWanted, filters },
-					undefined,
-					i,
-				);
+				// One key per item of this node in this execution: sent again, the search is the
+				// same one (paid for once), answered from its record or continued where it stopped.
+				const body: IDataObject = { leadsWanted, filters };
+				const executionId = this.getExecutionId();
+				if (executionId) body.idempotencyKey = `${executionId}:${this.getNode().id}:${i}`;
+				const result = await corofyApiRequest.call(this, 'POST', '/v1/searches', body, undefined, i, {
+					safeToRepeat: body.idempotencyKey !== undefined,
+				});
 				const leads = (result.leads as IDataObject[] | undefined) ?? [];
 				if (output === 'summary') {
 					const summary: IDataObject = { ...result, searched: true };

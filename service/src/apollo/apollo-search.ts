@@ -5,7 +5,7 @@
 // insert each revealed batch at once in Apollo's order — a failure later on
 // keeps what was already paid for. Every search is recorded in apollo_searches.
 import type { Logger } from '../app/logger';
-import type { Database } from '../db/database';
+import { DatabaseError, type Database } from '../db/database';
 import { LeadInputSchema, type Lead } from '../leads/lead-input';
 import {
   ApolloError,
@@ -54,6 +54,20 @@ export class ApolloSearchFailed extends Error {
   }
 }
 
+/** A search with this idempotency key is still running (another request of the same caller). */
+export class ApolloSearchBusy extends Error {
+  override name = 'ApolloSearchBusy';
+  constructor(readonly searchId: string) {
+    super(`The search ${searchId} with this idempotency key is still running.`);
+  }
+}
+
+/** How apollo_search_begin found the key: a new search, a finished one, one resumed or still running. */
+type Begun = ApolloSearchRecord & { replay?: 'new' | 'completed' | 'resumed' | 'running'; leads?: Lead[] };
+
+/** Pauses between tries to record that a search stopped because the database went away. */
+const FINISH_RETRY_MS = [1000, 2000, 4000];
+
 interface Delta {
   pages?: number;
   credits?: number;
@@ -65,16 +79,25 @@ interface Delta {
 
 export async function runApolloSearch(
   deps: { db: Database; apollo: ApolloClient | undefined; logger: Logger },
-  request: { leadsWanted: number; filters: ApolloSearchFilters },
+  request: { leadsWanted: number; filters: ApolloSearchFilters; idempotencyKey?: string },
 ): Promise<ApolloSearchResult> {
   const { db, apollo, logger } = deps;
-  const { leadsWanted, filters } = request;
-  const started = await db.call<ApolloSearchRecord>('apollo_search_start', {
-    p_filters: filters,
-    p_leads_wanted: leadsWanted,
-  });
+  const { filters, idempotencyKey } = request;
+  const started =
+    idempotencyKey === undefined
+      ? await db.call<Begun>('apollo_search_start', { p_filters: filters, p_leads_wanted: request.leadsWanted })
+      : await db.call<Begun>('apollo_search_begin', {
+          p_filters: filters,
+          p_leads_wanted: request.leadsWanted,
+          p_idempotency_key: idempotencyKey,
+        });
+  const { replay, leads: earlier, ...startedRecord } = started;
+  if (replay === 'running') throw new ApolloSearchBusy(started.searchId);
+  if (replay === 'completed') return { ...startedRecord, leads: earlier ?? [] };
   const searchId = started.searchId;
-  const leads: Lead[] = [];
+  // a resumed search goes on for what it still lacks, as first asked (the key wins)
+  const leadsWanted = started.leadsWanted;
+  const leads: Lead[] = [...(earlier ?? [])];
   let exhausted = false;
 
   const record = async (newLeads: LeadToInsert[], delta: Delta) => {
@@ -185,10 +208,7 @@ export async function runApolloSearch(
         : new ApolloError('apollo_unavailable', 502, `The search stopped on an internal error: ${(err as Error).message}`);
     let final: ApolloSearchRecord;
     try {
-      final = await db.call<ApolloSearchRecord>('apollo_search_finish', {
-        p_search_id: searchId,
-        p_outcome: { status: 'failed', exhausted, errorCode: error.code, errorDetail: error.detail },
-      });
+      final = await finishFailed(db, searchId, { status: 'failed', exhausted, errorCode: error.code, errorDetail: error.detail });
     } catch (finishErr) {
       logger.error({ searchId, err: finishErr }, 'could not record the failed apollo search');
       throw err;
@@ -199,6 +219,24 @@ export async function runApolloSearch(
     );
     if (!(err instanceof ApolloError)) throw err;
     throw new ApolloSearchFailed(error, final);
+  }
+}
+
+/**
+ * Records a stopped search. When the database went away under the search (a
+ * restart), it is tried again for a few seconds: a search recorded as stopped
+ * is resumed by the caller's next try with the same key; one left "running"
+ * would be reported busy to it.
+ */
+async function finishFailed(db: Database, searchId: string, outcome: Record<string, unknown>): Promise<ApolloSearchRecord> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await db.call<ApolloSearchRecord>('apollo_search_finish', { p_search_id: searchId, p_outcome: outcome }, { repeatable: true });
+    } catch (err) {
+      const passing = err instanceof DatabaseError && (err.connectionFailed || err.timedOut);
+      if (!passing || attempt >= FINISH_RETRY_MS.length) throw err;
+      await new Promise((r) => setTimeout(r, FINISH_RETRY_MS[attempt]));
+    }
   }
 }
 

@@ -2,7 +2,10 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problem, problemContent, problemResponses } from '../app/problems';
 import { LeadSchema, normalizeDomain } from '../leads/lead-input';
-import { ApolloSearchFailed, runApolloSearch, type ApolloSearchRecord } from './apollo-search';
+import { ApolloSearchBusy, ApolloSearchFailed, runApolloSearch, type ApolloSearchRecord } from './apollo-search';
+
+/** When to ask again for a search that is still running under the same key. */
+const BUSY_RETRY_AFTER_SECONDS = 5;
 
 const term = z.string().trim().min(1).max(200);
 const terms = z.array(term).min(1).max(100);
@@ -45,6 +48,11 @@ const SearchBody = z
   .object({
     leadsWanted: z.number().int().min(1).max(10_000).openapi({ example: 400 }),
     filters: FiltersSchema.optional().default({}),
+    idempotencyKey: z.string().trim().min(1).max(200).optional().openapi({
+      description:
+        'The same key is the same search, paid for once: sent again, a completed search answers with its record and leads, ' +
+        'a stopped one goes on for the leads it still lacks, a running one answers 503 apollo_search_running with Retry-After.',
+    }),
   })
   .strict()
   .openapi('ApolloSearchRequest');
@@ -90,7 +98,7 @@ const createSearch = createRoute({
     422: problemContent('apollo_invalid_request: Apollo rejected the search as invalid'),
     429: problemContent('apollo_rate_limited: try again after retryAfter seconds'),
     502: problemContent('apollo_unauthorized (Apollo rejected the key) or apollo_unavailable'),
-    503: problemContent('apollo_not_configured'),
+    503: problemContent('apollo_not_configured; apollo_search_running (the same idempotency key is still running; Retry-After)'),
   },
 });
 
@@ -125,11 +133,20 @@ const listSearches = createRoute({
 export function apolloRoutes({ db, apollo, logger }: AppDeps) {
   return createRouter()
     .openapi(createSearch, async (c) => {
-      const { leadsWanted, filters } = c.req.valid('json');
+      const { leadsWanted, filters, idempotencyKey } = c.req.valid('json');
       try {
-        const result = await runApolloSearch({ db, apollo, logger }, { leadsWanted, filters });
+        const result = await runApolloSearch({ db, apollo, logger }, { leadsWanted, filters, idempotencyKey });
         return c.json(result, 201);
       } catch (err) {
+        if (err instanceof ApolloSearchBusy) {
+          c.header('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
+          throw problem(
+            503,
+            'apollo_search_running',
+            'A search with this idempotency key is still running; send the request again shortly for its result.',
+            { searchId: err.searchId },
+          );
+        }
         if (err instanceof ApolloSearchFailed) {
           const { error, record } = err;
           if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));

@@ -3,10 +3,12 @@
 // Each test sends one request twice and checks that the second answer says the
 // same and that the second request changed no row of the database.
 import { startComposeWorld, type ComposeWorld } from '../compose/compose-fixture';
-import { rawSql, stopService } from '../support/sends-fixture';
+import { stopService } from '../support/sends-fixture';
 import type { TestService } from '../support/test-service';
+import { snapshot as snapshotOf } from './db-snapshot';
 
 let world: ComposeWorld;
+const snapshot = () => snapshotOf(svc);
 let svc: TestService;
 
 beforeAll(async () => {
@@ -28,23 +30,6 @@ afterAll(async () => {
   await world?.openai.close();
   await world?.firecrawl.close();
 });
-
-/** Every row of every table (a digest per table): what "changed nothing" compares. */
-async function snapshot(): Promise<Record<string, { rows: number; digest: string }>> {
-  const q = rawSql(svc);
-  const tables: { tablename: string }[] = await q(
-    `select tablename from pg_tables where schemaname = 'public' order by tablename`,
-  );
-  const out: Record<string, { rows: number; digest: string }> = {};
-  for (const { tablename } of tables) {
-    const [r] = await q(
-      `select count(*)::int as rows, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as digest
-         from public.${JSON.stringify(tablename)} t`,
-    );
-    out[tablename] = r;
-  }
-  return out;
-}
 
 /** Sends the request, then again; returns both answers and asserts the second changed nothing. */
 async function twice(method: string, path: string, body: unknown) {
