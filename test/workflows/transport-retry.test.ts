@@ -115,8 +115,8 @@ test('a claim whose answer was lost, then answered 503 with Retry-After, is sent
 }, 60_000);
 
 test('a request that is not safe to repeat fails at once on a 503, with the service\'s own sentence', async () => {
-  faults.set('POST /v1/sends/claim-due', ['unavailable']);
-  const { error } = await runNode('n8n-nodes-corofy.corofy', { resource: 'send', operation: 'claimDue', sender: 'default', limit: 10 }, 'exec-claim-due');
+  faults.set('DELETE /v1/suppressions/nobody.example', ['unavailable']);
+  const { error } = await runNode('n8n-nodes-corofy.corofy', { resource: 'suppression', operation: 'remove', value: 'nobody.example' }, 'exec-remove');
 
   expect(log.map((l) => l.answered)).toEqual([503]);
   expect(error?.message).toBe('Service unavailable (database_unavailable)');

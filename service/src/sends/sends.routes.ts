@@ -14,6 +14,10 @@ const ClaimDueBody = z
   .object({
     sender: SenderIdSchema.optional(),
     limit: z.number().int().min(1).max(500).optional().default(50),
+    idempotencyKey: z.string().trim().min(1).max(200).optional().openapi({
+      description:
+        'The same key answers with the sends it leased while they are still leased (sending), so a client may resend a call whose answer it lost.',
+    }),
   })
   .strict()
   .openapi('ClaimDue');
@@ -127,13 +131,16 @@ export function sendsRoutes(deps: AppDeps) {
   const { db, config } = deps;
   return createRouter()
     .openapi(claimDue, async (c) => {
-      const { sender, limit } = c.req.valid('json');
-      const { sends } = await db.call<{ sends: Send[] }>('claim_due_sends', {
-        p_sender: sender,
-        p_limit: limit,
-        p_lease_seconds: config.sendLeaseSeconds,
-        p_now: new Date(),
-      });
+      const { sender, limit, idempotencyKey } = c.req.valid('json');
+      const args = { p_sender: sender, p_limit: limit, p_lease_seconds: config.sendLeaseSeconds, p_now: new Date() };
+      const { sends } =
+        idempotencyKey === undefined
+          ? await db.call<{ sends: Send[] }>('claim_due_sends', args)
+          : await db.call<{ sends: Send[] }>(
+              'claim_due_sends_once',
+              { p_idempotency_key: idempotencyKey, ...args },
+              { repeatable: true },
+            );
       return c.json({ sends: await withUnsubscribeHeaders(deps, publicBaseUrl(config, c.req.url), sends) }, 200);
     })
     .openapi(report, async (c) => {

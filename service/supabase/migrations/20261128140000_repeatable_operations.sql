@@ -9,9 +9,12 @@
 -- `sending` until a person reviews them). A call with another key still gets
 -- them as "already gated", so two executions never both send one email.
 
-alter table sends add column if not exists gate_key text;
+-- The key of the request that last handed a send out (the gate, or claim-due):
+-- a later hand-out replaces it, so a late repeat of an earlier request never
+-- gets a send someone else holds now.
+alter table sends add column if not exists lease_key text;
 
-create index if not exists sends_gate_key on sends (gate_key) where gate_key is not null;
+create index if not exists sends_lease_key on sends (lease_key) where lease_key is not null;
 
 -- gate_leads, with the sends it makes marked by p_idempotency_key; the leads this
 -- key gated before are answered as they were while their send is unchanged
@@ -27,14 +30,14 @@ declare
   v_result jsonb := gate_leads(p_sender, p_leads, p_now, p_lease_seconds);
   v_mine bigint[];
 begin
-  update sends set gate_key = p_idempotency_key
+  update sends set lease_key = p_idempotency_key
    where id in (select (x->>'sendId')::bigint
                   from jsonb_array_elements((v_result->'sendNow') || (v_result->'scheduled')) x);
 
   select coalesce(array_agg(s.id), '{}') into v_mine
     from jsonb_array_elements(v_result->'alreadyGated') x
     join sends s on s.id = (x->>'sendId')::bigint
-   where s.gate_key = p_idempotency_key and s.sender_id = p_sender and s.status in ('sending', 'scheduled');
+   where s.lease_key = p_idempotency_key and s.sender_id = p_sender and s.status in ('sending', 'scheduled');
   if cardinality(v_mine) = 0 then
     return v_result;
   end if;
@@ -49,6 +52,33 @@ begin
     'alreadyGated', (select coalesce(jsonb_agg(x order by (x->>'leadId')::bigint), '[]'::jsonb)
                  from jsonb_array_elements(v_result->'alreadyGated') x
                  where not ((x->>'sendId')::bigint = any(v_mine))));
+end;
+$$;
+
+-- Claim-due sent twice with one key answers with the sends it leased, while
+-- they are still leased (status sending); if it leased nothing that is still
+-- out, it claims as a first call would.
+create or replace function claim_due_sends_once(
+  p_idempotency_key text,
+  p_sender text default null,
+  p_limit integer default 100,
+  p_lease_seconds integer default 600,
+  p_now timestamptz default now()
+) returns jsonb language plpgsql volatile as $$
+declare v jsonb;
+begin
+  perform pg_advisory_xact_lock(hashtextextended('claim_due:' || p_idempotency_key, 0));
+  select jsonb_agg(send_json(s) order by s.send_at, s.id) into v
+    from sends s
+   where s.lease_key = p_idempotency_key and s.status = 'sending'
+     and (p_sender is null or s.sender_id = p_sender);
+  if v is not null then
+    return jsonb_build_object('sends', v);
+  end if;
+  v := claim_due_sends(p_sender, p_limit, p_lease_seconds, p_now);
+  update sends set lease_key = p_idempotency_key
+   where id in (select (x->>'sendId')::bigint from jsonb_array_elements(v->'sends') x);
+  return v;
 end;
 $$;
 

@@ -3,7 +3,7 @@
 // Each test sends one request twice and checks that the second answer says the
 // same and that the second request changed no row of the database.
 import { startComposeWorld, type ComposeWorld } from '../compose/compose-fixture';
-import { stopService } from '../support/sends-fixture';
+import { rawSql, stopService } from '../support/sends-fixture';
 import type { TestService } from '../support/test-service';
 import { snapshot as snapshotOf } from './db-snapshot';
 
@@ -109,6 +109,20 @@ test('report: the same result twice (send id and attempt) is recorded once, the 
   expect(stats).toMatchObject({ sent: 1, sending: 1 });
 });
 
+test('claim-due: the same call (same key) twice answers with the sends it leased; another key gets none of them', async () => {
+  const b = gated[leadIds[1]!];
+  // the failed send's retry is due now
+  await rawSql(svc)(`update sends set send_at = now() - interval '1 minute' where id = $1`, [b.sendId]);
+  const body = { sender: 'default', limit: 10, idempotencyKey: 'exec-44:drain:0' };
+  const { first, second } = await twice('POST', '/v1/sends/claim-due', body);
+  expect(first.sends.map((s: any) => s.sendId)).toEqual([b.sendId]);
+  expect(first.sends[0]).toMatchObject({ status: 'sending', attempts: b.attempts + 1 });
+  expect(second.sends).toEqual(first.sends);
+
+  const other = await svc.api('POST', '/v1/sends/claim-due', { ...body, idempotencyKey: 'exec-45:drain:0' });
+  expect(other.body.sends).toEqual([]);
+});
+
 test('event: the same reply twice (by message id) stops the lead once; the second answer is the first one, marked duplicate', async () => {
   const event = { kind: 'reply', inReplyTo: '<repeat-a@mail.example>', messageId: '<reply-1@buyer.example>', subject: 'Re: hello', text: 'Tell me more' };
   const { first, second } = await twice('POST', '/v1/events', event);
@@ -122,5 +136,6 @@ test('event: the same reply twice (by message id) stops the lead once; the secon
 test('stats: reading twice answers the same and changes nothing', async () => {
   const { first, second } = await twice('GET', '/v1/stats', undefined);
   expect(second).toEqual(first);
-  expect(first).toMatchObject({ sent: 1, replied: 1 });
+  // the third gated send was never reported; the failed one is out again
+  expect(first).toMatchObject({ sent: 1, replied: 1, sending: 2 });
 });

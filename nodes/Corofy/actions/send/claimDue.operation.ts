@@ -18,7 +18,14 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 				sender: this.getNodeParameter('sender', i, 'default') as string,
 				limit: this.getNodeParameter('limit', i, 50) as number,
 			};
-			const result = await corofyApiRequest.call(this, 'POST', '/v1/sends/claim-due', body, undefined, i);
+			// One key per item of this node in this execution: sent again, the call answers
+			// with the sends it leased instead of leasing others (those would sit in
+			// "sending" until a person reviews them).
+			const executionId = this.getExecutionId();
+			if (executionId) body.idempotencyKey = `${executionId}:${this.getNode().id}:${i}`;
+			const result = await corofyApiRequest.call(this, 'POST', '/v1/sends/claim-due', body, undefined, i, {
+				safeToRepeat: body.idempotencyKey !== undefined,
+			});
 			for (const send of (result.sends as IDataObject[] | undefined) ?? []) {
 				returnData.push({ json: send, pairedItem: { item: i } });
 			}
