@@ -20,10 +20,14 @@ create table if not exists apollo_searches (
   matches_requested   integer not null default 0,
   match_calls         integer not null default 0,
   no_email_skipped    integer not null default 0,
-  total_entries       integer
+  total_entries       integer,
+  -- the caller's key: one search however often it is sent (see apollo_search_begin)
+  idempotency_key     text
 );
 
 create index if not exists apollo_searches_created on apollo_searches (created_at desc);
+create unique index if not exists apollo_searches_idempotency_key
+  on apollo_searches (idempotency_key) where idempotency_key is not null;
 
 -- Apollo ids a running search is about to pay for. A row of a search that is
 -- no longer running (or older than 15 minutes: a crashed process) is free to take.

@@ -28,6 +28,10 @@ create table if not exists sends (
   -- a human retry keeps attempt numbers unique (they go on counting) and starts
   -- a fresh retry budget from here
   retry_base        integer not null default 0,
+  -- the key of the request that last handed this send out (gate or claim-due):
+  -- a repeat of that request gets the send back; a later hand-out replaces it,
+  -- so a late repeat never gets a send someone else holds now
+  lease_key         text,
   unique (lead_id, step)
 );
 
@@ -41,3 +45,4 @@ create index if not exists sends_lead on sends (lead_id);
 create index if not exists sends_status_updated on sends (status, updated_at desc, id desc);
 -- pacing looks up a sender's sends around an instant
 create index if not exists sends_sender_send_at on sends (sender_id, send_at);
+create index if not exists sends_lease_key on sends (lease_key) where lease_key is not null;

@@ -188,3 +188,44 @@ language sql stable as $$
   select coalesce(jsonb_agg(apollo_search_json(s) order by s.created_at desc, s.id), '[]'::jsonb)
   from (select * from apollo_searches order by created_at desc, id limit greatest(1, least(p_limit, 500))) s;
 $$;
+
+-- An Apollo search sent twice with one idempotency key (the node's execution)
+-- is one search: paid for once. Sent again, a completed search answers with its
+-- record and the leads it added; a search that stopped (failed: Apollo said
+-- no, or the database went away under it) goes on where it stopped, paying
+-- only for the leads it still lacks; a search still running is reported busy.
+
+-- The leads a search added, in the order it added them (lead ids are the sequence).
+create or replace function apollo_search_leads(p_search_id uuid) returns jsonb
+language sql stable as $$
+  select coalesce(jsonb_agg(lead_json(l) order by l.id), '[]'::jsonb) from leads l where l.search_id = p_search_id;
+$$;
+
+-- → the search's record plus `replay`: 'new' (started now), 'completed' (with
+-- `leads`), 'resumed' (running again, with the `leads` it had added) or 'running'.
+create or replace function apollo_search_begin(p_filters jsonb, p_leads_wanted integer, p_idempotency_key text)
+returns jsonb language plpgsql volatile as $$
+declare
+  s apollo_searches;
+  v jsonb;
+begin
+  -- two requests with one key never both start a search
+  perform pg_advisory_xact_lock(hashtextextended('apollo_search:' || p_idempotency_key, 0));
+  select * into s from apollo_searches where idempotency_key = p_idempotency_key;
+  if not found then
+    v := apollo_search_start(p_filters, p_leads_wanted);
+    update apollo_searches set idempotency_key = p_idempotency_key where id = (v->>'searchId')::uuid;
+    return v || jsonb_build_object('replay', 'new');
+  end if;
+  if s.status = 'running' then
+    return apollo_search_json(s) || jsonb_build_object('replay', 'running');
+  end if;
+  if s.status = 'completed' then
+    return apollo_search_json(s) || jsonb_build_object('replay', 'completed', 'leads', apollo_search_leads(s.id));
+  end if;
+  update apollo_searches set status = 'running', error_code = null, error_detail = null, finished_at = null
+   where id = s.id
+  returning * into s;
+  return apollo_search_json(s) || jsonb_build_object('replay', 'resumed', 'leads', apollo_search_leads(s.id));
+end;
+$$;

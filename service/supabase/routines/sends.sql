@@ -399,3 +399,30 @@ returns jsonb language sql stable as $$
     join leads l on l.id = s.lead_id
     join senders se on se.id = s.sender_id;
 $$;
+
+-- Claim-due sent twice with one key answers with the sends it leased, while
+-- they are still leased (status sending); if it leased nothing that is still
+-- out, it claims as a first call would.
+create or replace function claim_due_sends_once(
+  p_idempotency_key text,
+  p_sender text default null,
+  p_limit integer default 100,
+  p_lease_seconds integer default 600,
+  p_now timestamptz default now()
+) returns jsonb language plpgsql volatile as $$
+declare v jsonb;
+begin
+  perform pg_advisory_xact_lock(hashtextextended('claim_due:' || p_idempotency_key, 0));
+  select jsonb_agg(send_json(s) order by s.send_at, s.id) into v
+    from sends s
+   where s.lease_key = p_idempotency_key and s.status = 'sending'
+     and (p_sender is null or s.sender_id = p_sender);
+  if v is not null then
+    return jsonb_build_object('sends', v);
+  end if;
+  v := claim_due_sends(p_sender, p_limit, p_lease_seconds, p_now);
+  update sends set lease_key = p_idempotency_key
+   where id in (select (x->>'sendId')::bigint from jsonb_array_elements(v->'sends') x);
+  return v;
+end;
+$$;
