@@ -23,7 +23,7 @@ beforeAll(async () => {
     jitterSeconds: 0,
   });
   expect(put.status).toBe(200);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await stopService(svc);
