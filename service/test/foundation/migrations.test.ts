@@ -76,7 +76,7 @@ async function ownerSql(database: TestDatabase, sql: string, params?: unknown[])
 function startEntryPoint(database: TestDatabase) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, ...database.env, COROFY_API_KEY: TEST_API_KEY, PORT: '0', LOG_LEVEL: 'silent' },
+    env: { PATH: process.env.PATH, ...database.env, COROFY_API_KEY: TEST_API_KEY, COROFY_SECRET_KEY: TEST_SECRET_KEY, PORT: '0', LOG_LEVEL: 'silent' },
     encoding: 'utf8',
     timeout: 60_000,
   });
