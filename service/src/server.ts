@@ -13,6 +13,7 @@ import { seedDefaultCatalog } from './catalog/catalog';
 import { createComposeProviders } from './providers/compose-providers';
 import { resealMailboxSecrets } from './mailboxes/mailbox-settings';
 import { createSecretBox, generateSecretKey } from './secrets/secret-box';
+import { logStartupReadiness } from './health/providers';
 
 export interface RunningService {
   url: string;
@@ -61,6 +62,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     logger.info({ url, database: db.kind, schemaVersion }, 'corofy service listening');
+    await logStartupReadiness(config, db, logger);
     const stopSweeper = startSweeper(deps, config.sweepIntervalMs);
 
     const running = server;

@@ -20,6 +20,8 @@ import { leadsRoutes } from '../leads/leads.routes';
 import { sendersRoutes } from '../senders/senders.routes';
 import { sendsRoutes } from '../sends/sends.routes';
 import { statsRoutes } from '../stats/stats.routes';
+import { docsRoutes } from '../status/docs.routes';
+import { statusRoutes } from '../status/status.routes';
 import { suppressionsRoutes } from '../suppressions/suppressions.routes';
 import { unsubscribeRoutes } from '../unsubscribe/unsubscribe.routes';
 import type { Logger } from './logger';
@@ -129,6 +131,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', apolloRoutes(deps));
   app.route('/', catalogRoutes(deps));
   app.route('/', composeRoutes(deps));
+  app.route('/', statusRoutes(deps));
+  app.route('/', docsRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

@@ -123,6 +123,20 @@ const retry = createRoute({
   },
 });
 
+const discard = createRoute({
+  method: 'post',
+  path: '/v1/sends/{id}/discard',
+  tags: ['sends'],
+  summary: 'Never send a dead or needs_review send (a human decision): it becomes cancelled, its lead skipped',
+  request: { params: z.object({ id: sendId }) },
+  responses: {
+    200: { description: 'The send, cancelled', content: { 'application/json': { schema: SendSchema } } },
+    ...problemResponses,
+    404: problemContent('No such send'),
+    409: problemContent('The send is not dead or needs_review (send_not_discardable)'),
+  },
+});
+
 export function sendsRoutes(deps: AppDeps) {
   const { db, config } = deps;
   return createRouter()
@@ -155,12 +169,16 @@ export function sendsRoutes(deps: AppDeps) {
       });
       return c.json(r, 200);
     })
-    .openapi(retry, async (c) => {
-      const now = new Date();
-      const send = await db.call<Send>('retry_send', { p_id: c.req.valid('param').id, p_now: now });
-      // place it in the recipient's next sending window right away (the sweeper would, too)
-      const missed = await db.call<MissedSend[]>('missed_sends', { p_now: now, p_limit: 1, p_send_ids: [send.sendId] });
-      const moved = await rescheduleMissed(deps, missed, now);
-      return c.json(moved.get(send.sendId) ?? send, 200);
-    });
+    .openapi(retry, async (c) => c.json(await retryAndPlaceSend(deps, c.req.valid('param').id, new Date()), 200))
+    .openapi(discard, async (c) =>
+      c.json(await db.call<Send>('discard_send', { p_id: c.req.valid('param').id, p_now: new Date() }), 200),
+    );
+}
+
+/** Retries a dead or needs_review send and places it in the recipient's next sending window right away (the sweeper would, too). */
+export async function retryAndPlaceSend(deps: AppDeps, id: string, now: Date): Promise<Send> {
+  const send = await deps.db.call<Send>('retry_send', { p_id: id, p_now: now });
+  const missed = await deps.db.call<MissedSend[]>('missed_sends', { p_now: now, p_limit: 1, p_send_ids: [send.sendId] });
+  const moved = await rescheduleMissed(deps, missed, now);
+  return moved.get(send.sendId) ?? send;
 }
