@@ -193,7 +193,7 @@ function Queue(props: { data: StatusPageData }) {
   const total = hours.reduce((a, h) => a + h.count, 0);
   return (
     <Panel id="queue" title="Queue: the next 24 hours" wide>
-      <p class="muted" data-field="queue-total">{n(total)} emails waiting, by the hour they go out (UTC) and the recipient's time zone.</p>
+      <p class="muted" data-field="queue-total">{n(total)} {total === 1 ? 'email' : 'emails'} waiting, by the hour they go out (UTC) and the recipient's time zone.</p>
       {total > 0 ? (
         <>
           <div class="chart" id="queue-chart" role="img" aria-label="Scheduled emails per hour for the next 24 hours"></div>
