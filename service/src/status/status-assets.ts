@@ -29,7 +29,7 @@ thead th { font-size:12.5px; text-transform:uppercase; letter-spacing:.04em; col
 tfoot th, tfoot td { font-weight:700; border-bottom:0; border-top:2px solid var(--line); }
 .num { text-align:right; font-variant-numeric:tabular-nums; }
 meter { width:120px; height:12px; }
-.tiles { display:grid; grid-template-columns:repeat(auto-fill,minmax(130px,1fr)); gap:10px; margin:0; }
+.tiles { display:grid; grid-template-columns:repeat(auto-fit,minmax(112px,1fr)); gap:10px; margin:0; }
 .tile { border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
 .tile dt { font-size:12.5px; color:var(--muted); text-transform:uppercase; letter-spacing:.04em; }
 .tile dd { margin:2px 0 0; } .tile .value { font-size:24px; font-weight:700; font-variant-numeric:tabular-nums; }
@@ -75,14 +75,15 @@ export const STATUS_JS = `
   var h = data.history.days;
   make('history-chart', {
     height: 220, tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), 'UTC'); },
-    series: [{}, { label: 'Sent', stroke: '#1f5fbf', width: 2 }, { label: 'Replies', stroke: '#1d6b3a', width: 2 },
-      { label: 'Bounces', stroke: '#a1261d', width: 2 }],
+    series: [{}, { label: 'Sent', stroke: '#1f5fbf', width: 2, points: { show: false } },
+      { label: 'Replies', stroke: '#1d6b3a', width: 2, points: { show: false } },
+      { label: 'Bounces', stroke: '#a1261d', width: 2, points: { show: false } }],
     axes: [{}, { label: 'emails' }],
   }, [h.map(function (d) { return day(d.day); }), h.map(function (d) { return d.sent; }),
       h.map(function (d) { return d.replies; }), h.map(function (d) { return d.bounces; })]);
   make('credits-chart', {
     height: 140, tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), 'UTC'); },
-    series: [{}, { label: 'Apollo credits', stroke: '#6b3fa0', fill: 'rgba(107,63,160,0.12)', width: 2 }],
+    series: [{}, { label: 'Apollo credits', stroke: '#6b3fa0', fill: 'rgba(107,63,160,0.12)', width: 2, points: { show: false } }],
   }, [h.map(function (d) { return day(d.day); }), h.map(function (d) { return d.apolloCredits; })]);
   var q = data.queue.hours, totals = {};
   q.forEach(function (r) { var t = Date.parse(r.hour) / 1000; totals[t] = (totals[t] || 0) + r.count; });
@@ -91,7 +92,7 @@ export const STATUS_JS = `
   make('queue-chart', {
     height: 200, tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), 'UTC'); },
     series: [{}, { label: 'Scheduled', stroke: '#1f5fbf', fill: 'rgba(31,95,191,0.25)', width: 1,
-      paths: uPlot.paths.bars({ size: [0.7, 40] }) }],
+      points: { show: false }, paths: uPlot.paths.bars({ size: [0.7, 40] }) }],
     axes: [{}, { label: 'emails' }],
   }, [xs, ys]);
   window.addEventListener('resize', function () {

@@ -17,8 +17,9 @@ function Layout(props: { title: string; children: Child; signedIn?: { csrf: stri
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>{props.title}</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/status/assets/uplot.css" />
         <link rel="stylesheet" href="/status/assets/status.css" />
       </head>
@@ -162,7 +163,7 @@ function Funnel(props: { data: StatusPageData }) {
       `catalog ${n(today.composed.catalog)} · website ${n(today.composed.website)} · generic ${n(today.composed.generic)}`],
     ['sent', 'Sent', sum('sent'), sum('sending') > 0 ? `${n(sum('sending'))} sending` : undefined],
     ['scheduled', 'Scheduled', sum('scheduled')],
-    ['failed', 'Failed, retrying', sum('failed')],
+    ['failed', 'Retrying', sum('failed')],
     ['cancelled', 'Cancelled', sum('cancelled')],
     ['replied', 'Replied', sum('replied')],
     ['bounced', 'Bounced', sum('bounced')],

@@ -43,7 +43,8 @@ export function statusRoutes(deps: AppDeps) {
   const html = (c: Context, body: unknown, status: 200 | 401 | 403 = 200) => {
     c.header('content-security-policy', PAGE_CSP);
     c.header('x-content-type-options', 'nosniff');
-    c.header('referrer-policy', 'no-referrer');
+    // same-origin, not no-referrer: with no-referrer the browser sends "Origin: null" on the forms' POSTs
+    c.header('referrer-policy', 'same-origin');
     c.header('cache-control', 'no-store');
     return c.html(`<!doctype html>${String(body)}`, status);
   };
