@@ -75,10 +75,8 @@ export const EVENTS_LIMIT = 20;
 export const STATUS_PANELS = {
   today: (db: Database, now: Date) => db.call<StatusToday>('status_today', { p_now: now }),
   queue: (db: Database, now: Date) => db.call<StatusQueue>('status_queue', { p_now: now }),
-  deadLetters: (db: Database) =>
-    db.call<{ sends: Send[] }>('list_sends', { p_status: 'dead', p_limit: ATTENTION_LIMIT }).then((r) => r.sends),
-  needsReview: (db: Database) =>
-    db.call<{ sends: Send[] }>('list_sends', { p_status: 'needs_review', p_limit: ATTENTION_LIMIT }).then((r) => r.sends),
+  deadLetters: (db: Database) => db.call<Send[]>('status_sends', { p_status: 'dead', p_limit: ATTENTION_LIMIT }),
+  needsReview: (db: Database) => db.call<Send[]>('status_sends', { p_status: 'needs_review', p_limit: ATTENTION_LIMIT }),
   events: (db: Database) => db.call<StatusEvent[]>('status_events', { p_limit: EVENTS_LIMIT }),
   history: (db: Database, now: Date) => db.call<StatusHistory>('status_history', { p_now: now, p_days: 30 }),
 } as const;

@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Child } from 'hono/jsx';
 import type { Send } from '../sends/send-schema';
 import type { StatusEvent, StatusPageData, SenderToday } from './status-data';

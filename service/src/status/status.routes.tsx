@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import fs from 'node:fs';
 import type { Context } from 'hono';
 import { createRouter, type AppDeps } from '../app/create-app';
