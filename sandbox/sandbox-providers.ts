@@ -18,7 +18,9 @@ export interface SandboxProviders {
 export async function startSandboxProviders(config: Config): Promise<SandboxProviders> {
   const apolloKey = 'sandbox-apollo-key';
   const apollo = await startFakeApollo({ seed: 7, people: 5000, credits: 100_000, apiKey: apolloKey });
-  const openai = await startFakeOpenAI({ rpm: 10_000 });
+  // OpenAI's tier-1 limits for gpt-4o-mini (500 requests, 200k tokens a minute): the
+  // sandbox paces like a typical paid account, so a demo day takes as long as a real one.
+  const openai = await startFakeOpenAI({ rpm: 500, tpm: 200_000 });
   const firecrawl = await startFakeFirecrawl({});
 
   // The fake companies' domains must pass the SSRF guard without a DNS server.

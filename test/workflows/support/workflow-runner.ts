@@ -29,12 +29,12 @@ import type {
   Workflow as WorkflowType,
 } from 'n8n-workflow';
 import { ICredentialsHelper, NodeConnectionTypes, NodeOperationError, Workflow } from 'n8n-workflow';
-import { CorofyApi } from '../../../credentials/CorofyApi.credentials';
-import { ApolloSearch } from '../../../nodes/ApolloSearch/ApolloSearch.node';
-import { ClaimDailyBatch } from '../../../nodes/ClaimDailyBatch/ClaimDailyBatch.node';
-import { ComposeEmail } from '../../../nodes/ComposeEmail/ComposeEmail.node';
-import { Corofy } from '../../../nodes/Corofy/Corofy.node';
-import { TimezoneGate } from '../../../nodes/TimezoneGate/TimezoneGate.node';
+import { CorofyApi } from '../../../credentials/CorofyApi.credentials.ts';
+import { ApolloSearch } from '../../../nodes/ApolloSearch/ApolloSearch.node.ts';
+import { ClaimDailyBatch } from '../../../nodes/ClaimDailyBatch/ClaimDailyBatch.node.ts';
+import { ComposeEmail } from '../../../nodes/ComposeEmail/ComposeEmail.node.ts';
+import { Corofy } from '../../../nodes/Corofy/Corofy.node.ts';
+import { TimezoneGate } from '../../../nodes/TimezoneGate/TimezoneGate.node.ts';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -52,6 +52,8 @@ export interface SentEmail {
 export class Outbox {
   sent: SentEmail[] = [];
   failFor = new Map<string, string>();
+  /** Where an email really goes (the demo: a local SMTP catcher); its failure is the node's, as with SMTP. */
+  deliver?: (mail: SentEmail) => Promise<void>;
   private seq = 0;
   nextMessageId(): string {
     this.seq += 1;
@@ -150,7 +152,7 @@ function emailSendStandIn(outbox: Outbox): INodeType {
           }
           const options = this.getNodeParameter('options', i, {}) as IDataObject;
           const messageId = outbox.nextMessageId();
-          outbox.sent.push({
+          const mail: SentEmail = {
             from: String(this.getNodeParameter('fromEmail', i)),
             to,
             subject: String(this.getNodeParameter('subject', i)),
@@ -158,7 +160,9 @@ function emailSendStandIn(outbox: Outbox): INodeType {
             html: String(this.getNodeParameter('html', i, '')),
             appendAttribution: options.appendAttribution,
             messageId,
-          });
+          };
+          await outbox.deliver?.(mail);
+          outbox.sent.push(mail);
           out.push({ json: { accepted: [to], rejected: [], response: '250 OK', messageId }, pairedItem: { item: i } });
         } catch (error) {
           if (!this.continueOnFail()) throw error;
@@ -267,6 +271,8 @@ export interface RunOptions {
   startNode: string;
   startItem?: IDataObject;
   executionId?: string;
+  /** Told when each node starts and ends (with its output items per output), e.g. for a progress display. */
+  onNode?: (phase: 'start' | 'end', nodeName: string, itemsPerOutput?: number[]) => void;
 }
 
 let executionSeq = 0;
@@ -295,6 +301,13 @@ export async function runWorkflow(workflowData: IWorkflowBase, opts: RunOptions)
   let finished!: (run: IRun) => void;
   const done = new Promise<IRun>((resolve) => (finished = resolve));
   hooks.addHandler('workflowExecuteAfter', (fullRunData) => finished(fullRunData));
+  if (opts.onNode) {
+    const onNode = opts.onNode;
+    hooks.addHandler('nodeExecuteBefore', (nodeName) => onNode('start', nodeName));
+    hooks.addHandler('nodeExecuteAfter', (nodeName, data) =>
+      onNode('end', nodeName, (data.data?.main ?? []).map((items) => items?.length ?? 0)),
+    );
+  }
 
   const additionalData = {
     executionId,
