@@ -28,7 +28,7 @@ const pct = (xs: number[], p: number) => {
 /** A year of one send per lead (steps 1-3), mostly sent; a day's queue ahead; some dead, needs_review, cancelled. */
 const fill = (): [string, unknown[]][] => [
   [`insert into senders (id, daily_quota, from_name, postal_address)
-   select s, 4000, 'Sender ' || s, '1 Main St' from unnest($1::text[]) s on conflict (id) do nothing`, [SENDERS]],
+   select s, 20000, 'Sender ' || s, '1 Main St' from unnest($1::text[]) s on conflict (id) do nothing`, [SENDERS]],
   [`insert into leads (email, first_name, company_name, status)
    select 'person' || g || '@company' || (g % 5000) || '.test', 'P' || g, 'Company ' || (g % 5000), 'sent'
      from generate_series(1, $1::int) g`, [LEADS]],
@@ -50,7 +50,7 @@ const fill = (): [string, unknown[]][] => [
    select lead_id, step, subject, text, html, (array['catalog','website','generic'])[1 + lead_id % 3], send_at - interval '1 hour'
      from sends`, []],
   [`insert into sender_days (sender_id, day, quota, scheduled, sent)
-   select sender_id, day, 4000, count(*) filter (where status = 'scheduled'), count(*) filter (where status in ('sent', 'needs_review'))
+   select sender_id, day, 20000, count(*) filter (where status = 'scheduled'), count(*) filter (where status in ('sent', 'needs_review'))
      from sends group by 1, 2`, []],
   [`insert into events (kind, dedupe_key, lead_id, send_id, sender_id, email, subject, text, received_at)
    select (array['reply','reply','bounce','unsubscribe','reply','complaint','bounce','reply','unsubscribe','reply'])[1 + g % 10],
