@@ -25,7 +25,7 @@ const pct = (xs: number[], p: number) => {
   return Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! * 10) / 10;
 };
 
-/** A year of one send per lead (steps 1-3), mostly sent; a day's queue ahead; some dead, needs_review, cancelled. */
+/** A year of one send per lead (steps 1-3), mostly sent; 2,000 queued for the next 24 h (a 4-mailbox pool's day); some dead, needs_review, cancelled. */
 const fill = (): [string, unknown[]][] => [
   [`insert into senders (id, daily_quota, from_name, postal_address)
    select s, 20000, 'Sender ' || s, '1 Main St' from unnest($1::text[]) s on conflict (id) do nothing`, [SENDERS]],
@@ -41,9 +41,9 @@ const fill = (): [string, unknown[]][] => [
           case when t.status = 'dead' then '421 try again later' end, 1, t.at
      from leads l
      cross join lateral (
-       select case when l.id % 50 = 0 then now() + (l.id % 1440) * interval '1 minute'
+       select case when l.id % 500 = 0 then now() + (l.id % 1440) * interval '1 minute'
                    else now() - (l.id % 365) * interval '1 day' - (l.id % 480) * interval '1 minute' end as at,
-              case when l.id % 50 = 0 then 'scheduled' when l.id % 997 = 0 then 'dead'
+              case when l.id % 500 = 0 then 'scheduled' when l.id % 997 = 0 then 'dead'
                    when l.id % 4999 = 0 then 'needs_review' when l.id % 211 = 0 then 'cancelled' else 'sent' end as status
      ) t`, [SENDERS]],
   [`insert into drafts (lead_id, step, subject, text, html, source, created_at)

@@ -1,7 +1,8 @@
 -- The status page's reads, the operator's Discard decision, and the start-up
 -- check of senders. Reads are STABLE functions, one per panel, each answering
 -- from an index (measured in bench/status-page.ts with 1M leads, 1M sends and
--- 100k events).
+-- 100k events). The aggregating ones run with jit off: compiling a plan costs
+-- tens to hundreds of milliseconds, worth it for long analytics, never for a page.
 
 -- get_stats counts a sender's sends and batches of one day: without these it
 -- reads every send of every day.
@@ -30,7 +31,7 @@ $$;
 -- Today, per sender (GET /v1/stats for each sender's own local day, so the page
 -- shows exactly what the API says) and for the whole pool: searched, composed by source.
 create or replace function status_today(p_now timestamptz default now()) returns jsonb
-language plpgsql stable as $$
+language plpgsql stable set jit = off as $$
 declare
   v_tz text := status_day_zone();
   v_day date := (p_now at time zone v_tz)::date;
@@ -61,7 +62,7 @@ $$;
 -- The queue: sends waiting to go out in the next 24 hours, per hour and the
 -- recipient's time zone (overdue ones count in the current hour).
 create or replace function status_queue(p_now timestamptz default now()) returns jsonb
-language sql stable as $$
+language sql stable set jit = off as $$
   select jsonb_build_object(
     'from', date_trunc('hour', p_now),
     'hours', coalesce(jsonb_agg(jsonb_build_object('hour', t.hour, 'timezone', t.timezone, 'count', t.n)
@@ -102,8 +103,9 @@ $$;
 
 -- The last p_days days (the page's day zone): sends, replies, bounces and Apollo
 -- credits per day, and the reply rate of each sequence step over the period.
+-- The period's sends are read once, for both the days and the steps.
 create or replace function status_history(p_now timestamptz default now(), p_days integer default 30) returns jsonb
-language plpgsql stable as $$
+language plpgsql stable set jit = off as $$
 declare
   v_tz text := status_day_zone();
   v_last date := (p_now at time zone v_tz)::date;
@@ -111,39 +113,40 @@ declare
   v_from timestamptz := v_first::timestamp at time zone v_tz;
   v_to timestamptz := (v_last + 1)::timestamp at time zone v_tz;
 begin
-  return jsonb_build_object(
-    'timezone', v_tz,
-    'days', (
-      with sent as (
-        select (sent_at at time zone v_tz)::date as d, count(*) as n
-          from sends where sent_at >= v_from and sent_at < v_to group by 1
-      ), ev as (
-        select (received_at at time zone v_tz)::date as d,
-               count(*) filter (where kind = 'reply') as replies,
-               count(*) filter (where kind = 'bounce') as bounces
-          from events where received_at >= v_from and received_at < v_to group by 1
-      ), credits as (
-        select (created_at at time zone v_tz)::date as d, sum(credits_used) as n
-          from apollo_searches where created_at >= v_from and created_at < v_to group by 1
-      )
-      select jsonb_agg(jsonb_build_object(
-               'day', to_char(gd.d, 'YYYY-MM-DD'), 'sent', coalesce(sent.n, 0), 'replies', coalesce(ev.replies, 0),
-               'bounces', coalesce(ev.bounces, 0), 'apolloCredits', coalesce(credits.n, 0)) order by gd.d)
-        from (select g::date as d from generate_series(v_first::timestamp, v_last::timestamp, interval '1 day') g) gd
-        left join sent on sent.d = gd.d left join ev on ev.d = gd.d left join credits on credits.d = gd.d
-    ),
-    'steps', (
-      with sent as (
-        select step, count(*) as n from sends where sent_at >= v_from and sent_at < v_to group by 1
-      ), replies as (
-        select s.step, count(distinct e.send_id) as n
-          from events e join sends s on s.id = e.send_id
-         where e.kind = 'reply' and e.received_at >= v_from and e.received_at < v_to
-         group by 1
-      )
-      select coalesce(jsonb_agg(jsonb_build_object('step', sent.step, 'sent', sent.n, 'replies', coalesce(replies.n, 0))
-                                order by sent.step), '[]'::jsonb)
-        from sent left join replies on replies.step = sent.step));
+  return (
+    with period as (
+      select (sent_at at time zone v_tz)::date as d, step, count(*) as n
+        from sends where sent_at >= v_from and sent_at < v_to group by 1, 2
+    ), sent as (
+      select d, sum(n) as n from period group by d
+    ), steps as (
+      select step, sum(n) as n from period group by step
+    ), replies as (
+      select s.step, count(distinct e.send_id) as n
+        from events e join sends s on s.id = e.send_id
+       where e.kind = 'reply' and e.received_at >= v_from and e.received_at < v_to
+       group by 1
+    ), ev as (
+      select (received_at at time zone v_tz)::date as d,
+             count(*) filter (where kind = 'reply') as replies,
+             count(*) filter (where kind = 'bounce') as bounces
+        from events where received_at >= v_from and received_at < v_to group by 1
+    ), credits as (
+      select (created_at at time zone v_tz)::date as d, sum(credits_used) as n
+        from apollo_searches where created_at >= v_from and created_at < v_to group by 1
+    )
+    select jsonb_build_object(
+      'timezone', v_tz,
+      'days', (
+        select jsonb_agg(jsonb_build_object(
+                 'day', to_char(gd.d, 'YYYY-MM-DD'), 'sent', coalesce(sent.n, 0), 'replies', coalesce(ev.replies, 0),
+                 'bounces', coalesce(ev.bounces, 0), 'apolloCredits', coalesce(credits.n, 0)) order by gd.d)
+          from (select g::date as d from generate_series(v_first::timestamp, v_last::timestamp, interval '1 day') g) gd
+          left join sent on sent.d = gd.d left join ev on ev.d = gd.d left join credits on credits.d = gd.d),
+      'steps', (
+        select coalesce(jsonb_agg(jsonb_build_object('step', steps.step, 'sent', steps.n, 'replies', coalesce(replies.n, 0))
+                                  order by steps.step), '[]'::jsonb)
+          from steps left join replies on replies.step = steps.step)));
 end;
 $$;
 
