@@ -145,3 +145,16 @@ test('signing out ends the session', async () => {
   await page.getByLabel('API key').waitFor({ state: 'visible' });
   expect(await page.context().cookies()).toEqual([]);
 });
+
+test('/docs renders the API with Swagger UI served by the service (no CDN reached)', async () => {
+  const docs = await browser.newPage();
+  const outside: string[] = [];
+  docs.on('request', (r) => !r.url().startsWith(svc.url) && !r.url().startsWith('data:') && outside.push(r.url()));
+  await docs.goto(`${svc.url}/docs`);
+  await docs.locator('.swagger-ui .info .title').waitFor();
+  expect(await docs.locator('.swagger-ui .info .title').innerText()).toContain('Corofy API');
+  await docs.locator('.opblock-summary-path[data-path="/v1/sends/{id}/discard"]').waitFor();
+  expect(outside).toEqual([]);
+  await docs.screenshot({ path: path.join(ARTIFACTS, 'docs.png') });
+  await docs.close();
+});

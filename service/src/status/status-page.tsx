@@ -49,7 +49,7 @@ export function SignInPage(props: { error?: string }) {
     <Layout title="Sign in · Corofy">
       <section class="card signin" aria-labelledby="signin-title">
         <h1 id="signin-title">Sign in to the status page</h1>
-        <p>Use the service's API key (<code>COROFY_API_KEY</code>, or <code>.corofy/data/api-key</code> on the embedded database). It is kept only as a session cookie that scripts cannot read.</p>
+        <p>Use the service's API key (<code>COROFY_API_KEY</code>, or <code>.corofy/data/api-key</code> on the embedded database). The key is not stored: the browser keeps only a session cookie that scripts cannot read.</p>
         {props.error && (
           <p class="alert" role="alert" id="signin-error">
             {props.error}
