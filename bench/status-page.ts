@@ -65,12 +65,12 @@ const fill = (): [string, unknown[]][] => [
 
 async function main(): Promise<void> {
   const name = `corofy_bench_status_${randomBytes(4).toString('hex')}`;
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const config = loadConfig({ PORT: '0', DATABASE_URL: url.toString(), COROFY_API_KEY: KEY, COROFY_SECRET_KEY: 'bench-secret-key-0123456789abcdef0123', COROFY_SWEEP_INTERVAL_MS: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' });
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   await admin.query(`create database ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  const config = loadConfig({ PORT: '0', DATABASE_URL: url.toString(), COROFY_API_KEY: KEY, COROFY_SWEEP_INTERVAL_MS: '0', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' });
   const service = await startService(config, createLogger(config.logLevel));
   const sql = new pg.Client({ connectionString: url.toString() });
   await sql.connect();
