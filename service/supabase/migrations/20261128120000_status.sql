@@ -9,7 +9,8 @@
 create index if not exists sends_sender_day on sends (sender_id, day);
 create index if not exists batches_sender_day on batches (sender_id, day);
 -- the last 30 days: sends by the moment they went out, drafts by when they were written
-create index if not exists sends_sent_at on sends (sent_at) where sent_at is not null;
+-- (with step: the last 30 days read it from the index alone)
+create index if not exists sends_sent_at on sends (sent_at) include (step) where sent_at is not null;
 create index if not exists drafts_created on drafts (created_at);
 
 -- Senders whose emails would go out without a sender name or a postal address
