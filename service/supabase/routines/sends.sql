@@ -399,3 +399,38 @@ returns jsonb language sql stable as $$
     join leads l on l.id = s.lead_id
     join senders se on se.id = s.sender_id;
 $$;
+
+-- An operator's decision that a dead or needs_review send is never to be sent:
+-- it becomes cancelled and its lead skipped (with the reason). A needs_review send
+-- counted as sent against its day's quota; cancelled counts nothing, so the day
+-- gets that slot back. Same lock order as retry_send: the ledger, then the row.
+create or replace function discard_send(p_id bigint, p_now timestamptz default now()) returns jsonb
+language plpgsql volatile as $$
+declare
+  s sends;
+begin
+  select * into s from sends where id = p_id;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'send_not_found', detail = format('No send has id %s.', p_id);
+  end if;
+  if s.status not in ('dead', 'needs_review') then
+    raise exception using errcode = 'CR409', message = 'send_not_discardable',
+      detail = format('Send %s is %s; only dead or needs_review sends can be discarded.', p_id, s.status);
+  end if;
+  if s.status = 'needs_review' then
+    perform ledger_adjust(s.sender_id, s.day, 0, 0, -1);
+  end if;
+  update sends
+     set status = 'cancelled', lease_expires_at = null, updated_at = p_now,
+         last_error = concat_ws('; ', last_error, 'discarded by an operator')
+   where id = p_id and status = s.status
+  returning * into s;
+  if not found then
+    raise exception using errcode = 'CR409', message = 'send_not_discardable',
+      detail = format('Send %s changed meanwhile; load it again.', p_id);
+  end if;
+  update leads set status = 'skipped', status_reason = 'send discarded by an operator', updated_at = p_now
+   where id = s.lead_id and status in ('dead', 'needs_review');
+  return send_json(s);
+end;
+$$;
