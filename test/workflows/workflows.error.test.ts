@@ -83,6 +83,8 @@ test('a lead that cannot be composed goes to the error output; the others go on;
       details: expect.stringContaining('placeholder'),
     }),
   );
+  // The error output is wired to a visible node, not left dangling.
+  expect(r.output('Not Composed')).toEqual(failed);
   expect(r.output('Compose Email', 0).map((l) => l.email)).toEqual([leads[1]!.email, leads[2]!.email]);
   expect(outbox.sent.map((m) => m.to)).toEqual([leads[1]!.email]);
   expect(r.output('Report Sent')).toHaveLength(1);

@@ -109,17 +109,19 @@ describe('daily pipeline', () => {
       outsideLeads[2]!.email,
     ]);
     for (const lead of claimed) {
-      expect(lead).toEqual(expect.objectContaining({ id: expect.stringMatching(/^\d+$/), batchId: expect.any(String), sender: 'default' }));
+      expect(lead).toEqual(expect.objectContaining({ leadId: expect.stringMatching(/^\d+$/), batchId: expect.any(String), sender: 'default' }));
+      expect(lead).not.toHaveProperty('id');
     }
   });
 
   test('composes every claimed lead and merges the draft onto it', () => {
     const composed = first.output('Compose Email');
     expect(composed).toHaveLength(6);
+    const claimedIds = first.output('Claim Daily Batch').map((l) => l.leadId);
+    expect(composed.map((item) => item.leadId)).toEqual(claimedIds);
     for (const item of composed) {
       expect(item).toEqual(
         expect.objectContaining({
-          leadId: item.id,
           subject: expect.any(String),
           text: expect.stringContaining(String(item.firstName)),
           html: expect.any(String),
