@@ -239,7 +239,7 @@ describe('replies webhook', () => {
     const error = r.error('Record Event') as Error & { description?: string; httpCode?: string };
     expect(error).toBeDefined();
     expect(error.message).toBe('Unauthorized (unauthorized)');
-    expect(error.description).toBe('The API key is wrong.');
+    expect(error.description).toBe('The API key is wrong. Use the COROFY_API_KEY the service runs with (set in its environment).');
     expect(error.httpCode).toBe('401');
   });
 });
