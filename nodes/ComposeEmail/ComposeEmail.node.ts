@@ -20,7 +20,7 @@ export class ComposeEmail implements INodeType {
 		icon: { light: 'file:composeEmail.svg', dark: 'file:composeEmail.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ "AI draft per lead, signed by " + $parameter.sender }}',
+		subtitle: 'AI draft per lead',
 		description:
 			"Write each lead's cold email with AI, from the product catalog or the company's website, and add the draft to the lead",
 		defaults: { name: 'Compose Email' },

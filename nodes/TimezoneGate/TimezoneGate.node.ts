@@ -20,7 +20,7 @@ export class TimezoneGate implements INodeType {
 		icon: { light: 'file:timezoneGate.svg', dark: 'file:timezoneGate.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ "Business hours of each recipient, sender " + $parameter.sender }}',
+		subtitle: '={{ "sender: " + $parameter.sender }}',
 		description:
 			"Hold each composed email until the recipient's local business hours: send now, or schedule for the next open window",
 		defaults: { name: 'Timezone Gate' },
