@@ -24,7 +24,7 @@ export class Corofy implements INodeType {
 		subtitle:
 			'={{ $parameter.operation === "reportResult" ? ($parameter.status === "failed" ? "Report failed send" : "Report sent email") : ({ "send:claimDue": "Claim due sends", "send:getMany": "Get many sends", "send:retry": "Retry a send", "event:record": "Record " + $parameter.kind, "suppression:add": "Add a suppression", "suppression:getMany": "Get many suppressions", "suppression:remove": "Remove a suppression", "stats:get": "Daily summary of " + $parameter.sender })[$parameter.resource + ":" + $parameter.operation] ?? $parameter.operation }}',
 		description:
-			'Report send results, drain the send queue, record replies and bounces, manage suppressions, read the daily stats and quota',
+			"Report send results, drain the send queue, record replies and bounces, manage suppressions, read a sender's daily summary",
 		defaults: { name: 'Corofy' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

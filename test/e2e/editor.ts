@@ -324,7 +324,7 @@ async function main(): Promise<void> {
       if (await more.count()) await more.click();
       const all = (await box.innerText()).replace(/\s+/g, ' ').trim();
       await page.screenshot({ path: path.join(ARTIFACTS, `credential-${name}.png`) });
-      return { headline, details: all.replace(headline, '').replace(/Retry$/, '').trim(), all };
+      return { headline, details: all.replace(headline, '').replace(/^\s*Retry\s*/, '').trim(), all };
     };
     const field = (label: string) => dialog.locator('[data-test-id="parameter-input-field"]').nth(label === 'Base URL' ? 0 : 1);
     const saveAndRead = async (name: string, values: { baseUrl?: string; apiKey?: string }) => {

@@ -66,12 +66,12 @@ export const description: INodeProperties[] = [
 			},
 			{
 				name: 'Retry Later',
-				value: 'no',
+				value: 'retry',
 				description: 'A passing failure (mailbox full, server busy): Corofy sends it again later',
 			},
 			{
 				name: 'Never Retry',
-				value: 'yes',
+				value: 'never',
 				description: 'The address will never accept it: the send is dead-lettered and the lead marked bounced',
 			},
 		],
@@ -92,8 +92,8 @@ export function isPermanentSmtpFailure(error: string): boolean {
 
 /** The Retry field's value, also as the true/false that workflows of 0.1.0 set there. */
 function permanentOf(value: unknown, error: string): boolean {
-	if (value === true || value === 'yes') return true;
-	if (value === false || value === 'no') return false;
+	if (value === true || value === 'never') return true;
+	if (value === false || value === 'retry') return false;
 	return isPermanentSmtpFailure(error);
 }
 
