@@ -26,8 +26,12 @@ test('on the embedded default, the 401 names the key file in the data folder COR
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'corofy-key-'));
   const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
   try {
-    // PGlite in a folder of the test's own: the only mode in which the service generates its key.
-    const svc = await startTestService({ DATABASE_URL: '', COROFY_API_KEY: '', COROFY_DATA_DIR: dataDir });
+    // PGlite in a folder of the test's own, on Postgres runs too: the only mode in
+    // which the service generates its key.
+    const svc = await startTestService(
+      { COROFY_API_KEY: '' },
+      { kind: 'pglite', env: { DATABASE_URL: '', COROFY_DATA_DIR: dataDir }, drop: async () => undefined },
+    );
     try {
       const key = fs.readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim();
       const r = await callApi(svc.url, 'GET', '/v1/senders', undefined, wrongKey);
@@ -45,4 +49,4 @@ test('on the embedded default, the 401 names the key file in the data folder COR
     stdout.mockRestore();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-}, 60_000);
+}, 180_000); // migrating a new PGlite database takes a while on a busy machine
