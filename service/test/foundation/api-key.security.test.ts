@@ -20,7 +20,7 @@ test('with COROFY_API_KEY set, the 401 says to use the key of the service’s en
   } finally {
     await svc.stop();
   }
-});
+}, 180_000);
 
 test('on the embedded default, the 401 names the key file in the data folder COROFY_DATA_DIR chose', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'corofy-key-'));
