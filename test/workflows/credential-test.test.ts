@@ -22,7 +22,7 @@ beforeAll(async () => {
   notCorofy = http.createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'));
   await new Promise<void>((resolve) => notCorofy.listen(0, '127.0.0.1', resolve));
   notCorofyUrl = `http://127.0.0.1:${(notCorofy.address() as AddressInfo).port}`;
-}, 60_000);
+}, 240_000); // a new database migrates slowly on a busy machine
 
 afterAll(async () => {
   await svc?.stop();

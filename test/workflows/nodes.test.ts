@@ -12,7 +12,7 @@ const outbox = new Outbox();
 beforeAll(async () => {
   apollo = await startFakeApollo({ seed: 9, people: 300 });
   svc = await startTestService({ APOLLO_API_KEY: apollo.state.apiKey, APOLLO_BASE_URL: apollo.url });
-}, 60_000);
+}, 240_000); // a new database migrates slowly on a busy machine
 
 afterAll(async () => {
   await svc?.stop();
