@@ -7,7 +7,8 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes } from 'n8n-workflow';
 import { leadIdField, senderField } from '../shared/descriptions';
-import { errorItem, leadIdOf, nodeError } from '../shared/items';
+import { credentialTest } from '../shared/credential-test';
+import { failItems, forEachItem, leadIdOf } from '../shared/items';
 import { chunk, corofyApiRequest } from '../shared/transport';
 
 const MAX_PER_CALL = 50;
@@ -26,12 +27,20 @@ export class ComposeEmail implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'corofyApi', required: true }],
+		credentials: [{ name: 'corofyApi', required: true, testedBy: 'corofyApiConnection' }],
 		properties: [
+			{
+				displayName:
+					'The Corofy service writes each draft. What it pitches comes from the product catalog (PUT /v1/catalog: a product per industry; a lead no product fits is pitched from its company\'s website). The signature is the sender\'s From name and the footer its postal address (PUT /v1/senders/&lt;sender&gt;). Tone and length are the service\'s compose settings. Leads that cannot be composed leave by the error output with the reason.',
+				name: 'notice',
+				type: 'notice',
+				default: '',
+			},
 			leadIdField,
 			{
 				...senderField,
-				description: 'Whose name signs the email and whose postal address its footer carries',
+				description:
+					'Whose From name signs the email and whose postal address its footer carries (set both with PUT /v1/senders/<sender>)',
 			},
 			{
 				displayName: 'Options',
@@ -61,23 +70,18 @@ export class ComposeEmail implements INodeType {
 		],
 	};
 
+	methods = { credentialTest };
+
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
-		const returnData: INodeExecutionData[] = [];
-		const continueOnFail = this.continueOnFail();
-
 		const bySender = new Map<string, Array<{ index: number; leadId: string }>>();
-		for (let i = 0; i < items.length; i++) {
-			try {
-				const leadId = leadIdOf.call(this, i);
-				const sender = (this.getNodeParameter('sender', i, 'default') as string) || 'default';
-				if (!bySender.has(sender)) bySender.set(sender, []);
-				bySender.get(sender)!.push({ index: i, leadId });
-			} catch (error) {
-				if (!continueOnFail) throw nodeError.call(this, error, i);
-				returnData.push(errorItem.call(this, i, error));
-			}
-		}
+		const returnData = await forEachItem.call(this, async (i) => {
+			const leadId = leadIdOf.call(this, i);
+			const sender = (this.getNodeParameter('sender', i, 'default') as string) || 'default';
+			if (!bySender.has(sender)) bySender.set(sender, []);
+			bySender.get(sender)!.push({ index: i, leadId });
+			return undefined;
+		});
 		if (bySender.size === 0) return [returnData];
 
 		const batchSize = Math.min(
@@ -90,20 +94,18 @@ export class ComposeEmail implements INodeType {
 			chunk(pending, batchSize).map((group) => ({ sender, group })),
 		);
 		for (const { sender, group } of groups) {
-			const leadIds = [...new Set(group.map((p) => p.leadId))];
 			let result: IDataObject;
 			try {
 				result = await corofyApiRequest.call(
 					this,
 					'POST',
 					'/v1/compose',
-					{ leadIds, regenerate, sender },
+					{ leadIds: [...new Set(group.map((p) => p.leadId))], regenerate, sender },
 					undefined,
 					group[0]!.index,
 				);
 			} catch (error) {
-				if (!continueOnFail) throw nodeError.call(this, error, group[0]!.index);
-				for (const p of group) returnData.push(errorItem.call(this, p.index, error));
+				failItems.call(this, group.map((p) => p.index), error, returnData);
 				continue;
 			}
 			const emails = new Map<string, IDataObject>();
@@ -116,10 +118,9 @@ export class ComposeEmail implements INodeType {
 			}
 
 			for (const p of group) {
-				const item = items[p.index]!;
 				const email = emails.get(p.leadId);
 				if (email) {
-					returnData.push({ json: { ...item.json, ...email }, pairedItem: { item: p.index } });
+					returnData.push({ json: { ...items[p.index]!.json, ...email }, pairedItem: { item: p.index } });
 					continue;
 				}
 				const failure = failures.get(p.leadId) ?? {
@@ -131,8 +132,7 @@ export class ComposeEmail implements INodeType {
 					description: String(failure.detail ?? ''),
 					itemIndex: p.index,
 				});
-				if (!continueOnFail) throw nodeError.call(this, error, p.index);
-				returnData.push(errorItem.call(this, p.index, error));
+				failItems.call(this, [p.index], error, returnData);
 			}
 		}
 		return [returnData];

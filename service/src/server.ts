@@ -34,6 +34,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   let server: ServerType | undefined;
   try {
     const apiKey = config.apiKey ?? embeddedApiKey(config.dataDir, logger);
+    const apiKeySource = config.apiKey
+      ? 'the COROFY_API_KEY the service runs with (set in its environment)'
+      : `the key the service generated on its first start, kept in ${path.join(config.dataDir, 'api-key')} on its machine`;
     await seedDefaultCatalog(db, logger);
     const secretBox = createSecretBox(
       config.secretKey ?? embeddedSecretKey(config.dataDir, logger),
@@ -50,6 +53,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       schemaVersion,
       apiKey,
       secretBox,
+      apiKeySource,
       apollo: createApolloClient(config.apollo, logger),
       ...createComposeProviders(config, logger),
     };

@@ -36,6 +36,8 @@ export interface AppDeps extends ComposeProviders {
   schemaVersion: string;
   /** The API key every /v1 route requires (generated on the embedded default). */
   apiKey: string;
+  /** Where an operator finds that key, for the wrong-key problem (never the key itself). */
+  apiKeySource?: string;
   /** Apollo's people API; undefined when APOLLO_API_KEY is not set. */
   apollo?: ApolloClient;
   /** Seals and opens mailbox secrets (COROFY_SECRET_KEY). */
@@ -111,7 +113,9 @@ export function createApp(deps: AppDeps) {
       throw problem(
         401,
         'unauthorized',
-        m ? 'The API key is wrong.' : 'Send the API key as "Authorization: Bearer <COROFY_API_KEY>".',
+        m
+          ? `The API key is wrong. Use ${deps.apiKeySource ?? 'the COROFY_API_KEY the service runs with'}.`
+          : 'Send the API key as "Authorization: Bearer <COROFY_API_KEY>".',
       );
     }
     await next();

@@ -101,6 +101,26 @@ function webhookStandIn(): INodeType {
   };
 }
 
+/** n8n's "No Operation, do nothing": passes its items on. */
+function noOpStandIn(): INodeType {
+  return {
+    description: {
+      displayName: 'No Operation, do nothing',
+      name: 'noOp',
+      group: ['organization'],
+      version: [1],
+      description: 'No operation (test stand-in)',
+      defaults: { name: 'No Operation, do nothing' },
+      inputs: [NodeConnectionTypes.Main],
+      outputs: [NodeConnectionTypes.Main],
+      properties: [],
+    },
+    async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+      return [this.getInputData()];
+    },
+  };
+}
+
 function stickyNoteStandIn(): INodeType {
   return {
     description: {
@@ -183,6 +203,7 @@ class TestNodeTypes implements INodeTypes {
     this.types.set('n8n-nodes-base.scheduleTrigger', passThroughTrigger('scheduleTrigger', 'Schedule Trigger', [1, 1.1, 1.2, 1.3]));
     this.types.set('n8n-nodes-base.webhook', webhookStandIn());
     this.types.set('n8n-nodes-base.stickyNote', stickyNoteStandIn());
+    this.types.set('n8n-nodes-base.noOp', noOpStandIn());
     this.types.set('n8n-nodes-base.emailSend', emailSendStandIn(outbox));
   }
   getByName(name: string): INodeType | IVersionedNodeType {

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { sendLimitField, senderField } from '../../../shared/descriptions';
-import { errorItem, nodeError } from '../../../shared/items';
+import { forEachItem } from '../../../shared/items';
 import { corofyApiRequest } from '../../../shared/transport';
 
 const show = { resource: ['send'], operation: ['claimDue'] };
@@ -10,22 +10,13 @@ export const description: INodeProperties[] = [
 	{ ...sendLimitField, displayOptions: { show } },
 ];
 
-export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const returnData: INodeExecutionData[] = [];
-	for (let i = 0; i < items.length; i++) {
-		try {
-			const body: IDataObject = {
-				sender: this.getNodeParameter('sender', i, 'default') as string,
-				limit: this.getNodeParameter('limit', i, 50) as number,
-			};
-			const result = await corofyApiRequest.call(this, 'POST', '/v1/sends/claim-due', body, undefined, i);
-			for (const send of (result.sends as IDataObject[] | undefined) ?? []) {
-				returnData.push({ json: send, pairedItem: { item: i } });
-			}
-		} catch (error) {
-			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
-			returnData.push(errorItem.call(this, i, error));
-		}
-	}
-	return returnData;
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await forEachItem.call(this, async (i) => {
+		const body: IDataObject = {
+			sender: this.getNodeParameter('sender', i, 'default') as string,
+			limit: this.getNodeParameter('limit', i, 50) as number,
+		};
+		const result = await corofyApiRequest.call(this, 'POST', '/v1/sends/claim-due', body, undefined, i);
+		return (result.sends as IDataObject[] | undefined) ?? [];
+	});
 }
