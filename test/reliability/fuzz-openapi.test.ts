@@ -224,7 +224,7 @@ function requestFor(op: Operation): fc.Arbitrary<RawRequest> {
     ...pathParams.map((p) =>
       fc.oneof(
         fc.constantFrom(...PATH_PARAM_SPELLINGS),
-        fromSchema(p.schema).map((v) => encodeURIComponent(String(typeof v === 'string' ? v.toWellFormed() : JSON.stringify(v)))),
+        fromSchema(p.schema).map((v) => encodeURIComponent(typeof v === 'string' ? v.replace(/[\uD800-\uDFFF]/g, '\uFFFD') : JSON.stringify(v))),
       ),
     ),
   );

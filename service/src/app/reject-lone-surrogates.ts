@@ -10,6 +10,11 @@ import { problem } from './problems';
 /** A \uD800–\uDFFF escape: only bodies with one need a closer look (emoji sent as escapes do too). */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
+/** A high surrogate without its low one after it, or a low one without its high one before it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const wellFormed = (text: string) => !LONE_SURROGATE.test(text);
+
 /** The path of the first string or key in `value` that is not well-formed Unicode. */
 export function illFormedTextPath(
   value: unknown,
@@ -17,7 +22,7 @@ export function illFormedTextPath(
   path: (string | number)[] = [],
 ): string | undefined {
   if (skip(path)) return undefined;
-  if (typeof value === 'string') return value.isWellFormed() ? undefined : path.join('.') || '(body)';
+  if (typeof value === 'string') return wellFormed(value) ? undefined : path.join('.') || '(body)';
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = illFormedTextPath(value[i], skip, [...path, i]);
@@ -25,7 +30,7 @@ export function illFormedTextPath(
     }
   } else if (value !== null && typeof value === 'object') {
     for (const [key, v] of Object.entries(value)) {
-      if (!key.isWellFormed()) return [...path, key.toWellFormed()].join('.');
+      if (!wellFormed(key)) return [...path, key.replace(LONE_SURROGATE, '\uFFFD')].join('.');
       const found = illFormedTextPath(v, skip, [...path, key]);
       if (found) return found;
     }
