@@ -8,7 +8,10 @@ import path from 'node:path';
 import { rawSql } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
-const DURABILITY_SETTINGS = /synchronous_commit|commit_delay|commit_siblings|fsync|full_page_writes|wal_level/i;
+const SETTINGS = ['synchronous_commit', 'commit_delay', 'commit_siblings', 'fsync', 'full_page_writes', 'wal_level'];
+/** A setting's name as a word (Postgres regular expressions spell word boundaries \y). */
+const IN_SQL = `\\y(${SETTINGS.join('|')})\\y`;
+const IN_SOURCE = new RegExp(`\\b(${SETTINGS.join('|')})\\b`, 'i');
 
 let svc: TestService;
 beforeAll(async () => {
@@ -24,7 +27,7 @@ test('no SQL function of ours changes a durability setting, in its body or its S
       from pg_proc p join pg_namespace n on n.oid = p.pronamespace
      where n.nspname = 'public'
        and (p.prosrc ~* $1 or array_to_string(p.proconfig, ',') ~* $1)
-     order by 1`, [DURABILITY_SETTINGS.source]);
+     order by 1`, [IN_SQL]);
   expect(rows).toEqual([]);
 });
 
@@ -35,7 +38,7 @@ test('no service source or migration sets a durability setting', () => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const file = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(file);
-      else if (/\.(ts|sql)$/.test(entry.name) && DURABILITY_SETTINGS.test(fs.readFileSync(file, 'utf8'))) {
+      else if (/\.(ts|sql)$/.test(entry.name) && IN_SOURCE.test(fs.readFileSync(file, 'utf8'))) {
         offenders.push(path.relative(root, file));
       }
     }
