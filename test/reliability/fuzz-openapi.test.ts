@@ -239,7 +239,7 @@ function requestFor(op: Operation): fc.Arbitrary<RawRequest> {
   const bodyArb: fc.Arbitrary<{ contentType?: string; body?: string | Buffer }> = fc.oneof(
     { weight: 8, arbitrary: json.map((v) => ({ contentType: 'application/json', body: JSON.stringify(v) ?? 'null' })) },
     { weight: 1, arbitrary: fc.tuple(json, fc.constantFrom(...NON_JSON_NUMBERS)).map(([v, t]) => ({ contentType: 'application/json', body: withNonJsonNumber(JSON.stringify(v) ?? '0', t) })) },
-    { weight: 1, arbitrary: fc.constantFrom('{', '{"a":', '[1,]', '{"a":1}}', "{'a':1}", '\u0000', '', 'null', '"str"', '12', '[]').map((body) => ({ contentType: 'application/json', body })) },
+    { weight: 1, arbitrary: fc.constantFrom('{', '{"a":', '[1,]', '{"a":1}}', "{'a':1}", '\u0000', '', 'null', '"str"', '12', '[]', `{"a":${'['.repeat(100_000)}"\\ud800"${']'.repeat(100_000)}}`, `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`).map((body) => ({ contentType: 'application/json', body })) },
     { weight: 1, arbitrary: fc.constantFrom(Buffer.from([0xff, 0xfe, 0x7b, 0x7d]), Buffer.from('{"a":"\xed\xa0\x80"}', 'latin1')).map((body) => ({ contentType: 'application/json', body })) },
     { weight: 1, arbitrary: fc.tuple(json, fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'application/jsonx', undefined)).map(([v, contentType]) => ({ contentType, body: JSON.stringify(v) ?? 'null' })) },
     { weight: 1, arbitrary: fc.constant({}) },

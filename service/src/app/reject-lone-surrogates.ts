@@ -15,24 +15,47 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 const wellFormed = (text: string) => !LONE_SURROGATE.test(text);
 
-/** The path of the first string or key in `value` that is not well-formed Unicode. */
+interface Visit {
+  value: unknown;
+  key?: string | number;
+  parent?: Visit;
+  depth: number;
+}
+
+function pathOf(visit: Visit): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let v: Visit | undefined = visit; v?.key !== undefined; v = v.parent) path.push(v.key);
+  return path.reverse();
+}
+
+/** How deep `skip` looks: it names paths near the top of a body. */
+const SKIP_DEPTH = 4;
+
+/**
+ * The path of the first string or key in `value` that is not well-formed
+ * Unicode. Iterative and linear (paths are built only for the answer): a
+ * hostile body nests arrays deeper than the call stack.
+ */
 export function illFormedTextPath(
   value: unknown,
   skip: (path: (string | number)[]) => boolean = () => false,
-  path: (string | number)[] = [],
 ): string | undefined {
-  if (skip(path)) return undefined;
-  if (typeof value === 'string') return wellFormed(value) ? undefined : path.join('.') || '(body)';
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = illFormedTextPath(value[i], skip, [...path, i]);
-      if (found) return found;
-    }
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, v] of Object.entries(value)) {
-      if (!wellFormed(key)) return [...path, key.replace(LONE_SURROGATE, '\uFFFD')].join('.');
-      const found = illFormedTextPath(v, skip, [...path, key]);
-      if (found) return found;
+  const pending: Visit[] = [{ value, depth: 0 }];
+  const where = (visit: Visit, key?: string) => [...pathOf(visit), ...(key === undefined ? [] : [key])].join('.') || '(body)';
+  while (pending.length > 0) {
+    const visit = pending.pop()!;
+    const v = visit.value;
+    if (visit.depth <= SKIP_DEPTH && skip(pathOf(visit))) continue;
+    if (typeof v === 'string') {
+      if (!wellFormed(v)) return where(visit);
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) pending.push({ value: v[i], key: i, parent: visit, depth: visit.depth + 1 });
+    } else if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v);
+      for (const [key] of entries) if (!wellFormed(key)) return where(visit, key.replace(LONE_SURROGATE, '\uFFFD'));
+      for (let i = entries.length - 1; i >= 0; i--) {
+        pending.push({ value: entries[i]![1], key: entries[i]![0], parent: visit, depth: visit.depth + 1 });
+      }
     }
   }
   return undefined;

@@ -91,3 +91,10 @@ test.each(['+14:00', '-12:00', '+05:45', '+15:59'])('an event received at an off
   });
   expect(r.status).toBe(200);
 });
+
+test('a lone surrogate at the bottom of arrays nested 100,000 deep is a 400, not a stack overflow', async () => {
+  const depth = 100_000;
+  const body = `{"leads":${'['.repeat(depth)}"\\ud800"${']'.repeat(depth)}}`;
+  const r = await svc.api('POST', '/v1/batches/claim', body);
+  expect(r.status).toBe(400);
+});
