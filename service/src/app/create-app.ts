@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
-import type { Env } from 'hono';
+import type { Context, Env } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
@@ -26,6 +26,7 @@ import { suppressionsRoutes } from '../suppressions/suppressions.routes';
 import { unsubscribeRoutes } from '../unsubscribe/unsubscribe.routes';
 import type { Logger } from './logger';
 import { problem, problemResponse, ProblemError, titleFor } from './problems';
+import { importedLead, rejectLoneSurrogates } from './reject-lone-surrogates';
 import { rejectNul } from './reject-nul';
 
 /** What every route may use. Capabilities add their services here. */
@@ -95,7 +96,11 @@ export function createApp(deps: AppDeps) {
     );
   });
 
-  const tooLarge = (limit: number) => () => {
+  // The rest of a body over the limit is never read: the connection cannot carry
+  // another request, so the answer says so and the client opens a new one
+  // (the server drops the socket once it stops reading).
+  const tooLarge = (limit: number) => (c: Context) => {
+    c.header('Connection', 'close');
     throw problem(413, 'payload_too_large', `The request body is larger than ${limit} bytes.`);
   };
   const defaultBodyLimit = bodyLimit({ maxSize: config.bodyLimitBytes, onError: tooLarge(config.bodyLimitBytes) });
@@ -121,6 +126,9 @@ export function createApp(deps: AppDeps) {
     await next();
   });
   app.use('/v1/*', rejectNul);
+  const rejectInImport = rejectLoneSurrogates(importedLead);
+  const rejectInBody = rejectLoneSurrogates();
+  app.use('/v1/*', (c, next) => (c.req.path === IMPORT_PATH ? rejectInImport(c, next) : rejectInBody(c, next)));
 
   app.route('/', gateRoutes(deps));
   app.route('/', healthRoutes(deps));

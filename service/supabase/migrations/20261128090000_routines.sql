@@ -2,7 +2,7 @@
 -- (change the routine file and run it again). The checksum of every routine file
 -- at this point; below, whole, the files changed since the previous routines migration.
 -- routine apollo.sql 83b582f3aa9d06755c2fd6ca86753a502487d2ed8d80e0005c366e202105d14f
--- routine batches.sql 0466a51027f29a28fe22906ee8d515ccc44fe62809ab72d91faaff81b035b392
+-- routine batches.sql a142253a0f595bada11da300b756581a4da0ef2fb852c75af3e4e38e05d33446
 -- routine compose.sql 3a288fa23c4f6b7af29df7dc8e7ab049ba91f2f093507c491738c85ed87834f8
 -- routine events.sql b9e223c9a1eb7a3b97ea1887add660978c1796589a8afa03398bbee21f715c67
 -- routine gate.sql 54ccaa99aad00a491e0bf8d80d1ced8a22d80fb68385983ba3a474334310a19d
@@ -357,13 +357,6 @@ $$;
 -- one lock order for everyone. The second one sees the first one's batch, even
 -- when the two count on different days (around the sender's midnight) and so
 -- hold different ledger rows.
---
--- synchronous_commit is off for this transaction only: the ledger row is the
--- one lock every claim of a sender-day waits for, and waiting for the WAL flush
--- while holding it would cap claims at one disk flush each. A claim lost in a
--- database crash (never in a service crash) only returns its leads to 'new';
--- nothing can be sent twice because sends are unique per (lead, step) and every
--- send-side function keeps synchronous commit.
 create or replace function claim_batches(
   p_sender text,
   p_claims jsonb,
@@ -386,7 +379,6 @@ declare
   v_key_hash integer;
   c record;
 begin
-  perform set_config('synchronous_commit', 'off', true);
   select * into s from senders where id = p_sender;
   if not found then
     raise exception using errcode = 'CR404', message = 'sender_not_found',

@@ -141,13 +141,6 @@ $$;
 -- one lock order for everyone. The second one sees the first one's batch, even
 -- when the two count on different days (around the sender's midnight) and so
 -- hold different ledger rows.
---
--- synchronous_commit is off for this transaction only: the ledger row is the
--- one lock every claim of a sender-day waits for, and waiting for the WAL flush
--- while holding it would cap claims at one disk flush each. A claim lost in a
--- database crash (never in a service crash) only returns its leads to 'new';
--- nothing can be sent twice because sends are unique per (lead, step) and every
--- send-side function keeps synchronous commit.
 create or replace function claim_batches(
   p_sender text,
   p_claims jsonb,
@@ -170,7 +163,6 @@ declare
   v_key_hash integer;
   c record;
 begin
-  perform set_config('synchronous_commit', 'off', true);
   select * into s from senders where id = p_sender;
   if not found then
     raise exception using errcode = 'CR404', message = 'sender_not_found',
