@@ -42,6 +42,8 @@ export interface AppDeps extends ComposeProviders {
   apollo?: ApolloClient;
   /** Seals and opens mailbox secrets (COROFY_SECRET_KEY). */
   secretBox: SecretBox;
+  /** The running dispatcher (delivery "corofy"), when enabled: nudged when sends are handed to it. */
+  dispatcher?: { nudge(): void };
 }
 
 export interface AppEnv extends Env {
