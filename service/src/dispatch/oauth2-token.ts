@@ -7,7 +7,7 @@ export class OAuth2Error extends Error {
   override name = 'OAuth2Error';
   constructor(
     /** oauth2_revoked: the refresh token (or client) is refused, a person must reconnect; oauth2_unavailable: try later. */
-    readonly code: 'oauth2_revoked' | 'oauth2_unavailable',
+    readonly reason: 'oauth2_revoked' | 'oauth2_unavailable',
     message: string,
   ) {
     super(message);

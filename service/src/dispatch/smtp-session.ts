@@ -196,7 +196,7 @@ export class SmtpSession {
 /** Failing to connect or log in: nothing was sent. */
 function classifyOpenError(err: SmtpError): SmtpOutcome {
   if (err instanceof OAuth2Error) {
-    return err.code === 'oauth2_revoked'
+    return err.reason === 'oauth2_revoked'
       ? { kind: 'mailbox_failed', code: 'oauth2_revoked', error: err.message }
       : { kind: 'retry', error: err.message };
   }

@@ -21,7 +21,7 @@ export function connectionProblem(what: 'SMTP' | 'IMAP', server: MailboxServer, 
   const where = `${server.host}:${server.port}`;
   const inner = e?.cause instanceof OAuth2Error ? e.cause : err instanceof OAuth2Error ? err : undefined;
   if (inner) {
-    return inner.code === 'oauth2_revoked'
+    return inner.reason === 'oauth2_revoked'
       ? problem(422, 'oauth2_revoked', inner.message)
       : problem(502, 'oauth2_unavailable', inner.message);
   }
