@@ -4,7 +4,7 @@ import type { AppDeps } from '../app/create-app';
 import { loadMailboxSettings, type MailboxSettings } from '../mailboxes/mailbox-settings';
 import type { Send } from '../sends/send-schema';
 import { unsubscribeLinks } from '../unsubscribe/footer';
-import { buildMessage } from './message';
+import { buildMessage, type BuiltMessage } from './message';
 import { SmtpSession, type SmtpOutcome } from './smtp-session';
 
 // The dispatcher sends the due sends of every mailbox with delivery "corofy".
@@ -16,6 +16,9 @@ import { SmtpSession, type SmtpOutcome } from './smtp-session';
 // `sending` and the sweeper moves it to needs_review. Nothing is sent twice.
 
 type Deps = Pick<AppDeps, 'config' | 'db' | 'logger' | 'secretBox'>;
+
+/** Outcomes being written while the next message goes out (bounded: each holds a database connection). */
+const MAX_RECORDS_IN_FLIGHT = 4;
 
 export interface DispatchedSend extends Send {
   /** Message-IDs of the lead's earlier steps, oldest first. */
@@ -147,12 +150,21 @@ class MailboxDriver {
         p_now: new Date(),
       });
       if (sends.length === 0) return;
+      // Outcomes are recorded while the next message is on the wire (a few at a
+      // time): the SMTP connection, not the database round trip, sets the pace.
+      // A crash with a record in flight leaves that send `sending`: needs_review.
+      const recording = new Set<Promise<void>>();
+      // the next message is built while this one is on the wire
+      let built = this.build(settings, sends[0]!);
       for (let i = 0; i < sends.length; i++) {
         const send = sends[i]!;
+        const message = await built;
+        if (i + 1 < sends.length) built = this.build(settings, sends[i + 1]!);
         await this.waitForSlot();
-        const outcome = await this.deliver(session, settings, send);
-        await this.record(send, outcome);
+        const outcome = 'error' in message ? message : await session.send(message.envelope, message.raw);
         if (outcome.kind === 'mailbox_failed') {
+          await Promise.all(recording);
+          await this.record(send, outcome);
           await this.pause(outcome);
           // claimed but never tried: back to the queue, nothing was sent
           for (const rest of sends.slice(i + 1)) {
@@ -160,7 +172,11 @@ class MailboxDriver {
           }
           return;
         }
+        const r = this.record(send, outcome).finally(() => recording.delete(r));
+        recording.add(r);
+        if (recording.size >= MAX_RECORDS_IN_FLIGHT) await Promise.race(recording);
       }
+      await Promise.all(recording);
     }
   }
 
@@ -186,11 +202,11 @@ class MailboxDriver {
     if (at > now) await new Promise((r) => setTimeout(r, at - now));
   }
 
-  private async deliver(session: SmtpSession, settings: MailboxSettings, send: DispatchedSend): Promise<SmtpOutcome> {
-    let message;
+  /** The message of a send as bytes, or the retry outcome when it cannot be built (nothing was sent). */
+  private async build(settings: MailboxSettings, send: DispatchedSend): Promise<BuiltMessage | Extract<SmtpOutcome, { kind: 'retry' }>> {
     try {
       const links = await unsubscribeLinks(this.deps, this.baseUrl, send.leadId);
-      message = await buildMessage({
+      return await buildMessage({
         messageId: send.messageId!,
         from: { name: settings.fromName, email: settings.fromEmail! },
         to: send.to,
@@ -205,7 +221,6 @@ class MailboxDriver {
     } catch (err) {
       return { kind: 'retry', error: `could not build the message: ${(err as Error).message}` };
     }
-    return session.send(message.envelope, message.raw);
   }
 
   private async record(send: DispatchedSend, outcome: SmtpOutcome): Promise<void> {
