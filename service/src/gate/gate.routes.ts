@@ -5,6 +5,7 @@ import { SenderIdSchema } from '../senders/senders.routes';
 import { bigintIdSchema } from '../app/ids';
 import { SendSchema, type Send } from '../sends/send-schema';
 import { publicBaseUrl, withUnsubscribeHeaders } from '../unsubscribe/footer';
+import { withRawMessages } from '../dispatch/raw-message';
 import { gateLeads } from './gate';
 
 const leadId = bigintIdSchema('lead');
@@ -62,8 +63,9 @@ export function gateRoutes(deps: AppDeps) {
       [result.sendNow, result.scheduled, result.alreadyGated].map((sends) => withUnsubscribeHeaders(deps, baseUrl, sends)),
     );
     if (result.delivery === 'corofy' && result.sendNow.length > 0) deps.dispatcher?.nudge();
+    const sendNowItems = result.delivery === 'n8n' ? await withRawMessages(deps, sendNow!) : sendNow!;
     return c.json(
-      { delivery: result.delivery, sendNow: sendNow!, scheduled: scheduled!, alreadyGated: alreadyGated!, skipped: result.skipped },
+      { delivery: result.delivery, sendNow: sendNowItems, scheduled: scheduled!, alreadyGated: alreadyGated!, skipped: result.skipped },
       200,
     );
   });

@@ -175,3 +175,56 @@ begin
     'sendNow', (select coalesce(jsonb_agg(gate_send_json(x) order by x.lead_id), '[]'::jsonb) from sends x where x.id = any(v_ids)));
 end;
 $$;
+
+-- The queue drain (POST /v1/sends/claim-due) is n8n's path: it never hands out
+-- the sends of a sender whose mailbox Corofy drives (the dispatcher sends those).
+create or replace function claim_due_for_n8n(
+  p_sender text default null,
+  p_limit integer default 100,
+  p_lease_seconds integer default 600,
+  p_now timestamptz default now()
+) returns jsonb language plpgsql volatile as $$
+declare
+  r record;
+  v jsonb := '[]'::jsonb;
+begin
+  if p_sender is not null then
+    if coalesce((select delivery from mailboxes where sender_id = p_sender), 'n8n') = 'corofy' then
+      raise exception using errcode = 'CR409', message = 'delivery_corofy',
+        detail = format('Sender "%s" has delivery "corofy": the service sends its email itself; n8n must not claim it.', p_sender);
+    end if;
+    return claim_due_sends(p_sender, p_limit, p_lease_seconds, p_now);
+  end if;
+  for r in select s.id from senders s left join mailboxes m on m.sender_id = s.id
+            where coalesce(m.delivery, 'n8n') = 'n8n' order by s.id loop
+    exit when jsonb_array_length(v) >= p_limit;
+    v := v || (claim_due_sends(r.id, p_limit - jsonb_array_length(v), p_lease_seconds, p_now)->'sends');
+  end loop;
+  return jsonb_build_object('sends', v);
+end;
+$$;
+
+-- Gives sends handed to n8n our Message-ID (on the sender's domain) before the
+-- message exists, so the `raw` message n8n may send carries it and replies match.
+-- Senders without fromEmail get none (no domain to put it on).
+create or replace function assign_message_ids(p_send_ids jsonb) returns jsonb
+language plpgsql volatile as $$
+begin
+  update sends s set message_id = format('%s.%s@%s', s.id, substr(md5(random()::text || clock_timestamp()::text), 1, 16),
+                                         lower(split_part(se.from_email, '@', 2)))
+    from senders se
+   where se.id = s.sender_id and se.from_email is not null and s.message_id is null
+     and s.id in (select jsonb_array_elements_text(p_send_ids)::bigint);
+  return (
+    select coalesce(jsonb_agg(jsonb_build_object(
+             'sendId', s.id::text,
+             'messageId', s.message_id,
+             'fromName', se.from_name,
+             'fromEmail', se.from_email,
+             'unsubscribeEmail', m.unsubscribe_email,
+             'thread', (select coalesce(jsonb_agg(p.message_id order by p.step), '[]'::jsonb)
+                          from sends p where p.lead_id = s.lead_id and p.step < s.step and p.message_id is not null))), '[]'::jsonb)
+      from sends s join senders se on se.id = s.sender_id left join mailboxes m on m.sender_id = s.sender_id
+     where s.id in (select jsonb_array_elements_text(p_send_ids)::bigint) and s.message_id is not null);
+end;
+$$;
