@@ -83,7 +83,8 @@ export class TimezoneGate implements INodeType {
 				const decided = new Map<string, { json: IDataObject; now: boolean }>();
 				const record = (list: unknown, gate: string, now: boolean) => {
 					for (const entry of (list as IDataObject[] | undefined) ?? []) {
-						decided.set(String(entry.leadId), { json: { ...entry, gate }, now });
+						// delivery "corofy": the service's dispatcher sends it; nobody downstream may
+						decided.set(String(entry.leadId), { json: { ...entry, gate, delivery: result.delivery ?? 'n8n' }, now });
 					}
 				};
 				record(result.sendNow, 'sendNow', true);

@@ -8,6 +8,7 @@ import type { Logger } from './app/logger';
 import type { Config } from './config/env';
 import { openDatabase } from './db/open-database';
 import { startSweeper } from './sweeper/sweeper';
+import { startDispatcher } from './dispatch/dispatcher';
 import { createApolloClient } from './apollo/apollo-client';
 import { seedDefaultCatalog } from './catalog/catalog';
 import { createComposeProviders } from './providers/compose-providers';
@@ -68,6 +69,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     logger.info({ url, database: db.kind, schemaVersion }, 'corofy service listening');
     await logStartupReadiness(config, db, logger);
     const stopSweeper = startSweeper(deps, config.sweepIntervalMs);
+    // unsubscribe links in dispatched mail point at COROFY_PUBLIC_URL (set it in production)
+    const dispatcher = config.dispatch.intervalMs > 0 ? startDispatcher(deps, config.publicUrl ?? url) : undefined;
+    deps.dispatcher = dispatcher;
 
     const running = server;
     let closing: Promise<void> | undefined;
@@ -85,6 +89,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
             if ('closeIdleConnections' in running) running.closeIdleConnections();
           });
           await stopSweeper();
+          await dispatcher?.stop();
           await db.close();
         })()),
     };

@@ -14,7 +14,7 @@ import { batchesRoutes } from '../batches/batches.routes';
 import { catalogRoutes } from '../catalog/catalog.routes';
 import { composeRoutes } from '../compose/compose.routes';
 import type { ComposeProviders } from '../providers/compose-providers';
-import type { SecretBox } from '../secrets/secret-box';
+import { SecretKeyError, type SecretBox } from '../secrets/secret-box';
 import { healthRoutes } from '../health/health.routes';
 import { leadsRoutes } from '../leads/leads.routes';
 import { sendersRoutes } from '../senders/senders.routes';
@@ -43,6 +43,8 @@ export interface AppDeps extends ComposeProviders {
   apollo?: ApolloClient;
   /** Seals and opens mailbox secrets (COROFY_SECRET_KEY). */
   secretBox: SecretBox;
+  /** The running dispatcher (delivery "corofy"), when enabled: nudged when sends are handed to it. */
+  dispatcher?: { nudge(): void };
 }
 
 export interface AppEnv extends Env {
@@ -157,6 +159,9 @@ export function createApp(deps: AppDeps) {
 
   app.onError((err, c) => {
     if (err instanceof ProblemError) return problemResponse(c, err);
+    if (err instanceof SecretKeyError) {
+      return problemResponse(c, problem(503, 'secret_key_mismatch', `${err.message} (COROFY_SECRET_KEY)`));
+    }
     if (err instanceof DatabaseError && (err.timedOut || err.connectionFailed)) {
       logger.warn({ requestId: c.get('requestId'), sqlState: err.sqlState, error: err.message }, 'database unavailable');
       return problemResponse(

@@ -63,6 +63,11 @@ const EnvSchema = z.object({
   COROFY_UNSUBSCRIBE_SECRET: optionalText.refine((v) => v === undefined || v.length >= 16, {
     message: 'must be at least 16 characters',
   }),
+  COROFY_DISPATCH_INTERVAL_MS: integer(1000, 0, 3_600_000),
+  COROFY_MAILBOX_LEASE_SECONDS: integer(30, 5, 3600),
+  COROFY_SMTP_RATE_PER_SECOND: integer(5, 1, 1000),
+  COROFY_SMTP_TIMEOUT_MS: integer(30_000, 100, 600_000),
+  COROFY_SMTP_MAX_MESSAGES_PER_CONNECTION: integer(100, 1, 100_000),
   COROFY_SECRET_KEY: optionalText.refine((v) => v === undefined || v.length >= 32, {
     message: 'must be at least 32 characters (e.g. `openssl rand -base64 32`)',
   }),
@@ -138,6 +143,16 @@ export interface Config {
   retryBackoffSeconds: number;
   /** Signs unsubscribe links; generated once and kept in the database when unset. */
   unsubscribeSecret: string | undefined;
+  /** The dispatcher (delivery "corofy"): how often it looks for due sends and renews its mailbox leases (0: off). */
+  dispatch: {
+    intervalMs: number;
+    /** A mailbox whose driver stops renewing for this long is taken over by another replica. */
+    mailboxLeaseSeconds: number;
+    /** The most messages per second one mailbox sends (the gate's pacing gap comes on top). */
+    smtpRatePerSecond: number;
+    smtpTimeoutMs: number;
+    maxMessagesPerConnection: number;
+  };
   /** Seals mailbox secrets at rest; generated and kept beside the data on the embedded default. */
   secretKey: string | undefined;
   /** The key being rotated away from: still opens old values, which are resealed at start. */
@@ -232,6 +247,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sendMaxAttempts: e.COROFY_SEND_MAX_ATTEMPTS,
     retryBackoffSeconds: e.COROFY_RETRY_BACKOFF_SECONDS,
     unsubscribeSecret: e.COROFY_UNSUBSCRIBE_SECRET,
+    dispatch: {
+      intervalMs: e.COROFY_DISPATCH_INTERVAL_MS,
+      mailboxLeaseSeconds: e.COROFY_MAILBOX_LEASE_SECONDS,
+      smtpRatePerSecond: e.COROFY_SMTP_RATE_PER_SECOND,
+      smtpTimeoutMs: e.COROFY_SMTP_TIMEOUT_MS,
+      maxMessagesPerConnection: e.COROFY_SMTP_MAX_MESSAGES_PER_CONNECTION,
+    },
     secretKey: e.COROFY_SECRET_KEY,
     previousSecretKey: e.COROFY_SECRET_KEY_PREVIOUS,
     database,

@@ -47,6 +47,8 @@ interface GatedSend {
 }
 
 export interface GateResult<S> {
+  /** Who sends the sendNow items: n8n (they are leased, `sending`), or Corofy's dispatcher (`scheduled` at once). */
+  delivery: 'n8n' | 'corofy';
   sendNow: S[];
   scheduled: S[];
   alreadyGated: S[];
@@ -94,7 +96,8 @@ export async function gateLeads<S>(
   });
   const plans = planLeads(prepared.leads, prepared.sender, input.now);
   const known = new Set(plans.map((p) => p.leadId));
-  const result = await db.call<GateResult<S & GatedSend>>('gate_leads', {
+  // for a sender whose mailbox Corofy drives, sends due now go to the dispatcher
+  const result = await db.call<GateResult<S & GatedSend>>('gate_and_hand_over', {
     p_sender: input.sender,
     p_leads: plans,
     p_now: input.now,

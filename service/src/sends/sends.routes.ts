@@ -5,6 +5,7 @@ import { problemContent, problemResponses } from '../app/problems';
 import { SenderIdSchema } from '../senders/senders.routes';
 import { rescheduleMissed, type MissedSend } from '../sweeper/sweeper';
 import { publicBaseUrl, withUnsubscribeHeaders } from '../unsubscribe/footer';
+import { withRawMessages } from '../dispatch/raw-message';
 import { SEND_STATUSES, SendSchema, type Send } from './send-schema';
 
 const sendId = bigintIdSchema('send');
@@ -71,6 +72,7 @@ const claimDue = createRoute({
     200: { description: 'Leased sends (status sending)', content: { 'application/json': { schema: sendsList } } },
     ...problemResponses,
     404: problemContent('No such sender'),
+    409: problemContent('The sender has delivery "corofy": the service sends its email (delivery_corofy)'),
   },
 });
 
@@ -142,13 +144,15 @@ export function sendsRoutes(deps: AppDeps) {
   return createRouter()
     .openapi(claimDue, async (c) => {
       const { sender, limit } = c.req.valid('json');
-      const { sends } = await db.call<{ sends: Send[] }>('claim_due_sends', {
+      // n8n's queue drain: never the sends of a sender whose mailbox Corofy drives
+      const { sends } = await db.call<{ sends: Send[] }>('claim_due_for_n8n', {
         p_sender: sender,
         p_limit: limit,
         p_lease_seconds: config.sendLeaseSeconds,
         p_now: new Date(),
       });
-      return c.json({ sends: await withUnsubscribeHeaders(deps, publicBaseUrl(config, c.req.url), sends) }, 200);
+      const withHeaders = await withUnsubscribeHeaders(deps, publicBaseUrl(config, c.req.url), sends);
+      return c.json({ sends: await withRawMessages(deps, withHeaders) }, 200);
     })
     .openapi(report, async (c) => {
       const result = await db.call<z.infer<typeof ReportResult>>('report_sends', {

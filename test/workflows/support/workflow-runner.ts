@@ -194,6 +194,38 @@ function emailSendStandIn(outbox: Outbox): INodeType {
   };
 }
 
+/**
+ * If v2 as n8n runs it: the `filter` parameter is evaluated by n8n-core's
+ * getNodeParameter (extractValue), the same code the real node calls.
+ */
+function ifStandIn(): INodeType {
+  return {
+    description: {
+      displayName: 'If',
+      name: 'if',
+      group: ['transform'],
+      version: [2, 2.1, 2.2],
+      description: 'If (test stand-in)',
+      defaults: { name: 'If' },
+      inputs: [NodeConnectionTypes.Main],
+      outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+      properties: [
+        { displayName: 'Conditions', name: 'conditions', type: 'filter', default: {} },
+        { displayName: 'Options', name: 'options', type: 'collection', default: {}, options: [] },
+      ],
+    },
+    async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+      const yes: INodeExecutionData[] = [];
+      const no: INodeExecutionData[] = [];
+      this.getInputData().forEach((item, i) => {
+        const pass = this.getNodeParameter('conditions', i, false, { extractValue: true }) as boolean;
+        (pass ? yes : no).push({ ...item, pairedItem: { item: i } });
+      });
+      return [yes, no];
+    },
+  };
+}
+
 class TestNodeTypes implements INodeTypes {
   private readonly types = new Map<string, INodeType>();
   constructor(outbox: Outbox) {
@@ -205,6 +237,7 @@ class TestNodeTypes implements INodeTypes {
     this.types.set('n8n-nodes-base.stickyNote', stickyNoteStandIn());
     this.types.set('n8n-nodes-base.noOp', noOpStandIn());
     this.types.set('n8n-nodes-base.emailSend', emailSendStandIn(outbox));
+    this.types.set('n8n-nodes-base.if', ifStandIn());
   }
   getByName(name: string): INodeType | IVersionedNodeType {
     return this.getByNameAndVersion(name);
