@@ -97,13 +97,14 @@ begin
   return jsonb_build_object(
     'sender', jsonb_build_object('id', s.id, 'fromName', s.from_name, 'fromEmail', s.from_email,
                                  'postalAddress', s.postal_address),
+    'profile', effective_sender_profile(s.id),
     'catalog', get_catalog()->'products',
     'leads', coalesce((
       select jsonb_agg(
         case when l.id is null then jsonb_build_object('id', i.id, 'missing', true)
         else lead_json(l)::jsonb || jsonb_build_object(
           'refusal', compose_refusal(l, p_regenerate),
-          'draft', (select draft_json(d) from drafts d where d.lead_id = l.id and d.step = 1))
+          'draft', (select draft_json(d) || draft_cost_json(d) from drafts d where d.lead_id = l.id and d.step = 1))
         end order by i.n)
       from jsonb_array_elements_text(p_lead_ids) with ordinality i(id, n)
       left join leads l on l.id = i.id::bigint), '[]'::jsonb));
@@ -120,6 +121,8 @@ declare
   d drafts;
   v_refusal text;
 begin
+  -- the AI calls were made whatever happens to the draft
+  perform add_compose_usage(p_draft->>'sender', p_draft->'usage', 1, 0);
   select * into l from leads where id = p_lead_id for update;
   if not found then
     return jsonb_build_object('ok', false, 'code', 'lead_not_found',
@@ -131,18 +134,23 @@ begin
   end if;
 
   if p_regenerate then
-    insert into drafts (lead_id, step, subject, text, html, product, source, model)
+    insert into drafts (lead_id, step, subject, text, html, product, source, model,
+                        language, prompt_tokens, completion_tokens)
     values (l.id, 1, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
-            p_draft->>'source', p_draft->>'model')
+            p_draft->>'source', p_draft->>'model', p_draft->>'language',
+            (p_draft->'usage'->>'promptTokens')::integer, (p_draft->'usage'->>'completionTokens')::integer)
     on conflict (lead_id, step) do update set
       subject = excluded.subject, text = excluded.text, html = excluded.html,
       product = excluded.product, source = excluded.source, model = excluded.model,
-      created_at = now()
+      language = excluded.language, prompt_tokens = excluded.prompt_tokens,
+      completion_tokens = excluded.completion_tokens, created_at = now()
     returning * into d;
   else
-    insert into drafts (lead_id, step, subject, text, html, product, source, model)
+    insert into drafts (lead_id, step, subject, text, html, product, source, model,
+                        language, prompt_tokens, completion_tokens)
     values (l.id, 1, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
-            p_draft->>'source', p_draft->>'model')
+            p_draft->>'source', p_draft->>'model', p_draft->>'language',
+            (p_draft->'usage'->>'promptTokens')::integer, (p_draft->'usage'->>'completionTokens')::integer)
     on conflict (lead_id, step) do nothing
     returning * into d;
     if not found then
@@ -152,8 +160,11 @@ begin
 
   if l.status = 'claimed' then
     update leads set status = 'composed', updated_at = now() where id = l.id;
+  elsif l.status = 'skipped' and l.status_reason like 'draft_rejected:%' then
+    -- given up on by an earlier run (reject_draft); now it has a draft: back in line
+    update leads set status = 'new', status_reason = null, updated_at = now() where id = l.id;
   end if;
-  return jsonb_build_object('ok', true, 'draft', draft_json(d));
+  return jsonb_build_object('ok', true, 'draft', draft_json(d) || draft_cost_json(d));
 end;
 $$;
 
@@ -177,7 +188,9 @@ begin
   on conflict (domain) do update set
     url = excluded.url, title = excluded.title, markdown = excluded.markdown,
     status_code = excluded.status_code, error = excluded.error,
-    scraped_at = excluded.scraped_at, expires_at = excluded.expires_at;
+    scraped_at = excluded.scraped_at, expires_at = excluded.expires_at,
+    -- a new page makes a new company profile
+    summary = null, summary_product_id = null, summarized_at = null;
   return get_company_website(p_site->>'domain');
 end;
 $$;
