@@ -38,7 +38,7 @@ export type DraftResult =
 
 export async function writeDraft(deps: { config: Config; openai: OpenAIClient }, req: DraftRequest): Promise<DraftResult> {
   const { config, openai } = deps;
-  const system = buildSystemPrompt(req.profile, req.language, config.compose.maxTextChars);
+  const system = buildSystemPrompt(req.profile, req.language, config.compose.maxTextChars, req.prompt);
   const usage: AIUsage = { model: openai.model, requests: 0, promptTokens: 0, completionTokens: 0 };
   let rejectedBecause: string | undefined;
   for (let attempt = 1; attempt <= 2; attempt++) {
