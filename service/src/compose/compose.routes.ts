@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problem, problemContent, problemResponses } from '../app/problems';
 import { LeadInputSchema } from '../leads/lead-input';
+import { SenderProfileUpdateSchema } from '../sender-profile/sender-profile.routes';
 import { OpenAIProviderError } from '../providers/openai-client';
 import { SenderIdSchema } from '../senders/senders.routes';
 import { publicBaseUrl } from '../unsubscribe/footer';
@@ -91,6 +92,9 @@ const PreviewBody = z
     sender: SenderIdSchema.optional().default('default').openapi({ description: "Whose profile, voice and language to write with (default 'default')." }),
     leadId: leadId.optional().openapi({ description: 'A stored lead to preview (its status does not matter and does not change).' }),
     lead: PreviewLeadSchema.optional().openapi({ description: "A lead's fields, for a lead that is not stored." }),
+    profile: SenderProfileUpdateSchema.optional().openapi({
+      description: "Profile fields to try instead of the sender's stored ones, for this preview only (null fields are ignored).",
+    }),
   })
   .strict()
   .refine((b) => (b.leadId === undefined) !== (b.lead === undefined), { message: 'give exactly one of leadId and lead', path: ['lead'] })
@@ -167,6 +171,7 @@ export function composeRoutes(deps: AppDeps) {
         result = await composer.preview({
           sender: body.sender,
           lead: body.leadId !== undefined ? { id: body.leadId } : body.lead!,
+          ...(body.profile ? { profile: body.profile } : {}),
           baseUrl: publicBaseUrl(deps.config, c.req.url),
         });
       } catch (err) {

@@ -81,6 +81,8 @@ export interface LeadFields {
 export interface PreviewRequest {
   sender: string;
   lead: LeadFields | { id: string };
+  /** Profile fields to try instead of the stored ones (null and absent fields keep the stored value). */
+  profile?: Partial<{ [K in keyof SenderProfile]: SenderProfile[K] | null }>;
   baseUrl: string;
 }
 
@@ -245,8 +247,9 @@ export class Composer {
     const stored = prepared.leads[0];
     if (stored?.missing) return { leadId: stored.id, code: 'lead_not_found', detail: `No lead has id ${stored.id}.` };
     const lead: LeadFields = stored ?? (req.lead as LeadFields);
+    const trying = Object.fromEntries(Object.entries(req.profile ?? {}).filter(([, v]) => v !== null && v !== undefined));
     this.requireOpenAI();
-    const written = await this.write(lead, prepared, { store: false });
+    const written = await this.write(lead, { ...prepared, profile: { ...prepared.profile, ...trying } }, { store: false });
     if ('reason' in written) {
       return { leadId: stored?.id ?? null, ...rejection(written.reason) } as ComposeFailure;
     }

@@ -36,7 +36,7 @@ const SenderProfileSchema = z
   })
   .openapi('SenderProfile');
 
-const SenderProfileUpdateSchema = z
+export const SenderProfileUpdateSchema = z
   .object({
     companyName: text(200).nullable(),
     offer: text(2000).nullable(),
