@@ -238,15 +238,3 @@ begin
   return jsonb_build_object('saved', found);
 end;
 $$;
-
--- The cached scrape of a company website with its summary, or null when absent
--- or expired (replaces the compose_catalog version, which predates the summary).
-create or replace function get_company_website(p_domain text) returns jsonb
-language sql stable as $$
-  select jsonb_build_object(
-    'domain', w.domain, 'url', w.url, 'title', w.title, 'markdown', w.markdown,
-    'statusCode', w.status_code, 'error', w.error, 'scrapedAt', w.scraped_at, 'expiresAt', w.expires_at,
-    'summary', w.summary, 'summaryProductId', w.summary_product_id)
-  from company_websites w
-  where w.domain = lower(p_domain) and w.expires_at > now();
-$$;

@@ -168,14 +168,20 @@ begin
 end;
 $$;
 
--- The cached scrape of a company website, or null when absent or expired.
+-- The cached scrape of a company website with the company summary (see
+-- compose_voice), or null when absent or expired. plpgsql: it reads columns a
+-- later migration adds.
 create or replace function get_company_website(p_domain text) returns jsonb
-language sql stable as $$
-  select jsonb_build_object(
-    'domain', w.domain, 'url', w.url, 'title', w.title, 'markdown', w.markdown,
-    'statusCode', w.status_code, 'error', w.error, 'scrapedAt', w.scraped_at, 'expiresAt', w.expires_at)
-  from company_websites w
-  where w.domain = lower(p_domain) and w.expires_at > now();
+language plpgsql stable as $$
+begin
+  return (
+    select jsonb_build_object(
+      'domain', w.domain, 'url', w.url, 'title', w.title, 'markdown', w.markdown,
+      'statusCode', w.status_code, 'error', w.error, 'scrapedAt', w.scraped_at, 'expiresAt', w.expires_at,
+      'summary', w.summary, 'summaryProductId', w.summary_product_id)
+    from company_websites w
+    where w.domain = lower(p_domain) and w.expires_at > now());
+end;
 $$;
 
 create or replace function save_company_website(p_site jsonb, p_ttl_seconds integer)
