@@ -168,20 +168,16 @@ begin
 end;
 $$;
 
--- The cached scrape of a company website with the company summary (see
--- compose_voice), or null when absent or expired. plpgsql: it reads columns a
--- later migration adds.
+-- The cached scrape of a company website with the company summary, or null
+-- when absent or expired.
 create or replace function get_company_website(p_domain text) returns jsonb
-language plpgsql stable as $$
-begin
-  return (
-    select jsonb_build_object(
-      'domain', w.domain, 'url', w.url, 'title', w.title, 'markdown', w.markdown,
-      'statusCode', w.status_code, 'error', w.error, 'scrapedAt', w.scraped_at, 'expiresAt', w.expires_at,
-      'summary', w.summary, 'summaryProductId', w.summary_product_id)
-    from company_websites w
-    where w.domain = lower(p_domain) and w.expires_at > now());
-end;
+language sql stable as $$
+  select jsonb_build_object(
+    'domain', w.domain, 'url', w.url, 'title', w.title, 'markdown', w.markdown,
+    'statusCode', w.status_code, 'error', w.error, 'scrapedAt', w.scraped_at, 'expiresAt', w.expires_at,
+    'summary', w.summary, 'summaryProductId', w.summary_product_id)
+  from company_websites w
+  where w.domain = lower(p_domain) and w.expires_at > now();
 $$;
 
 create or replace function save_company_website(p_site jsonb, p_ttl_seconds integer)
@@ -231,5 +227,120 @@ begin
      where sender_id = b.sender_id and day = b.day and claimed > 0;
   end if;
   return jsonb_build_object('skipped', n = 1);
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Cost
+-- ---------------------------------------------------------------------------
+-- p_usage: { "model", "requests", "promptTokens", "completionTokens" }.
+create or replace function add_compose_usage(p_sender text, p_usage jsonb, p_drafts integer, p_rejected integer)
+returns void language plpgsql volatile as $$
+declare
+  s senders;
+begin
+  select * into s from senders where id = p_sender;
+  if not found or p_usage is null or p_usage->>'model' is null then
+    return;
+  end if;
+  insert into compose_usage as u (sender_id, day, model, requests, prompt_tokens, completion_tokens, drafts, rejected)
+  values (s.id, (now() at time zone s.timezone)::date, p_usage->>'model',
+          coalesce((p_usage->>'requests')::integer, 0),
+          coalesce((p_usage->>'promptTokens')::bigint, 0),
+          coalesce((p_usage->>'completionTokens')::bigint, 0),
+          p_drafts, p_rejected)
+  on conflict (sender_id, day, model) do update set
+    requests = u.requests + excluded.requests,
+    prompt_tokens = u.prompt_tokens + excluded.prompt_tokens,
+    completion_tokens = u.completion_tokens + excluded.completion_tokens,
+    drafts = u.drafts + excluded.drafts,
+    rejected = u.rejected + excluded.rejected;
+end;
+$$;
+
+-- What composing cost a sender on one sender-local day (today by default).
+create or replace function get_compose_usage(p_sender text, p_day date default null) returns jsonb
+language plpgsql stable as $$
+declare
+  s senders;
+  v_day date;
+begin
+  select * into s from senders where id = p_sender;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s".', p_sender);
+  end if;
+  v_day := coalesce(p_day, (now() at time zone s.timezone)::date);
+  return (
+    select jsonb_build_object(
+      'requests', coalesce(sum(u.requests), 0),
+      'promptTokens', coalesce(sum(u.prompt_tokens), 0),
+      'completionTokens', coalesce(sum(u.completion_tokens), 0),
+      'totalTokens', coalesce(sum(u.prompt_tokens + u.completion_tokens), 0),
+      'drafts', coalesce(sum(u.drafts), 0),
+      'rejected', coalesce(sum(u.rejected), 0),
+      'models', coalesce(jsonb_agg(u.model order by u.model) filter (where u.model is not null), '[]'::jsonb))
+    from compose_usage u where u.sender_id = s.id and u.day = v_day);
+end;
+$$;
+
+create or replace function draft_cost_json(d drafts) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'language', d.language,
+    'tokens', case when d.prompt_tokens is null then null else jsonb_build_object(
+      'prompt', d.prompt_tokens, 'completion', d.completion_tokens,
+      'total', d.prompt_tokens + d.completion_tokens) end);
+$$;
+
+-- ---------------------------------------------------------------------------
+-- A draft the AI got wrong twice
+-- ---------------------------------------------------------------------------
+-- The lead (new or claimed) is skipped with the reason, its claim given back,
+-- so the daily run does not compose it again; composing it explicitly later
+-- (after the voice was tuned) and succeeding puts it back in line (save_draft).
+-- A lead in any other state keeps it. The AI calls are counted either way.
+create or replace function reject_draft(p_lead_id bigint, p_sender text, p_reason text, p_usage jsonb,
+                                        p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+declare
+  l leads;
+  b batches;
+  n integer;
+begin
+  perform add_compose_usage(p_sender, p_usage, 0, 1);
+  select * into l from leads where id = p_lead_id;
+  if not found or l.status not in ('new', 'claimed') then
+    return jsonb_build_object('skipped', false);
+  end if;
+  -- the global lock order: the ledger row of the claim's day, then the lead
+  if l.status = 'claimed' then
+    select * into b from batches where id = l.batch_id;
+    if b.id is not null then
+      perform ledger_lock(b.sender_id, b.day);
+    end if;
+  end if;
+  update leads set status = 'skipped', status_reason = left('draft_rejected: ' || p_reason, 500),
+                   lease_expires_at = null, updated_at = p_now
+   where id = p_lead_id and status = l.status and batch_id is not distinct from l.batch_id;
+  get diagnostics n = row_count;
+  if n = 1 and l.status = 'claimed' and b.id is not null then
+    update sender_days set claimed = claimed - 1
+     where sender_id = b.sender_id and day = b.day and claimed > 0;
+  end if;
+  return jsonb_build_object('skipped', n = 1);
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- The short profile of a recipient company
+-- ---------------------------------------------------------------------------
+create or replace function save_company_summary(p_domain text, p_summary text, p_product_id text)
+returns jsonb language plpgsql volatile as $$
+begin
+  update company_websites
+     set summary = p_summary, summary_product_id = p_product_id, summarized_at = now()
+   where domain = lower(p_domain);
+  return jsonb_build_object('saved', found);
 end;
 $$;
