@@ -16,7 +16,7 @@ import { startService } from '../service/src/server';
 import type { StatusToday } from '../service/src/status/status-data';
 // The nodes are imported by their .ts file names: "X.node" alone would resolve to the codex X.node.json under tsx.
 import { Outbox, readWorkflow, runWorkflow } from '../test/workflows/support/workflow-runner';
-import { startSandboxProviders } from './sandbox-providers';
+import { seedSandboxProfile, startSandboxProviders } from './sandbox-providers';
 
 const DATA_DIR = path.resolve(process.env.INIT_CWD ?? process.cwd(), process.env.DEMO_DATA_DIR ?? '.corofy/demo');
 const QUOTA = Number(process.env.DEMO_QUOTA ?? 40);
@@ -62,6 +62,7 @@ async function main(): Promise<number> {
   const sandbox = await startSandboxProviders(base);
   // the sender is configured just below: its start-up warning would only confuse here
   const service = await startService(sandbox.config, createLogger('error'));
+  await seedSandboxProfile(service.deps.db);
   const catcher = await startMailCatcher();
   const smtp = nodemailer.createTransport({ host: '127.0.0.1', port: catcher.port, secure: false, ignoreTLS: true });
   const api = async (method: string, route: string, body?: unknown) => {

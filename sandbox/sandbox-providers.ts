@@ -3,6 +3,7 @@
 // pipeline runs on a laptop with no account anywhere. Nothing here is used
 // unless sandbox mode is asked for.
 import type { Config } from '../service/src/config/env';
+import type { Database } from '../service/src/db/database';
 import { startFakeApollo } from './fake-apollo';
 import { startFakeFirecrawl } from './fake-firecrawl';
 import { startFakeOpenAI } from './fake-openai';
@@ -13,6 +14,23 @@ const SANDBOX_SITE_ADDRESS = '93.184.215.14';
 export interface SandboxProviders {
   config: Config;
   close(): Promise<void>;
+}
+
+/** The company the sandbox's emails speak for: one that sells what the default catalog lists. */
+export const SANDBOX_PROFILE = {
+  companyName: 'Nordhafen Chemie (sandbox)',
+  offer:
+    'Specialty chemical additives for lubricants, coatings, plastics and water treatment, blended in Hamburg and shipped across Europe within five working days.',
+  whyCustomersBuy: 'Consistent batches with full documentation, chemists on the phone, and small minimum orders.',
+  tone: 'plain, concrete and friendly',
+  avoidPhrases: ['I hope this email finds you well', 'synergy'],
+  language: 'recipient',
+};
+
+/** Gives the default sender the sandbox company's profile unless someone already set one. */
+export async function seedSandboxProfile(db: Database): Promise<void> {
+  const current = await db.call<{ updatedAt: string | null }>('get_sender_profile', { p_sender: 'default' });
+  if (current.updatedAt === null) await db.call('put_sender_profile', { p_sender: 'default', p_profile: SANDBOX_PROFILE });
 }
 
 export async function startSandboxProviders(config: Config): Promise<SandboxProviders> {

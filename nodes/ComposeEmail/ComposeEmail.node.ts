@@ -10,6 +10,7 @@ import { leadIdField, senderField } from '../shared/descriptions';
 import { credentialTest } from '../shared/credential-test';
 import { failItems, forEachItem, leadIdOf } from '../shared/items';
 import { chunk, corofyApiRequest } from '../shared/transport';
+import { preview, profileFields } from './preview';
 
 const MAX_PER_CALL = 50;
 
@@ -36,18 +37,42 @@ export class ComposeEmail implements INodeType {
 				type: 'notice',
 				default: '',
 			},
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Compose',
+						value: 'compose',
+						description: "Write and store each lead's draft",
+						action: 'Compose the email of each lead',
+					},
+					{
+						name: 'Preview',
+						value: 'preview',
+						description:
+							"Show the draft a lead would get now, with its cost, without storing it: tune the sender's profile before the daily run",
+						action: 'Preview the email of each lead',
+					},
+				],
+				default: 'compose',
+			},
 			leadIdField,
 			{
 				...senderField,
 				description:
 					'Whose From name signs the email and whose postal address its footer carries (set both with PUT /v1/senders/<sender>)',
 			},
+			...profileFields,
 			{
 				displayName: 'Options',
 				name: 'options',
 				type: 'collection',
 				placeholder: 'Add Option',
 				default: {},
+				displayOptions: { show: { operation: ['compose'] } },
 				options: [
 					{
 						displayName: 'Leads per Request',
@@ -73,6 +98,7 @@ export class ComposeEmail implements INodeType {
 	methods = { credentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		if (this.getNodeParameter('operation', 0, 'compose') === 'preview') return [await preview.call(this)];
 		const items = this.getInputData();
 		const bySender = new Map<string, Array<{ index: number; leadId: string }>>();
 		const returnData = await forEachItem.call(this, async (i) => {

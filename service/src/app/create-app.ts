@@ -17,6 +17,7 @@ import type { ComposeProviders } from '../providers/compose-providers';
 import { SecretKeyError, type SecretBox } from '../secrets/secret-box';
 import { healthRoutes } from '../health/health.routes';
 import { leadsRoutes } from '../leads/leads.routes';
+import { senderProfileRoutes } from '../sender-profile/sender-profile.routes';
 import { sendersRoutes } from '../senders/senders.routes';
 import { sendsRoutes } from '../sends/sends.routes';
 import { statsRoutes } from '../stats/stats.routes';
@@ -136,6 +137,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps));
   app.route('/', leadsRoutes(deps));
   app.route('/', sendersRoutes(deps));
+  app.route('/', senderProfileRoutes(deps));
   app.route('/', statsRoutes(deps));
   app.route('/', batchesRoutes(deps));
   app.route('/', sendsRoutes(deps));

@@ -3,11 +3,12 @@
 -- at this point; below, whole, the files changed since the previous routines migration.
 -- routine apollo.sql 83b582f3aa9d06755c2fd6ca86753a502487d2ed8d80e0005c366e202105d14f
 -- routine batches.sql a142253a0f595bada11da300b756581a4da0ef2fb852c75af3e4e38e05d33446
--- routine compose.sql 3a288fa23c4f6b7af29df7dc8e7ab049ba91f2f093507c491738c85ed87834f8
+-- routine compose.sql 3776f1d0b3e7acd0a32331cc408d8112e9c05f4c6d8019e213be02b96199e25d
 -- routine events.sql b9e223c9a1eb7a3b97ea1887add660978c1796589a8afa03398bbee21f715c67
 -- routine gate.sql 54ccaa99aad00a491e0bf8d80d1ced8a22d80fb68385983ba3a474334310a19d
 -- routine leads.sql dc7894c80d4665d45931dafa335aec5e6cec0651e7550ce82e97f46cf27a0efe
 -- routine quota_ledger.sql 12cf6659a44ad19127bc3052e2e80cf98486423a16e19d0fbef7827af7f63507
+-- routine sender_profiles.sql 04f89dbebecd42447764fd18af0088313520c3b8cd24130c72c36b8cf931e1b7
 -- routine senders.sql 34402b637000771952ebe3d1fd58b74509368cd7b29ac66a8baf76a795817742
 -- routine sends.sql d573a22c8a6adda68d3edd83b88591d067b7923b33f9aa3cbf3ce27602f67c5e
 -- routine service.sql ce71d28f282eb7de26081a5db7ac2a15eca6c8b6820a2d3ed5c058396d19446d
@@ -527,13 +528,14 @@ begin
   return jsonb_build_object(
     'sender', jsonb_build_object('id', s.id, 'fromName', s.from_name, 'fromEmail', s.from_email,
                                  'postalAddress', s.postal_address),
+    'profile', effective_sender_profile(s.id),
     'catalog', get_catalog()->'products',
     'leads', coalesce((
       select jsonb_agg(
         case when l.id is null then jsonb_build_object('id', i.id, 'missing', true)
         else lead_json(l)::jsonb || jsonb_build_object(
           'refusal', compose_refusal(l, p_regenerate),
-          'draft', (select draft_json(d) from drafts d where d.lead_id = l.id and d.step = 1))
+          'draft', (select draft_json(d) || draft_cost_json(d) from drafts d where d.lead_id = l.id and d.step = 1))
         end order by i.n)
       from jsonb_array_elements_text(p_lead_ids) with ordinality i(id, n)
       left join leads l on l.id = i.id::bigint), '[]'::jsonb));
@@ -550,6 +552,8 @@ declare
   d drafts;
   v_refusal text;
 begin
+  -- the AI calls were made whatever happens to the draft
+  perform add_compose_usage(p_draft->>'sender', p_draft->'usage', 1, 0);
   select * into l from leads where id = p_lead_id for update;
   if not found then
     return jsonb_build_object('ok', false, 'code', 'lead_not_found',
@@ -561,18 +565,23 @@ begin
   end if;
 
   if p_regenerate then
-    insert into drafts (lead_id, step, subject, text, html, product, source, model)
+    insert into drafts (lead_id, step, subject, text, html, product, source, model,
+                        language, prompt_tokens, completion_tokens)
     values (l.id, 1, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
-            p_draft->>'source', p_draft->>'model')
+            p_draft->>'source', p_draft->>'model', p_draft->>'language',
+            (p_draft->'usage'->>'promptTokens')::integer, (p_draft->'usage'->>'completionTokens')::integer)
     on conflict (lead_id, step) do update set
       subject = excluded.subject, text = excluded.text, html = excluded.html,
       product = excluded.product, source = excluded.source, model = excluded.model,
-      created_at = now()
+      language = excluded.language, prompt_tokens = excluded.prompt_tokens,
+      completion_tokens = excluded.completion_tokens, created_at = now()
     returning * into d;
   else
-    insert into drafts (lead_id, step, subject, text, html, product, source, model)
+    insert into drafts (lead_id, step, subject, text, html, product, source, model,
+                        language, prompt_tokens, completion_tokens)
     values (l.id, 1, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
-            p_draft->>'source', p_draft->>'model')
+            p_draft->>'source', p_draft->>'model', p_draft->>'language',
+            (p_draft->'usage'->>'promptTokens')::integer, (p_draft->'usage'->>'completionTokens')::integer)
     on conflict (lead_id, step) do nothing
     returning * into d;
     if not found then
@@ -582,17 +591,22 @@ begin
 
   if l.status = 'claimed' then
     update leads set status = 'composed', updated_at = now() where id = l.id;
+  elsif l.status = 'skipped' and l.status_reason like 'draft_rejected:%' then
+    -- given up on by an earlier run (reject_draft); now it has a draft: back in line
+    update leads set status = 'new', status_reason = null, updated_at = now() where id = l.id;
   end if;
-  return jsonb_build_object('ok', true, 'draft', draft_json(d));
+  return jsonb_build_object('ok', true, 'draft', draft_json(d) || draft_cost_json(d));
 end;
 $$;
 
--- The cached scrape of a company website, or null when absent or expired.
+-- The cached scrape of a company website with the company summary, or null
+-- when absent or expired.
 create or replace function get_company_website(p_domain text) returns jsonb
 language sql stable as $$
   select jsonb_build_object(
     'domain', w.domain, 'url', w.url, 'title', w.title, 'markdown', w.markdown,
-    'statusCode', w.status_code, 'error', w.error, 'scrapedAt', w.scraped_at, 'expiresAt', w.expires_at)
+    'statusCode', w.status_code, 'error', w.error, 'scrapedAt', w.scraped_at, 'expiresAt', w.expires_at,
+    'summary', w.summary, 'summaryProductId', w.summary_product_id)
   from company_websites w
   where w.domain = lower(p_domain) and w.expires_at > now();
 $$;
@@ -607,7 +621,9 @@ begin
   on conflict (domain) do update set
     url = excluded.url, title = excluded.title, markdown = excluded.markdown,
     status_code = excluded.status_code, error = excluded.error,
-    scraped_at = excluded.scraped_at, expires_at = excluded.expires_at;
+    scraped_at = excluded.scraped_at, expires_at = excluded.expires_at,
+    -- a new page makes a new company profile
+    summary = null, summary_product_id = null, summarized_at = null;
   return get_company_website(p_site->>'domain');
 end;
 $$;
@@ -642,6 +658,121 @@ begin
      where sender_id = b.sender_id and day = b.day and claimed > 0;
   end if;
   return jsonb_build_object('skipped', n = 1);
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Cost
+-- ---------------------------------------------------------------------------
+-- p_usage: { "model", "requests", "promptTokens", "completionTokens" }.
+create or replace function add_compose_usage(p_sender text, p_usage jsonb, p_drafts integer, p_rejected integer)
+returns void language plpgsql volatile as $$
+declare
+  s senders;
+begin
+  select * into s from senders where id = p_sender;
+  if not found or p_usage is null or p_usage->>'model' is null then
+    return;
+  end if;
+  insert into compose_usage as u (sender_id, day, model, requests, prompt_tokens, completion_tokens, drafts, rejected)
+  values (s.id, (now() at time zone s.timezone)::date, p_usage->>'model',
+          coalesce((p_usage->>'requests')::integer, 0),
+          coalesce((p_usage->>'promptTokens')::bigint, 0),
+          coalesce((p_usage->>'completionTokens')::bigint, 0),
+          p_drafts, p_rejected)
+  on conflict (sender_id, day, model) do update set
+    requests = u.requests + excluded.requests,
+    prompt_tokens = u.prompt_tokens + excluded.prompt_tokens,
+    completion_tokens = u.completion_tokens + excluded.completion_tokens,
+    drafts = u.drafts + excluded.drafts,
+    rejected = u.rejected + excluded.rejected;
+end;
+$$;
+
+-- What composing cost a sender on one sender-local day (today by default).
+create or replace function get_compose_usage(p_sender text, p_day date default null) returns jsonb
+language plpgsql stable as $$
+declare
+  s senders;
+  v_day date;
+begin
+  select * into s from senders where id = p_sender;
+  if not found then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s".', p_sender);
+  end if;
+  v_day := coalesce(p_day, (now() at time zone s.timezone)::date);
+  return (
+    select jsonb_build_object(
+      'requests', coalesce(sum(u.requests), 0),
+      'promptTokens', coalesce(sum(u.prompt_tokens), 0),
+      'completionTokens', coalesce(sum(u.completion_tokens), 0),
+      'totalTokens', coalesce(sum(u.prompt_tokens + u.completion_tokens), 0),
+      'drafts', coalesce(sum(u.drafts), 0),
+      'rejected', coalesce(sum(u.rejected), 0),
+      'models', coalesce(jsonb_agg(u.model order by u.model) filter (where u.model is not null), '[]'::jsonb))
+    from compose_usage u where u.sender_id = s.id and u.day = v_day);
+end;
+$$;
+
+create or replace function draft_cost_json(d drafts) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'language', d.language,
+    'tokens', case when d.prompt_tokens is null then null else jsonb_build_object(
+      'prompt', d.prompt_tokens, 'completion', d.completion_tokens,
+      'total', d.prompt_tokens + d.completion_tokens) end);
+$$;
+
+-- ---------------------------------------------------------------------------
+-- A draft the AI got wrong twice
+-- ---------------------------------------------------------------------------
+-- The lead (new or claimed) is skipped with the reason, its claim given back,
+-- so the daily run does not compose it again; composing it explicitly later
+-- (after the voice was tuned) and succeeding puts it back in line (save_draft).
+-- A lead in any other state keeps it. The AI calls are counted either way.
+create or replace function reject_draft(p_lead_id bigint, p_sender text, p_reason text, p_usage jsonb,
+                                        p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+declare
+  l leads;
+  b batches;
+  n integer;
+begin
+  perform add_compose_usage(p_sender, p_usage, 0, 1);
+  select * into l from leads where id = p_lead_id;
+  if not found or l.status not in ('new', 'claimed') then
+    return jsonb_build_object('skipped', false);
+  end if;
+  -- the global lock order: the ledger row of the claim's day, then the lead
+  if l.status = 'claimed' then
+    select * into b from batches where id = l.batch_id;
+    if b.id is not null then
+      perform ledger_lock(b.sender_id, b.day);
+    end if;
+  end if;
+  update leads set status = 'skipped', status_reason = left('draft_rejected: ' || p_reason, 500),
+                   lease_expires_at = null, updated_at = p_now
+   where id = p_lead_id and status = l.status and batch_id is not distinct from l.batch_id;
+  get diagnostics n = row_count;
+  if n = 1 and l.status = 'claimed' and b.id is not null then
+    update sender_days set claimed = claimed - 1
+     where sender_id = b.sender_id and day = b.day and claimed > 0;
+  end if;
+  return jsonb_build_object('skipped', n = 1);
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- The short profile of a recipient company
+-- ---------------------------------------------------------------------------
+create or replace function save_company_summary(p_domain text, p_summary text, p_product_id text)
+returns jsonb language plpgsql volatile as $$
+begin
+  update company_websites
+     set summary = p_summary, summary_product_id = p_product_id, summarized_at = now()
+   where domain = lower(p_domain);
+  return jsonb_build_object('saved', found);
 end;
 $$;
 
@@ -1237,6 +1368,86 @@ begin
             order by 1, 2 loop
     perform ledger_lock(d.sender_id, d.day);
   end loop;
+end;
+$$;
+
+
+-- ===== routines/sender_profiles.sql =====
+
+-- Sender profiles: who a sender's emails speak for and how they sound. The
+-- sender 'default' is the shared default every other sender inherits field by field.
+
+create or replace function sender_profile_fields(p sender_profiles) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'companyName', p.company_name,
+    'offer', p.offer,
+    'whyCustomersBuy', p.why_customers_buy,
+    'tone', p.tone,
+    'avoidPhrases', to_jsonb(p.avoid_phrases),
+    'signature', p.signature,
+    'language', p.language);
+$$;
+
+-- The profile compose uses: the sender's own fields over the default's.
+create or replace function effective_sender_profile(p_sender text) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'companyName', coalesce(o.company_name, d.company_name),
+    'offer', coalesce(o.offer, d.offer),
+    'whyCustomersBuy', coalesce(o.why_customers_buy, d.why_customers_buy),
+    'tone', coalesce(o.tone, d.tone),
+    'avoidPhrases', coalesce(to_jsonb(coalesce(o.avoid_phrases, d.avoid_phrases)), '[]'::jsonb),
+    'signature', coalesce(o.signature, d.signature),
+    'language', coalesce(o.language, d.language, 'en'))
+  from (select 1) one
+  left join sender_profiles o on o.sender_id = p_sender
+  left join sender_profiles d on d.sender_id = 'default';
+$$;
+
+create or replace function get_sender_profile(p_sender text) returns jsonb
+language plpgsql stable as $$
+declare
+  p sender_profiles;
+begin
+  if not exists (select 1 from senders where id = p_sender) then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
+  end if;
+  select * into p from sender_profiles where sender_id = p_sender;
+  return jsonb_build_object(
+    'sender', p_sender,
+    'profile', sender_profile_fields(p),
+    'effective', effective_sender_profile(p_sender),
+    'updatedAt', p.updated_at);
+end;
+$$;
+
+-- Fields absent from p_profile keep their value; null clears one (it then
+-- comes from the default). Input is validated by the service.
+create or replace function put_sender_profile(p_sender text, p_profile jsonb) returns jsonb
+language plpgsql volatile as $$
+begin
+  if not exists (select 1 from senders where id = p_sender) then
+    raise exception using errcode = 'CR404', message = 'sender_not_found',
+      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
+  end if;
+  insert into sender_profiles (sender_id) values (p_sender) on conflict (sender_id) do nothing;
+  update sender_profiles set
+    company_name      = case when p_profile ? 'companyName' then p_profile->>'companyName' else company_name end,
+    offer             = case when p_profile ? 'offer' then p_profile->>'offer' else offer end,
+    why_customers_buy = case when p_profile ? 'whyCustomersBuy' then p_profile->>'whyCustomersBuy' else why_customers_buy end,
+    tone              = case when p_profile ? 'tone' then p_profile->>'tone' else tone end,
+    avoid_phrases     = case when p_profile ? 'avoidPhrases' then
+                          case when jsonb_typeof(p_profile->'avoidPhrases') = 'array'
+                               then array(select jsonb_array_elements_text(p_profile->'avoidPhrases'))
+                          end
+                        else avoid_phrases end,
+    signature         = case when p_profile ? 'signature' then p_profile->>'signature' else signature end,
+    language          = case when p_profile ? 'language' then p_profile->>'language' else language end,
+    updated_at        = now()
+  where sender_id = p_sender;
+  return get_sender_profile(p_sender);
 end;
 $$;
 
