@@ -8,6 +8,7 @@ import type { Logger } from './app/logger';
 import type { Config } from './config/env';
 import { openDatabase } from './db/open-database';
 import { startSweeper } from './sweeper/sweeper';
+import { startWebhookOutbox } from './webhooks/outbox';
 import { createApolloClient } from './apollo/apollo-client';
 import { seedDefaultCatalog } from './catalog/catalog';
 import { createComposeProviders } from './providers/compose-providers';
@@ -32,6 +33,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   if (appliedMigrations.length > 0) logger.info({ appliedMigrations }, 'migrations applied');
 
   let server: ServerType | undefined;
+  let stopOutbox = async () => {};
   try {
     const apiKey = config.apiKey ?? embeddedApiKey(config.dataDir, logger);
     const apiKeySource = config.apiKey
@@ -57,6 +59,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       apollo: createApolloClient(config.apollo, logger),
       ...createComposeProviders(config, logger),
     };
+    const outbox = startWebhookOutbox(deps);
+    stopOutbox = outbox.stop;
+    deps.wakeWebhooks = outbox.wake;
     const app = createApp(deps);
 
     server = await new Promise<ServerType>((resolve, reject) => {
@@ -85,11 +90,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
             if ('closeIdleConnections' in running) running.closeIdleConnections();
           });
           await stopSweeper();
+          await stopOutbox();
           await db.close();
         })()),
     };
   } catch (err) {
     server?.close();
+    await stopOutbox();
     await db.close();
     throw err;
   }

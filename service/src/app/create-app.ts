@@ -16,6 +16,8 @@ import { composeRoutes } from '../compose/compose.routes';
 import type { ComposeProviders } from '../providers/compose-providers';
 import type { SecretBox } from '../secrets/secret-box';
 import { healthRoutes } from '../health/health.routes';
+import { inboundRoutes } from '../inbound/inbound.routes';
+import { webhooksRoutes } from '../webhooks/webhooks.routes';
 import { leadsRoutes } from '../leads/leads.routes';
 import { sendersRoutes } from '../senders/senders.routes';
 import { sendsRoutes } from '../sends/sends.routes';
@@ -43,6 +45,8 @@ export interface AppDeps extends ComposeProviders {
   apollo?: ApolloClient;
   /** Seals and opens mailbox secrets (COROFY_SECRET_KEY). */
   secretBox: SecretBox;
+  /** Wakes the webhook outbox after an event was recorded (a no-op when deliveries are off). */
+  wakeWebhooks?: () => void;
 }
 
 export interface AppEnv extends Env {
@@ -74,6 +78,7 @@ export function createRouter() {
 }
 
 export const IMPORT_PATH = '/v1/leads/import';
+export const INBOUND_PATH = '/v1/inbound';
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();
@@ -108,7 +113,17 @@ export function createApp(deps: AppDeps) {
     maxSize: config.importBodyLimitBytes,
     onError: tooLarge(config.importBodyLimitBytes),
   });
-  app.use('*', (c, next) => (c.req.path === IMPORT_PATH ? importBodyLimit(c, next) : defaultBodyLimit(c, next)));
+  const inboundBodyLimit = bodyLimit({
+    maxSize: config.inboundBodyLimitBytes,
+    onError: tooLarge(config.inboundBodyLimitBytes),
+  });
+  app.use('*', (c, next) =>
+    c.req.path === IMPORT_PATH
+      ? importBodyLimit(c, next)
+      : c.req.path === INBOUND_PATH
+        ? inboundBodyLimit(c, next)
+        : defaultBodyLimit(c, next),
+  );
 
   const expectedKey = sha256(deps.apiKey);
   app.use('/v1/*', async (c, next) => {
@@ -145,6 +160,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', composeRoutes(deps));
   app.route('/', statusRoutes(deps));
   app.route('/', docsRoutes());
+  app.route('/', inboundRoutes(deps));
+  app.route('/', webhooksRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {
