@@ -316,6 +316,8 @@ function asksToStop(text: string, subject: string): boolean {
  * "Am … schrieb …:", "Le … a écrit :", "El … escribió:", Outlook's header
  * block, "-----Original Message-----") and without ">" lines.
  */
+const WROTE = /^(on|am|le|el)\s.{4,200}\s(wrote|schrieb|a écrit|escribió)\s?:\s*$/i;
+
 export function stripQuotedHistory(text: string): string {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   const out: string[] = [];
@@ -325,7 +327,8 @@ export function stripQuotedHistory(text: string): string {
     if (
       /^-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|forwarded message|weitergeleitete nachricht)/i.test(line.trim()) ||
       /^_{10,}\s*$/.test(line.trim()) ||
-      /^(on|am|le|el)\s.{4,200}\s(wrote|schrieb|a écrit|escribió)\s?:\s*$/i.test(two.trim()) && /^(on|am|le|el)\s/i.test(line.trim()) ||
+      // "On … wrote:" may be wrapped onto a second line
+      /^(on|am|le|el)\s/i.test(line.trim()) && [line, two].some((l) => WROTE.test(l.trim())) ||
       /^(from|von|de|da):\s.+/i.test(line.trim()) && /^(sent|gesendet|envoyé|enviado|date|datum|fecha):\s/i.test((lines[i + 1] ?? '').trim())
     ) {
       break;
