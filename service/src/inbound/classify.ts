@@ -78,7 +78,8 @@ export function classifyParsed(mail: ParsedMail, raw: Buffer): ClassifiedMessage
   const body = `${fullText}\n${attachmentsText}`;
 
   // RFC 5965 ARF: a mailbox provider forwarding a user's "this is spam"
-  if (reportType === 'feedback-report' || /^Feedback-Type:\s*\S+/im.test(attachmentsText)) {
+  // a report flattened to text (e.g. by n8n's resolved Email Trigger item) still carries its fields
+  if (reportType === 'feedback-report' || (/^Feedback-Type:\s*\S+/im.test(body) && /^(Original-Rcpt-To|User-Agent|Version):/im.test(body))) {
     const rcpt = /^Original-Rcpt-To:\s*<?([^\s>]+@[^\s>]+)>?/im.exec(body)?.[1] ?? originalHeader(body, 'To');
     return {
       ...base,
@@ -90,14 +91,15 @@ export function classifyParsed(mail: ParsedMail, raw: Buffer): ClassifiedMessage
     };
   }
 
-  if (reportType === 'delivery-status' || looksLikeBounce(mail, from, subject)) {
-    const recipients = reportType === 'delivery-status' ? dsnRecipients(body) : null;
+  const isDsn = reportType === 'delivery-status' || (/^Final-Recipient:/im.test(body) && /^Action:/im.test(body));
+  if (isDsn || looksLikeBounce(mail, from, subject)) {
+    const recipients = isDsn ? dsnRecipients(body) : null;
     const failed = recipients ?? freeFormBounceRecipients(fullText + '\n' + attachmentsText, from);
     const relatedMessageIds = quoted(embeddedMessageIds(body, messageId));
     if (failed.length > 0) {
       return { ...base, shape: 'bounce', relatedMessageIds, text: '', bounce: { recipients: failed }, reason: recipients ? 'RFC 3464 DSN' : 'bounce text' };
     }
-    if (reportType === 'delivery-status') {
+    if (isDsn) {
       // delivered, relayed, expanded or only delayed: a report, not a failure
       return { ...base, shape: 'other', relatedMessageIds, text: '', reason: 'DSN without failed recipients' };
     }

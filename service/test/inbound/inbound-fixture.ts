@@ -8,7 +8,7 @@ export async function postRaw(svc: TestService, raw: string | Buffer, query = ''
   const res = await fetch(`${svc.url}/v1/inbound${query}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${svc.apiKey}`, 'content-type': contentType },
-    body: raw,
+    body: typeof raw === 'string' ? raw : new Uint8Array(raw),
   });
   return { status: res.status, body: (await res.json()) as any };
 }
