@@ -9,6 +9,7 @@ import type { Config } from './config/env';
 import { openDatabase } from './db/open-database';
 import { startSweeper } from './sweeper/sweeper';
 import { startWebhookOutbox } from './webhooks/outbox';
+import { startMailboxWatchers } from './inbound/imap-watcher';
 import { createApolloClient } from './apollo/apollo-client';
 import { seedDefaultCatalog } from './catalog/catalog';
 import { createComposeProviders } from './providers/compose-providers';
@@ -73,6 +74,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     logger.info({ url, database: db.kind, schemaVersion }, 'corofy service listening');
     await logStartupReadiness(config, db, logger);
     const stopSweeper = startSweeper(deps, config.sweepIntervalMs);
+    const watchers = startMailboxWatchers(deps);
 
     const running = server;
     let closing: Promise<void> | undefined;
@@ -90,6 +92,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
             if ('closeIdleConnections' in running) running.closeIdleConnections();
           });
           await stopSweeper();
+          await watchers.stop();
           await stopOutbox();
           await db.close();
         })()),
