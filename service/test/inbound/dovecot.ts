@@ -14,7 +14,7 @@ export interface Dovecot {
   port: number;
   dir: string;
   /** Delivers a message into a user's folder as a mail server would (IMAP APPEND); returns its UID. */
-  append(user: string, raw: string, folder?: string): Promise<number>;
+  append(user: string, raw: string | string[], folder?: string): Promise<number>;
   /** Stops the server (SIGTERM to its master process) and waits until the port is closed. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -126,8 +126,13 @@ userdb {
       await client.connect();
       try {
         if (folder !== 'INBOX') await client.mailboxCreate(folder).catch(() => undefined);
-        const r = await client.append(folder, raw);
-        return r ? Number(r.uid) : 0;
+        let uid = 0;
+        // several messages over one connection, in order
+        for (const one of Array.isArray(raw) ? raw : [raw]) {
+          const r = await client.append(folder, one);
+          uid = r ? Number(r.uid) : 0;
+        }
+        return uid;
       } finally {
         await client.logout();
       }

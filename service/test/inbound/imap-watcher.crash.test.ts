@@ -42,9 +42,10 @@ describePg('the watcher across processes', () => {
   const env = { COROFY_IMAP_SCAN_INTERVAL_MS: '200', COROFY_IMAP_LEASE_SECONDS: '5', COROFY_IMAP_POLL_SECONDS: '1' };
 
   test('kill -9 while processing: after a restart nothing is missed and nothing is recorded twice', async () => {
-    for (let i = 0; i < MESSAGES; i++) {
-      await dovecot.append(MAILBOX, `From: person${i}@elsewhere.test\r\nTo: ${MAILBOX}\r\nSubject: note ${i}\r\nMessage-ID: <note-${i}@elsewhere.test>\r\n\r\nHello ${i}\r\n`);
-    }
+    await dovecot.append(
+      MAILBOX,
+      Array.from({ length: MESSAGES }, (_, i) => `From: person${i}@elsewhere.test\r\nTo: ${MAILBOX}\r\nSubject: note ${i}\r\nMessage-ID: <note-${i}@elsewhere.test>\r\n\r\nHello ${i}\r\n`),
+    );
     const first = await startProcess(db.url!, env);
     const put = await callApi(first.url, 'PUT', '/v1/senders/default', {
       imap: { host: dovecot.host, port: dovecot.port, tls: 'none', user: MAILBOX, password: PASSWORD },
@@ -62,7 +63,7 @@ describePg('the watcher across processes', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(await count('select count(*) as n from inbound_messages')).toBe(MESSAGES);
     expect(await count("select last_uid as n from mailbox_folders where sender_id = 'default' and folder = 'INBOX'")).toBe(MESSAGES);
-  });
+  }, 240_000);
 
   test('two replicas: one watches the mailbox at a time', async () => {
     await startProcess(db.url!, env);
@@ -72,5 +73,5 @@ describePg('the watcher across processes', () => {
     await until('the late message', async () => (await count("select count(*) as n from inbound_messages where message_key = '<late@elsewhere.test>'")) === 1);
     await new Promise((r) => setTimeout(r, 1000));
     expect(await count('select count(*) as n from inbound_messages')).toBe(MESSAGES + 1);
-  });
+  }, 120_000);
 });
