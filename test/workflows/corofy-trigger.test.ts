@@ -87,7 +87,7 @@ beforeAll(async () => {
     instanceBaseUrl: `${base}/`,
     variables: {},
   } as unknown as IWorkflowExecuteAdditionalData;
-});
+}, 180_000); // the embedded database starts slowly on a loaded machine
 afterAll(async () => {
   await new Promise((r) => server?.close(r));
   await stopService(svc);

@@ -18,7 +18,7 @@ beforeAll(async () => {
     imap: { host: dovecot.host, port: dovecot.port, tls: 'none', user: MAILBOX, password: PASSWORD },
   });
   if (put.status !== 200) throw new Error(JSON.stringify(put.body));
-});
+}, 180_000); // the embedded database starts slowly on a loaded machine
 afterAll(async () => {
   await stopService(svc);
   await dovecot?.cleanup();

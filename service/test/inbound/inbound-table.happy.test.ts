@@ -11,7 +11,7 @@ beforeAll(async () => {
   await installGateStandIn(svc);
   leads.jane = await sentLead(svc, JANE, OUR_ID, 'acme-widgets.com');
   leads.pat = await sentLead(svc, PAT, '<s1.pat@mail.outreach.test>');
-});
+}, 180_000); // the embedded database starts slowly on a loaded machine
 afterAll(() => stopService(svc));
 
 test(`the table holds at least 80 messages of every family`, () => {

@@ -5,7 +5,7 @@ import { postRaw } from './inbound-fixture';
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService({ COROFY_INBOUND_BODY_LIMIT_BYTES: String(64 * 1024) });
-});
+}, 180_000); // the embedded database starts slowly on a loaded machine
 afterAll(() => stopService(svc));
 
 const counts = async () =>

@@ -6,7 +6,7 @@ let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
   await installGateStandIn(svc);
-});
+}, 180_000); // the embedded database starts slowly on a loaded machine
 afterAll(() => stopService(svc));
 
 const msg = (headers: Record<string, string>, body: string) =>

@@ -45,7 +45,7 @@ beforeAll(async () => {
     COROFY_WEBHOOK_MAX_ATTEMPTS: '3',
   });
   await installGateStandIn(svc);
-});
+}, 180_000); // the embedded database starts slowly on a loaded machine
 afterAll(() => stopService(svc));
 
 const reply = (from: string, irt: string, text: string) =>
