@@ -1,6 +1,7 @@
 import type {
 	IDataObject,
 	IExecuteFunctions,
+	IHookFunctions,
 	IHttpRequestMethods,
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
@@ -10,7 +11,7 @@ import { NodeApiError } from 'n8n-workflow';
 
 export const CREDENTIAL_NAME = 'corofyApi';
 
-type CorofyContext = IExecuteFunctions | ILoadOptionsFunctions;
+type CorofyContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
 
 interface FullResponse {
 	statusCode: number;
@@ -27,9 +28,11 @@ export async function corofyApiRequest(
 	this: CorofyContext,
 	method: IHttpRequestMethods,
 	path: string,
-	body?: IDataObject,
+	body?: IDataObject | string,
 	qs?: IDataObject,
 	itemIndex?: number,
+	/** For a text body (e.g. a raw message as message/rfc822). */
+	contentType?: string,
 ): Promise<IDataObject> {
 	const credentials = await this.getCredentials<{ baseUrl: string }>(CREDENTIAL_NAME);
 	const baseUrl = String(credentials.baseUrl ?? '').replace(/\/+$/, '');
@@ -39,7 +42,10 @@ export async function corofyApiRequest(
 		json: true,
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
-		headers: { accept: 'application/json, application/problem+json' },
+		headers: {
+			accept: 'application/json, application/problem+json',
+			...(contentType ? { 'content-type': contentType } : {}),
+		},
 	};
 	if (body !== undefined) options.body = body;
 	if (qs !== undefined) options.qs = qs;

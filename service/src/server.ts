@@ -9,6 +9,8 @@ import type { Config } from './config/env';
 import { openDatabase } from './db/open-database';
 import { startSweeper } from './sweeper/sweeper';
 import { startDispatcher } from './dispatch/dispatcher';
+import { startWebhookOutbox } from './webhooks/outbox';
+import { startMailboxWatchers } from './inbound/imap-watcher';
 import { createApolloClient } from './apollo/apollo-client';
 import { seedDefaultCatalog } from './catalog/catalog';
 import { createComposeProviders } from './providers/compose-providers';
@@ -33,6 +35,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   if (appliedMigrations.length > 0) logger.info({ appliedMigrations }, 'migrations applied');
 
   let server: ServerType | undefined;
+  let stopOutbox = async () => {};
   try {
     const apiKey = config.apiKey ?? embeddedApiKey(config.dataDir, logger);
     const apiKeySource = config.apiKey
@@ -58,6 +61,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       apollo: createApolloClient(config.apollo, logger),
       ...createComposeProviders(config, logger),
     };
+    const outbox = startWebhookOutbox(deps);
+    stopOutbox = outbox.stop;
+    deps.wakeWebhooks = outbox.wake;
     const app = createApp(deps);
 
     server = await new Promise<ServerType>((resolve, reject) => {
@@ -72,6 +78,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     // unsubscribe links in dispatched mail point at COROFY_PUBLIC_URL (set it in production)
     const dispatcher = config.dispatch.intervalMs > 0 ? startDispatcher(deps, config.publicUrl ?? url) : undefined;
     deps.dispatcher = dispatcher;
+    const watchers = startMailboxWatchers(deps);
 
     const running = server;
     let closing: Promise<void> | undefined;
@@ -90,11 +97,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
           });
           await stopSweeper();
           await dispatcher?.stop();
+          await watchers.stop();
+          await stopOutbox();
           await db.close();
         })()),
     };
   } catch (err) {
     server?.close();
+    await stopOutbox();
     await db.close();
     throw err;
   }

@@ -16,6 +16,8 @@ import { composeRoutes } from '../compose/compose.routes';
 import type { ComposeProviders } from '../providers/compose-providers';
 import { SecretKeyError, type SecretBox } from '../secrets/secret-box';
 import { healthRoutes } from '../health/health.routes';
+import { inboundRoutes } from '../inbound/inbound.routes';
+import { webhooksRoutes } from '../webhooks/webhooks.routes';
 import { leadsRoutes } from '../leads/leads.routes';
 import { senderProfileRoutes } from '../sender-profile/sender-profile.routes';
 import { sendersRoutes } from '../senders/senders.routes';
@@ -46,6 +48,8 @@ export interface AppDeps extends ComposeProviders {
   secretBox: SecretBox;
   /** The running dispatcher (delivery "corofy"), when enabled: nudged when sends are handed to it. */
   dispatcher?: { nudge(): void };
+  /** Wakes the webhook outbox after an event was recorded (a no-op when deliveries are off). */
+  wakeWebhooks?: () => void;
 }
 
 export interface AppEnv extends Env {
@@ -77,6 +81,7 @@ export function createRouter() {
 }
 
 export const IMPORT_PATH = '/v1/leads/import';
+export const INBOUND_PATH = '/v1/inbound';
 
 export function createApp(deps: AppDeps) {
   const app = createRouter();
@@ -111,7 +116,17 @@ export function createApp(deps: AppDeps) {
     maxSize: config.importBodyLimitBytes,
     onError: tooLarge(config.importBodyLimitBytes),
   });
-  app.use('*', (c, next) => (c.req.path === IMPORT_PATH ? importBodyLimit(c, next) : defaultBodyLimit(c, next)));
+  const inboundBodyLimit = bodyLimit({
+    maxSize: config.inboundBodyLimitBytes,
+    onError: tooLarge(config.inboundBodyLimitBytes),
+  });
+  app.use('*', (c, next) =>
+    c.req.path === IMPORT_PATH
+      ? importBodyLimit(c, next)
+      : c.req.path === INBOUND_PATH
+        ? inboundBodyLimit(c, next)
+        : defaultBodyLimit(c, next),
+  );
 
   const expectedKey = sha256(deps.apiKey);
   app.use('/v1/*', async (c, next) => {
@@ -149,6 +164,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', composeRoutes(deps));
   app.route('/', statusRoutes(deps));
   app.route('/', docsRoutes());
+  app.route('/', inboundRoutes(deps));
+  app.route('/', webhooksRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

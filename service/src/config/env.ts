@@ -52,6 +52,14 @@ const EnvSchema = z.object({
   COROFY_PUBLIC_URL: url('COROFY_PUBLIC_URL'),
   COROFY_BODY_LIMIT_BYTES: integer(1024 * 1024, 1024, 64 * 1024 * 1024),
   COROFY_IMPORT_BODY_LIMIT_BYTES: integer(8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+  COROFY_INBOUND_BODY_LIMIT_BYTES: integer(10 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+  COROFY_WEBHOOK_INTERVAL_MS: integer(1000, 0, 3_600_000),
+  COROFY_IMAP_SCAN_INTERVAL_MS: integer(15_000, 0, 3_600_000),
+  COROFY_IMAP_POLL_SECONDS: integer(60, 1, 86400),
+  COROFY_IMAP_LEASE_SECONDS: integer(60, 5, 3600),
+  COROFY_WEBHOOK_MAX_ATTEMPTS: integer(8, 1, 100),
+  COROFY_WEBHOOK_BACKOFF_SECONDS: integer(30, 0, 86400),
+  COROFY_WEBHOOK_TIMEOUT_MS: integer(10_000, 100, 300_000),
   COROFY_DEFAULT_TIMEZONE: optionalText.default('UTC'),
   COROFY_SANDBOX: flag(false),
   COROFY_AUTO_MIGRATE: flag(true),
@@ -128,6 +136,25 @@ export interface Config {
   publicUrl: string | undefined;
   bodyLimitBytes: number;
   importBodyLimitBytes: number;
+  /** POST /v1/inbound takes a whole raw message (attachments included). */
+  inboundBodyLimitBytes: number;
+  imap: {
+    /** How often this replica looks for mailboxes to watch and renews its leases (0: it watches none). */
+    scanIntervalMs: number;
+    /** Without IDLE (and for the spam folder), how often a mailbox is read. */
+    pollSeconds: number;
+    /** A replica that stops renewing its lease this long loses the mailbox to another. */
+    leaseSeconds: number;
+  };
+  webhooks: {
+    /** How often the outbox is polled (0: never; a recorded event also wakes it). */
+    intervalMs: number;
+    /** After this many failed attempts a delivery is a dead letter. */
+    maxAttempts: number;
+    /** The first retry waits this long; each further one twice as long. */
+    backoffSeconds: number;
+    timeoutMs: number;
+  };
   defaultTimezone: string;
   sandbox: boolean;
   /** Apply pending migrations at start (PGlite, DATABASE_URL); off: only check. */
@@ -238,6 +265,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: e.COROFY_PUBLIC_URL,
     bodyLimitBytes: e.COROFY_BODY_LIMIT_BYTES,
     importBodyLimitBytes: e.COROFY_IMPORT_BODY_LIMIT_BYTES,
+    inboundBodyLimitBytes: e.COROFY_INBOUND_BODY_LIMIT_BYTES,
+    imap: {
+      scanIntervalMs: e.COROFY_IMAP_SCAN_INTERVAL_MS,
+      pollSeconds: e.COROFY_IMAP_POLL_SECONDS,
+      leaseSeconds: e.COROFY_IMAP_LEASE_SECONDS,
+    },
+    webhooks: {
+      intervalMs: e.COROFY_WEBHOOK_INTERVAL_MS,
+      maxAttempts: e.COROFY_WEBHOOK_MAX_ATTEMPTS,
+      backoffSeconds: e.COROFY_WEBHOOK_BACKOFF_SECONDS,
+      timeoutMs: e.COROFY_WEBHOOK_TIMEOUT_MS,
+    },
     defaultTimezone: e.COROFY_DEFAULT_TIMEZONE,
     sandbox: e.COROFY_SANDBOX,
     autoMigrate: e.COROFY_AUTO_MIGRATE,

@@ -253,7 +253,7 @@ class TestNodeTypes implements INodeTypes {
 }
 
 /** Applies the credential's generic `authenticate` the way n8n's CredentialsHelper does. */
-class TestCredentialsHelper extends ICredentialsHelper {
+export class TestCredentialsHelper extends ICredentialsHelper {
   constructor(private readonly credentials: Record<string, ICredentialDataDecryptedObject>) {
     super();
   }
