@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problem, problemContent, problemResponses } from '../app/problems';
 import { OpenAIProviderError } from '../providers/openai-client';
-import { SenderIdSchema } from '../senders/senders.routes';
+import { SenderIdSchema } from '../app/schemas';
 import { publicBaseUrl } from '../unsubscribe/footer';
 import { Composer } from './compose';
 
