@@ -193,7 +193,8 @@ describe('each rule is written once', () => {
 
   test('SQL raises domain codes, never names an HTTP route, and every code has a problem', () => {
     const all = readRoutines().map((r) => r.sql).join('\n');
-    expect(all).not.toMatch(/\/v1\//);
+    // what the SQL says to callers (comments may well name the route a function serves)
+    expect(all.replace(/--.*$/gm, '')).not.toMatch(/\/v1\//);
     expect([...all.matchAll(/errcode = '(\w+)'/g)].map((m) => m[1]).filter((c) => c !== 'CR000')).toEqual([]);
     const codes = new Set([...all.matchAll(/errcode = 'CR000', message = '(\w+)'/g)].map((m) => m[1]!));
     // 'lead_' || status: the stopped statuses a retry refuses
