@@ -28,7 +28,8 @@ import { statusRoutes } from '../status/status.routes';
 import { suppressionsRoutes } from '../suppressions/suppressions.routes';
 import { unsubscribeRoutes } from '../unsubscribe/unsubscribe.routes';
 import type { Logger } from './logger';
-import { problem, problemResponse, ProblemError, titleFor } from './problems';
+import { domainProblem } from './domain-problems';
+import { problem, problemResponse, ProblemError } from './problems';
 import { importedLead, rejectLoneSurrogates } from './reject-lone-surrogates';
 import { rejectNul } from './reject-nul';
 
@@ -190,10 +191,8 @@ export function createApp(deps: AppDeps) {
           : problem(503, 'database_unavailable', 'The connection to the database failed during this request. Try again (a claim sent again with its idempotencyKey returns its batch if it was made).'),
       );
     }
-    if (err instanceof DatabaseError && err.businessStatus !== undefined) {
-      const status = err.businessStatus as ProblemError['status'];
-      return problemResponse(c, new ProblemError(status, err.message, titleFor(status), err.detail));
-    }
+    const domain = err instanceof DatabaseError ? domainProblem(err) : undefined;
+    if (domain) return problemResponse(c, domain);
     if (err instanceof HTTPException && err.status < 500) {
       const code =
         err.status === 415 ? 'unsupported_media_type' : /json/i.test(err.message) ? 'malformed_json' : 'bad_request';

@@ -5,7 +5,7 @@ import { problem, problemContent, problemResponses } from '../app/problems';
 import { LeadInputSchema } from '../leads/lead-input';
 import { SenderProfileUpdateSchema } from '../sender-profile/sender-profile.routes';
 import { OpenAIProviderError } from '../providers/openai-client';
-import { SenderIdSchema } from '../senders/senders.routes';
+import { SenderIdSchema } from '../app/schemas';
 import { publicBaseUrl } from '../unsubscribe/footer';
 import { Composer } from './compose';
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problemContent, problemResponses } from '../app/problems';
-import { SenderIdSchema } from '../senders/senders.routes';
+import { SenderIdSchema } from '../app/schemas';
 import { bigintIdSchema } from '../app/ids';
 import { SendSchema, type Send } from '../sends/send-schema';
 import { publicBaseUrl, withUnsubscribeHeaders } from '../unsubscribe/footer';

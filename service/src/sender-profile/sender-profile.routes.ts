@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problemContent, problemResponses } from '../app/problems';
 import { LANGUAGE_CODES } from '../compose/language';
-import { SenderIdSchema } from '../senders/senders.routes';
+import { SenderIdSchema } from '../app/schemas';
 
 // Who a sender's emails speak for and how they sound: the company, its voice
 // and the language. The system prompt is built from this; the sender 'default'

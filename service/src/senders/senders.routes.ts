@@ -1,16 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problemContent, problemResponses } from '../app/problems';
+import { SenderIdSchema } from '../app/schemas';
 import { isIanaZone } from '../leads/lead-input';
 import { loadMailboxSettings, MailboxUpdateFields, MailboxViewFields, mailboxUpdate } from '../mailboxes/mailbox-settings';
 import { verifyMailbox } from '../mailboxes/verify';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');
-
-export const SenderIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be 1-63 lower-case letters, digits, ".", "_" or "-"');
 
 const SenderSchema = z
   .object({

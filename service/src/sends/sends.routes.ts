@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { bigintIdSchema } from '../app/ids';
 import { problemContent, problemResponses } from '../app/problems';
-import { SenderIdSchema } from '../senders/senders.routes';
+import { SenderIdSchema } from '../app/schemas';
 import { rescheduleMissed, type MissedSend } from '../sweeper/sweeper';
 import { publicBaseUrl, withUnsubscribeHeaders } from '../unsubscribe/footer';
 import { withRawMessages } from '../dispatch/raw-message';

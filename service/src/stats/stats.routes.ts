@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problemContent, problemResponses } from '../app/problems';
-import { SenderIdSchema } from '../senders/senders.routes';
+import { SenderIdSchema } from '../app/schemas';
 
 const count = z.number().int();
 const StatsSchema = z

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { Context } from 'hono';
 import { createRouter, type AppDeps } from '../app/create-app';
+import { domainProblem } from '../app/domain-problems';
 import { bigintIdSchema } from '../app/ids';
 import { DatabaseError } from '../db/database';
 import { retryAndPlaceSend } from '../sends/sends.routes';
@@ -101,7 +102,7 @@ export function statusRoutes(deps: AppDeps) {
       if (action === 'retry') await retryAndPlaceSend(deps, id.data, new Date());
       else await deps.db.call('discard_send', { p_id: id.data, p_now: new Date() });
     } catch (err) {
-      if (err instanceof DatabaseError && err.businessStatus !== undefined) {
+      if (err instanceof DatabaseError && domainProblem(err)) {
         return c.redirect(`/?error=${encodeURIComponent(err.message)}`, 303);
       }
       throw err;

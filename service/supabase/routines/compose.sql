@@ -75,8 +75,8 @@ $$;
 create or replace function compose_refusal(l leads, p_regenerate boolean) returns text
 language sql stable as $$
   select case
-    when l.status in ('sent', 'replied', 'bounced', 'unsubscribed', 'complained') then 'lead_' || l.status
-    when lead_is_suppressed(l) then 'lead_suppressed'
+    when l.status = 'sent' or lead_status_stopped(l.status) then 'lead_' || l.status
+    when exists (select from send_blocked(l.email, l.company_domain)) then 'lead_suppressed'
     when p_regenerate and l.status in ('scheduled', 'sending', 'needs_review') then 'lead_already_scheduled'
     else null
   end;
@@ -84,16 +84,13 @@ $$;
 
 -- Everything composing needs, read once: the sender, the catalog, and each
 -- requested lead (in request order) with its stored draft and refusal reason.
-create or replace function compose_prepare(p_lead_ids jsonb, p_sender text, p_regenerate boolean)
+create or replace function compose_prepare(p_lead_ids jsonb, p_sender text, p_regenerate boolean,
+                                           p_step integer default 1)
 returns jsonb language plpgsql stable as $$
 declare
   s senders;
 begin
-  select * into s from senders where id = p_sender;
-  if not found then
-    raise exception using errcode = 'CR404', message = 'sender_not_found',
-      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
-  end if;
+  s := sender_or_raise(p_sender);
   return jsonb_build_object(
     'sender', jsonb_build_object('id', s.id, 'fromName', s.from_name, 'fromEmail', s.from_email,
                                  'postalAddress', s.postal_address),
@@ -104,7 +101,7 @@ begin
         case when l.id is null then jsonb_build_object('id', i.id, 'missing', true)
         else lead_json(l)::jsonb || jsonb_build_object(
           'refusal', compose_refusal(l, p_regenerate),
-          'draft', (select draft_json(d) || draft_cost_json(d) from drafts d where d.lead_id = l.id and d.step = 1))
+          'draft', (select draft_json(d) || draft_cost_json(d) from drafts d where d.lead_id = l.id and d.step = p_step))
         end order by i.n)
       from jsonb_array_elements_text(p_lead_ids) with ordinality i(id, n)
       left join leads l on l.id = i.id::bigint), '[]'::jsonb));
@@ -114,7 +111,7 @@ $$;
 -- Stores a draft, re-checking the lead under its row lock. Without
 -- p_regenerate an existing draft wins (two concurrent composes store one).
 -- A claimed lead becomes composed; other statuses stay as they are.
-create or replace function save_draft(p_lead_id bigint, p_draft jsonb, p_regenerate boolean)
+create or replace function save_draft(p_lead_id bigint, p_draft jsonb, p_regenerate boolean, p_step integer default 1)
 returns jsonb language plpgsql volatile as $$
 declare
   l leads;
@@ -136,7 +133,7 @@ begin
   if p_regenerate then
     insert into drafts (lead_id, step, subject, text, html, product, source, model,
                         language, prompt_tokens, completion_tokens)
-    values (l.id, 1, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
+    values (l.id, p_step, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
             p_draft->>'source', p_draft->>'model', p_draft->>'language',
             (p_draft->'usage'->>'promptTokens')::integer, (p_draft->'usage'->>'completionTokens')::integer)
     on conflict (lead_id, step) do update set
@@ -148,13 +145,13 @@ begin
   else
     insert into drafts (lead_id, step, subject, text, html, product, source, model,
                         language, prompt_tokens, completion_tokens)
-    values (l.id, 1, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
+    values (l.id, p_step, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
             p_draft->>'source', p_draft->>'model', p_draft->>'language',
             (p_draft->'usage'->>'promptTokens')::integer, (p_draft->'usage'->>'completionTokens')::integer)
     on conflict (lead_id, step) do nothing
     returning * into d;
     if not found then
-      select * into d from drafts where lead_id = l.id and step = 1;
+      select * into d from drafts where lead_id = l.id and step = p_step;
     end if;
   end if;
 
@@ -200,8 +197,7 @@ $$;
 -- A claimed (or composed) lead that compose refuses because its address, domain
 -- or company domain is suppressed ends there: skipped with the reason, its
 -- claim given back. Left claimed, it held the day's quota until its lease ran
--- out, went back to new, and was claimed and refused again on every later run
--- (the claim skips only the address and its domain).
+-- out, went back to new, and was claimed and refused again on every later run.
 create or replace function skip_suppressed_lead(p_lead_id bigint, p_now timestamptz default now())
 returns jsonb language plpgsql volatile as $$
 declare
@@ -220,11 +216,10 @@ begin
   end if;
   update leads set status = 'skipped', status_reason = 'suppressed', lease_expires_at = null, updated_at = p_now
    where id = p_lead_id and status in ('claimed', 'composed') and batch_id is not distinct from l.batch_id
-     and lead_is_suppressed(leads);
+     and exists (select from send_blocked(leads.email, leads.company_domain));
   get diagnostics n = row_count;
-  if n = 1 and b.id is not null then
-    update sender_days set claimed = claimed - 1
-     where sender_id = b.sender_id and day = b.day and claimed > 0;
+  if n = 1 and b.id is not null and (select d.claimed > 0 from sender_days d where d.sender_id = b.sender_id and d.day = b.day) then
+    perform ledger_adjust(b.sender_id, b.day, -1, 0, 0);
   end if;
   return jsonb_build_object('skipped', n = 1);
 end;
@@ -265,11 +260,7 @@ declare
   s senders;
   v_day date;
 begin
-  select * into s from senders where id = p_sender;
-  if not found then
-    raise exception using errcode = 'CR404', message = 'sender_not_found',
-      detail = format('No sender has id "%s".', p_sender);
-  end if;
+  s := sender_or_raise(p_sender);
   v_day := coalesce(p_day, (now() at time zone s.timezone)::date);
   return (
     select jsonb_build_object(
@@ -325,8 +316,7 @@ begin
    where id = p_lead_id and status = l.status and batch_id is not distinct from l.batch_id;
   get diagnostics n = row_count;
   if n = 1 and l.status = 'claimed' and b.id is not null then
-    update sender_days set claimed = claimed - 1
-     where sender_id = b.sender_id and day = b.day and claimed > 0;
+    perform ledger_adjust(b.sender_id, b.day, -1, 0, 0);
   end if;
   return jsonb_build_object('skipped', n = 1);
 end;

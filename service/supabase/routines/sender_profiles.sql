@@ -34,10 +34,7 @@ language plpgsql stable as $$
 declare
   p sender_profiles;
 begin
-  if not exists (select 1 from senders where id = p_sender) then
-    raise exception using errcode = 'CR404', message = 'sender_not_found',
-      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
-  end if;
+  perform sender_or_raise(p_sender);
   select * into p from sender_profiles where sender_id = p_sender;
   return jsonb_build_object(
     'sender', p_sender,
@@ -52,10 +49,7 @@ $$;
 create or replace function put_sender_profile(p_sender text, p_profile jsonb) returns jsonb
 language plpgsql volatile as $$
 begin
-  if not exists (select 1 from senders where id = p_sender) then
-    raise exception using errcode = 'CR404', message = 'sender_not_found',
-      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
-  end if;
+  perform sender_or_raise(p_sender);
   insert into sender_profiles (sender_id) values (p_sender) on conflict (sender_id) do nothing;
   update sender_profiles set
     company_name      = case when p_profile ? 'companyName' then p_profile->>'companyName' else company_name end,
