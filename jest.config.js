@@ -1,9 +1,10 @@
 /** One jest run for the whole repository: service, nodes and workflow tests. */
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }] },
+  transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }] },
   testMatch: ['<rootDir>/service/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // the reliability suite has its own run (npm run test:reliability)
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/reliability/'],
   setupFiles: ['<rootDir>/test/support/fast-check-seed.ts'],
   testTimeout: 60_000,
   // two cores: parallel files, each with its own database

@@ -6,8 +6,9 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
+import { credentialTest } from '../shared/credential-test';
+import { forEachItem, leadItem } from '../shared/items';
 import { corofyApiRequest, splitList } from '../shared/transport';
-import { errorItem, nodeError } from '../shared/items';
 import { retryUnavailableForField } from '../shared/descriptions';
 
 const SENIORITIES = [
@@ -45,14 +46,16 @@ export class ApolloSearch implements INodeType {
 		icon: { light: 'file:apolloSearch.svg', dark: 'file:apolloSearch.dark.svg' },
 		group: ['input'],
 		version: 1,
-		subtitle: '={{ $parameter["leadsWanted"] + " leads wanted" }}',
+		// An expression in Leads Wanted (the daily pipeline's quota left) is not known on the canvas.
+		subtitle:
+			'={{ typeof $parameter.leadsWanted === "number" ? "Up to " + $parameter.leadsWanted + " new leads" : "New leads for the quota left" }}',
 		description:
 			'Find new leads in Apollo through Corofy: searching is free, and credits are spent only on the leads still needed',
 		defaults: { name: 'Apollo Search' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'corofyApi', required: true }],
+		credentials: [{ name: 'corofyApi', required: true, testedBy: 'corofyApiConnection' }],
 		properties: [
 			{
 				displayName: 'Leads Wanted',
@@ -167,64 +170,47 @@ export class ApolloSearch implements INodeType {
 		],
 	};
 
+	methods = { credentialTest };
+
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const items = this.getInputData();
-		const returnData: INodeExecutionData[] = [];
+		const returnData = await forEachItem.call(this, async (i) => {
+			const leadsWanted = this.getNodeParameter('leadsWanted', i) as number;
+			const filterParams = this.getNodeParameter('filters', i, {}) as IDataObject;
+			const output = this.getNodeParameter('options.output', i, 'leads') as string;
 
-		for (let i = 0; i < items.length; i++) {
-			try {
-				const leadsWanted = this.getNodeParameter('leadsWanted', i) as number;
-				const filterParams = this.getNodeParameter('filters', i, {}) as IDataObject;
-				const output = this.getNodeParameter('options.output', i, 'leads') as string;
-
-				const filters: IDataObject = {};
-				for (const key of [
-					'personTitles',
-					'personLocations',
-					'organizationLocations',
-					'qOrganizationDomains',
-					'personSeniorities',
-					'organizationNumEmployeesRanges',
-				]) {
-					const values = splitList(filterParams[key]);
-					if (values.length > 0) filters[key] = values;
-				}
-				const keywords = String(filterParams.qKeywords ?? '').trim();
-				if (keywords !== '') filters.qKeywords = keywords;
-
-				if (leadsWanted <= 0) {
-					if (output === 'summary') {
-						returnData.push({
-							json: { leadsWanted: 0, leadsAdded: 0, creditsUsed: 0, searched: false },
-							pairedItem: { item: i },
-						});
-					}
-					continue;
-				}
-				// One key per item of this node in this execution: sent again, the search is the
-				// same one (paid for once), answered from its record or continued where it stopped.
-				const body: IDataObject = { leadsWanted, filters };
-				const executionId = this.getExecutionId();
-				if (executionId) body.idempotencyKey = `${executionId}:${this.getNode().id}:${i}`;
-				const result = await corofyApiRequest.call(this, 'POST', '/v1/searches', body, undefined, i, {
-					safeToRepeat: body.idempotencyKey !== undefined,
-				});
-				const leads = (result.leads as IDataObject[] | undefined) ?? [];
-				if (output === 'summary') {
-					const summary: IDataObject = { ...result, searched: true };
-					delete summary.leads;
-					returnData.push({ json: summary, pairedItem: { item: i } });
-				} else {
-					for (const lead of leads) returnData.push({ json: lead, pairedItem: { item: i } });
-				}
-			} catch (error) {
-				if (this.continueOnFail()) {
-					returnData.push(errorItem.call(this, i, error));
-					continue;
-				}
-				throw nodeError.call(this, error, i);
+			const filters: IDataObject = {};
+			for (const key of [
+				'personTitles',
+				'personLocations',
+				'organizationLocations',
+				'qOrganizationDomains',
+				'personSeniorities',
+				'organizationNumEmployeesRanges',
+			]) {
+				const values = splitList(filterParams[key]);
+				if (values.length > 0) filters[key] = values;
 			}
-		}
+			const keywords = String(filterParams.qKeywords ?? '').trim();
+			if (keywords !== '') filters.qKeywords = keywords;
+
+			if (leadsWanted <= 0) {
+				return output === 'summary' ? { leadsWanted: 0, leadsAdded: 0, creditsUsed: 0, searched: false } : undefined;
+			}
+			// One key per item of this node in this execution: sent again, the search is the
+			// same one (paid for once), answered from its record or continued where it stopped.
+			const body: IDataObject = { leadsWanted, filters };
+			const executionId = this.getExecutionId();
+			if (executionId) body.idempotencyKey = `${executionId}:${this.getNode().id}:${i}`;
+			const result = await corofyApiRequest.call(this, 'POST', '/v1/searches', body, undefined, i, {
+				safeToRepeat: body.idempotencyKey !== undefined,
+			});
+			if (output === 'summary') {
+				const summary: IDataObject = { ...result, searched: true };
+				delete summary.leads;
+				return summary;
+			}
+			return ((result.leads as IDataObject[] | undefined) ?? []).map((lead) => leadItem(lead));
+		});
 		return [returnData];
 	}
 }

@@ -7,7 +7,8 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { retryUnavailableForField, senderField } from '../shared/descriptions';
-import { errorItem, nodeError } from '../shared/items';
+import { credentialTest } from '../shared/credential-test';
+import { forEachItem, leadItem } from '../shared/items';
 import { corofyApiRequest } from '../shared/transport';
 
 export class ClaimDailyBatch implements INodeType {
@@ -24,7 +25,7 @@ export class ClaimDailyBatch implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'corofyApi', required: true }],
+		credentials: [{ name: 'corofyApi', required: true, testedBy: 'corofyApiConnection' }],
 		properties: [
 			senderField,
 			{
@@ -48,38 +49,26 @@ export class ClaimDailyBatch implements INodeType {
 		],
 	};
 
+	methods = { credentialTest };
+
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const items = this.getInputData();
-		const returnData: INodeExecutionData[] = [];
-
+		const count = this.getInputData().length;
 		// One batch per input item: the trigger's single item in the daily pipeline.
-		for (let i = 0; i < items.length; i++) {
-			try {
-				const body: IDataObject = { sender: this.getNodeParameter('sender', i, 'default') as string };
-				const size = this.getNodeParameter('batchSize', i, 0) as number;
-				if (size > 0) body.size = size;
-				const key = String(this.getNodeParameter('idempotencyKey', i, '') ?? '').trim();
-				if (key !== '') body.idempotencyKey = items.length > 1 ? `${key}:${i}` : key;
+		const returnData = await forEachItem.call(this, async (i) => {
+			const body: IDataObject = { sender: this.getNodeParameter('sender', i, 'default') as string };
+			const size = this.getNodeParameter('batchSize', i, 0) as number;
+			if (size > 0) body.size = size;
+			const key = String(this.getNodeParameter('idempotencyKey', i, '') ?? '').trim();
+			if (key !== '') body.idempotencyKey = count > 1 ? `${key}:${i}` : key;
 
-				// with a key, a claim sent twice returns the batch it made the first time
-				const batch = await corofyApiRequest.call(this, 'POST', '/v1/batches/claim', body, undefined, i, {
-					safeToRepeat: body.idempotencyKey !== undefined,
-				});
-				const leads = (batch.leads as IDataObject[] | undefined) ?? [];
-				for (const lead of leads) {
-					returnData.push({
-						json: { ...lead, batchId: batch.batchId, sender: batch.sender, day: batch.day },
-						pairedItem: { item: i },
-					});
-				}
-			} catch (error) {
-				if (this.continueOnFail()) {
-					returnData.push(errorItem.call(this, i, error));
-					continue;
-				}
-				throw nodeError.call(this, error, i);
-			}
-		}
+			// with a key, a claim sent twice returns the batch it made the first time
+			const batch = await corofyApiRequest.call(this, 'POST', '/v1/batches/claim', body, undefined, i, {
+				safeToRepeat: body.idempotencyKey !== undefined,
+			});
+			return ((batch.leads as IDataObject[] | undefined) ?? []).map((lead) =>
+				leadItem(lead, { batchId: batch.batchId, sender: batch.sender, day: batch.day }),
+			);
+		});
 		return [returnData];
 	}
 }

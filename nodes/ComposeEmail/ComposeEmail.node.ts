@@ -7,8 +7,10 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes } from 'n8n-workflow';
 import { leadIdField, retryUnavailableForField, senderField } from '../shared/descriptions';
-import { errorItem, leadIdOf, nodeError } from '../shared/items';
+import { credentialTest } from '../shared/credential-test';
+import { failItems, forEachItem, leadIdOf } from '../shared/items';
 import { chunk, corofyApiRequest } from '../shared/transport';
+import { preview, profileFields } from './preview';
 
 const MAX_PER_CALL = 50;
 
@@ -26,19 +28,51 @@ export class ComposeEmail implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'corofyApi', required: true }],
+		credentials: [{ name: 'corofyApi', required: true, testedBy: 'corofyApiConnection' }],
 		properties: [
+			{
+				displayName:
+					'The Corofy service writes each draft. What it pitches comes from the product catalog (PUT /v1/catalog: a product per industry; a lead no product fits is pitched from its company\'s website). The signature is the sender\'s From name and the footer its postal address (PUT /v1/senders/&lt;sender&gt;). Tone and length are the service\'s compose settings. Leads that cannot be composed leave by the error output with the reason.',
+				name: 'notice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Compose',
+						value: 'compose',
+						description: "Write and store each lead's draft",
+						action: 'Compose the email of each lead',
+					},
+					{
+						name: 'Preview',
+						value: 'preview',
+						description:
+							"Show the draft a lead would get now, with its cost, without storing it: tune the sender's profile before the daily run",
+						action: 'Preview the email of each lead',
+					},
+				],
+				default: 'compose',
+			},
 			leadIdField,
 			{
 				...senderField,
-				description: 'Whose name signs the email and whose postal address its footer carries',
+				description:
+					'Whose From name signs the email and whose postal address its footer carries (set both with PUT /v1/senders/<sender>)',
 			},
+			...profileFields,
 			{
 				displayName: 'Options',
 				name: 'options',
 				type: 'collection',
 				placeholder: 'Add Option',
 				default: {},
+				displayOptions: { show: { operation: ['compose'] } },
 				options: [
 					{
 						displayName: 'Leads per Request',
@@ -58,27 +92,23 @@ export class ComposeEmail implements INodeType {
 					},
 				],
 			},
-			retryUnavailableForField,
+			{ ...retryUnavailableForField, displayOptions: { show: { operation: ['compose'] } } },
 		],
 	};
 
-	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		const items = this.getInputData();
-		const returnData: INodeExecutionData[] = [];
-		const continueOnFail = this.continueOnFail();
+	methods = { credentialTest };
 
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		if (this.getNodeParameter('operation', 0, 'compose') === 'preview') return [await preview.call(this)];
+		const items = this.getInputData();
 		const bySender = new Map<string, Array<{ index: number; leadId: string }>>();
-		for (let i = 0; i < items.length; i++) {
-			try {
-				const leadId = leadIdOf.call(this, i);
-				const sender = (this.getNodeParameter('sender', i, 'default') as string) || 'default';
-				if (!bySender.has(sender)) bySender.set(sender, []);
-				bySender.get(sender)!.push({ index: i, leadId });
-			} catch (error) {
-				if (!continueOnFail) throw nodeError.call(this, error, i);
-				returnData.push(errorItem.call(this, i, error));
-			}
-		}
+		const returnData = await forEachItem.call(this, async (i) => {
+			const leadId = leadIdOf.call(this, i);
+			const sender = (this.getNodeParameter('sender', i, 'default') as string) || 'default';
+			if (!bySender.has(sender)) bySender.set(sender, []);
+			bySender.get(sender)!.push({ index: i, leadId });
+			return undefined;
+		});
 		if (bySender.size === 0) return [returnData];
 
 		const batchSize = Math.min(
@@ -91,22 +121,20 @@ export class ComposeEmail implements INodeType {
 			chunk(pending, batchSize).map((group) => ({ sender, group })),
 		);
 		for (const { sender, group } of groups) {
-			const leadIds = [...new Set(group.map((p) => p.leadId))];
 			let result: IDataObject;
 			try {
 				result = await corofyApiRequest.call(
 					this,
 					'POST',
 					'/v1/compose',
-					{ leadIds, regenerate, sender },
+					{ leadIds: [...new Set(group.map((p) => p.leadId))], regenerate, sender },
 					undefined,
 					group[0]!.index,
 					// composed again, a lead gets its stored draft back (unless regenerating)
 					{ safeToRepeat: !regenerate },
 				);
 			} catch (error) {
-				if (!continueOnFail) throw nodeError.call(this, error, group[0]!.index);
-				for (const p of group) returnData.push(errorItem.call(this, p.index, error));
+				failItems.call(this, group.map((p) => p.index), error, returnData);
 				continue;
 			}
 			const emails = new Map<string, IDataObject>();
@@ -119,10 +147,9 @@ export class ComposeEmail implements INodeType {
 			}
 
 			for (const p of group) {
-				const item = items[p.index]!;
 				const email = emails.get(p.leadId);
 				if (email) {
-					returnData.push({ json: { ...item.json, ...email }, pairedItem: { item: p.index } });
+					returnData.push({ json: { ...items[p.index]!.json, ...email }, pairedItem: { item: p.index } });
 					continue;
 				}
 				const failure = failures.get(p.leadId) ?? {
@@ -134,8 +161,7 @@ export class ComposeEmail implements INodeType {
 					description: String(failure.detail ?? ''),
 					itemIndex: p.index,
 				});
-				if (!continueOnFail) throw nodeError.call(this, error, p.index);
-				returnData.push(errorItem.call(this, p.index, error));
+				failItems.call(this, [p.index], error, returnData);
 			}
 		}
 		return [returnData];

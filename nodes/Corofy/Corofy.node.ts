@@ -1,5 +1,11 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
+import { credentialTest } from '../shared/credential-test';
 import * as event from './actions/event/Event.resource';
 import { router } from './actions/router';
 import * as send from './actions/send/Send.resource';
@@ -14,13 +20,17 @@ export class Corofy implements INodeType {
 		icon: { light: 'file:corofy.svg', dark: 'file:corofy.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
-		description: 'Report send results, drain the send queue, record replies and bounces, manage suppressions, read stats',
+		// The action of each operation; a report also says which result it records (two
+		// report nodes sit side by side in the workflows).
+		subtitle:
+			'={{ $parameter.operation === "reportResult" ? ($parameter.status === "failed" ? "Report failed send" : "Report sent email") : ({ "send:claimDue": "Claim due sends", "send:getMany": "Get many sends", "send:retry": "Retry a send", "event:record": "Record " + $parameter.kind, "suppression:add": "Add a suppression", "suppression:getMany": "Get many suppressions", "suppression:remove": "Remove a suppression", "stats:get": "Daily summary of " + $parameter.sender })[$parameter.resource + ":" + $parameter.operation] ?? $parameter.operation }}',
+		description:
+			"Report send results, drain the send queue, record replies and bounces, manage suppressions, read a sender's daily summary",
 		defaults: { name: 'Corofy' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'corofyApi', required: true }],
+		credentials: [{ name: 'corofyApi', required: true, testedBy: 'corofyApiConnection' }],
 		properties: [
 			{
 				displayName: 'Resource',
@@ -30,7 +40,7 @@ export class Corofy implements INodeType {
 				options: [
 					{ name: 'Event', value: 'event' },
 					{ name: 'Send', value: 'send' },
-					{ name: 'Stat', value: 'stats' },
+					{ name: 'Daily Summary', value: 'stats' },
 					{ name: 'Suppression', value: 'suppression' },
 				],
 				default: 'send',
@@ -42,6 +52,8 @@ export class Corofy implements INodeType {
 			retryUnavailableForField,
 		],
 	};
+
+	methods = { credentialTest };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return await router.call(this);

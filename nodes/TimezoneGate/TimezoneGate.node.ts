@@ -7,7 +7,8 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { leadIdField, retryUnavailableForField, senderField } from '../shared/descriptions';
-import { errorItem, leadIdOf, nodeError } from '../shared/items';
+import { credentialTest } from '../shared/credential-test';
+import { failItems, forEachItem, leadIdOf } from '../shared/items';
 import { chunk, corofyApiRequest } from '../shared/transport';
 
 const MAX_PER_CALL = 500;
@@ -19,7 +20,7 @@ export class TimezoneGate implements INodeType {
 		icon: { light: 'file:timezoneGate.svg', dark: 'file:timezoneGate.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ "sender: " + $parameter["sender"] }}',
+		subtitle: '={{ "sender: " + $parameter.sender }}',
 		description:
 			"Hold each composed email until the recipient's local business hours: send now, or schedule for the next open window",
 		defaults: { name: 'Timezone Gate' },
@@ -27,7 +28,7 @@ export class TimezoneGate implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Send now', 'Scheduled'],
-		credentials: [{ name: 'corofyApi', required: true }],
+		credentials: [{ name: 'corofyApi', required: true, testedBy: 'corofyApiConnection' }],
 		properties: [
 			{
 				displayName:
@@ -42,26 +43,21 @@ export class TimezoneGate implements INodeType {
 		],
 	};
 
+	methods = { credentialTest };
+
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const sendNow: INodeExecutionData[] = [];
+		const bySender = new Map<string, Array<{ index: number; leadId: string }>>();
 		// Everything not to be sent now: scheduled, gated before, skipped, and (on continue) errors.
 		// Nothing here may reach an email node, so errors never go to the first output.
-		const notNow: INodeExecutionData[] = [];
-		const continueOnFail = this.continueOnFail();
-
-		const bySender = new Map<string, Array<{ index: number; leadId: string }>>();
-		for (let i = 0; i < items.length; i++) {
-			try {
-				const leadId = leadIdOf.call(this, i);
-				const sender = (this.getNodeParameter('sender', i, 'default') as string) || 'default';
-				if (!bySender.has(sender)) bySender.set(sender, []);
-				bySender.get(sender)!.push({ index: i, leadId });
-			} catch (error) {
-				if (!continueOnFail) throw nodeError.call(this, error, i);
-				notNow.push(errorItem.call(this, i, error));
-			}
-		}
+		const notNow = await forEachItem.call(this, async (i) => {
+			const leadId = leadIdOf.call(this, i);
+			const sender = (this.getNodeParameter('sender', i, 'default') as string) || 'default';
+			if (!bySender.has(sender)) bySender.set(sender, []);
+			bySender.get(sender)!.push({ index: i, leadId });
+			return undefined;
+		});
 
 		// Once a call has leased send-now emails, a later call's failure must not throw:
 		// the leased ones would then never reach the email node, and sit in "sending"
@@ -74,8 +70,7 @@ export class TimezoneGate implements INodeType {
 		let call = 0;
 		for (const [sender, pending] of bySender) {
 			for (const group of chunk(pending, MAX_PER_CALL)) {
-				const leadIds = [...new Set(group.map((p) => p.leadId))];
-				const body: IDataObject = { leadIds, sender };
+				const body: IDataObject = { leadIds: [...new Set(group.map((p) => p.leadId))], sender };
 				if (executionId) body.idempotencyKey = `${executionId}:${this.getNode().id}:${call}`;
 				call++;
 				let result: IDataObject;
@@ -84,8 +79,7 @@ export class TimezoneGate implements INodeType {
 						safeToRepeat: body.idempotencyKey !== undefined,
 					});
 				} catch (error) {
-					if (!continueOnFail && !leased) throw nodeError.call(this, error, group[0]!.index);
-					for (const p of group) notNow.push(errorItem.call(this, p.index, error));
+					failItems.call(this, group.map((p) => p.index), error, notNow, leased);
 					continue;
 				}
 				leased = true;
@@ -93,7 +87,8 @@ export class TimezoneGate implements INodeType {
 				const decided = new Map<string, { json: IDataObject; now: boolean }>();
 				const record = (list: unknown, gate: string, now: boolean) => {
 					for (const entry of (list as IDataObject[] | undefined) ?? []) {
-						decided.set(String(entry.leadId), { json: { ...entry, gate }, now });
+						// delivery "corofy": the service's dispatcher sends it; nobody downstream may
+						decided.set(String(entry.leadId), { json: { ...entry, gate, delivery: result.delivery ?? 'n8n' }, now });
 					}
 				};
 				record(result.sendNow, 'sendNow', true);
@@ -107,7 +102,6 @@ export class TimezoneGate implements INodeType {
 				}
 
 				for (const p of group) {
-					const item = items[p.index]!;
 					const decision = decided.get(p.leadId) ?? {
 						json: {
 							leadId: p.leadId,
@@ -117,7 +111,7 @@ export class TimezoneGate implements INodeType {
 						},
 						now: false,
 					};
-					const out = { json: { ...item.json, ...decision.json }, pairedItem: { item: p.index } };
+					const out = { json: { ...items[p.index]!.json, ...decision.json }, pairedItem: { item: p.index } };
 					(decision.now ? sendNow : notNow).push(out);
 				}
 			}

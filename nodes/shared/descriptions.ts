@@ -13,9 +13,10 @@ export const leadIdField: INodeProperties = {
 	displayName: 'Lead ID',
 	name: 'leadId',
 	type: 'string',
-	default: '={{ $json.leadId ?? $json.id }}',
+	default: '={{ $json.leadId }}',
 	required: true,
-	description: 'The Corofy lead ID of each incoming item (the leads that Claim Daily Batch outputs carry it as "ID")',
+	description:
+		'The Corofy lead ID of each incoming item: every lead item of Corofy (Apollo Search, Claim Daily Batch, Compose Email) carries it as "leadId"',
 };
 
 /** The service answers at most 500 sends per call. */

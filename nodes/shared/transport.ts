@@ -1,8 +1,10 @@
 import type {
 	IDataObject,
 	IExecuteFunctions,
+	IHookFunctions,
 	IHttpRequestMethods,
 	IHttpRequestOptions,
+	ILoadOptionsFunctions,
 	JsonObject,
 } from 'n8n-workflow';
 import { NodeApiError, sleep } from 'n8n-workflow';
@@ -20,6 +22,8 @@ const MAX_BACKOFF_MS = 8_000;
 /** Socket errors after which the request may or may not have reached the service. */
 const CONNECTION_RESET = /ECONNRESET|EPIPE|socket hang up/i;
 
+type CorofyContext = IExecuteFunctions | ILoadOptionsFunctions | IHookFunctions;
+
 interface FullResponse {
 	statusCode: number;
 	headers?: Record<string, unknown>;
@@ -34,6 +38,8 @@ export interface CorofyRequestOptions {
 	 * as passing (it carries Retry-After: the database was restarted, timed out).
 	 */
 	safeToRepeat?: boolean;
+	/** For a text body (e.g. a raw message as message/rfc822). */
+	contentType?: string;
 }
 
 /**
@@ -46,14 +52,14 @@ export interface CorofyRequestOptions {
  * seconds; then the service's own problem is the error.
  */
 export async function corofyApiRequest(
-	this: IExecuteFunctions,
+	this: CorofyContext,
 	method: IHttpRequestMethods,
 	path: string,
-	body?: IDataObject,
+	body?: IDataObject | string,
 	qs?: IDataObject,
 	itemIndex?: number,
 	// a GET changes nothing (RFC 9110 §9.2.1)
-	{ safeToRepeat = method === 'GET' }: CorofyRequestOptions = {},
+	{ safeToRepeat = method === 'GET', contentType }: CorofyRequestOptions = {},
 ): Promise<IDataObject> {
 	const credentials = await this.getCredentials<{ baseUrl: string }>(CREDENTIAL_NAME);
 	const baseUrl = String(credentials.baseUrl ?? '').replace(/\/+$/, '');
@@ -63,7 +69,10 @@ export async function corofyApiRequest(
 		json: true,
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
-		headers: { accept: 'application/json, application/problem+json' },
+		headers: {
+			accept: 'application/json, application/problem+json',
+			...(contentType ? { 'content-type': contentType } : {}),
+		},
 	};
 	if (body !== undefined) options.body = body;
 	if (qs !== undefined) options.qs = qs;
@@ -106,8 +115,13 @@ export async function corofyApiRequest(
 	}
 }
 
-function retryBudgetMs(this: IExecuteFunctions, itemIndex: number | undefined): number {
-	const seconds = Number(this.getNodeParameter(RETRY_FOR_PARAMETER, itemIndex ?? 0, DEFAULT_RETRY_FOR_SECONDS));
+function retryBudgetMs(this: CorofyContext, itemIndex: number | undefined): number {
+	// Only an executing node waits out an unavailable service; in the editor (option
+	// lists) and on webhook registration the operator is there to see the error at once.
+	if (!('getInputData' in this)) return 0;
+	const seconds = Number(
+		(this as IExecuteFunctions).getNodeParameter(RETRY_FOR_PARAMETER, itemIndex ?? 0, DEFAULT_RETRY_FOR_SECONDS),
+	);
 	return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
 }
 
@@ -137,7 +151,7 @@ function isConnectionReset(error: unknown): boolean {
 }
 
 function unreachable(
-	this: IExecuteFunctions,
+	this: CorofyContext,
 	baseUrl: string,
 	error: unknown,
 	itemIndex: number | undefined,
@@ -162,7 +176,7 @@ function parseBody(body: unknown): unknown {
 }
 
 function problemToError(
-	this: IExecuteFunctions,
+	this: CorofyContext,
 	status: number,
 	body: unknown,
 	itemIndex: number | undefined,

@@ -4,12 +4,17 @@
 // json_schema, the x-ratelimit-* headers on every answer, 429 bodies for both
 // rate_limit_exceeded and insufficient_quota, 401 invalid_api_key, 5xx and slow
 // answers. The "model" is deterministic: it reads the JSON data block of the
-// prompt and writes a plausible email that greets the lead by first name and
-// names the product it was given (or the catalog product the website mentions).
+// prompt and writes a plausible email, in the language the system message asks
+// for, that greets the lead by first name and names the product it was given
+// (or the catalog product the website mentions), else what the sender's
+// company sells (from the system message); from a page it also returns a short
+// companySummary. Tokens are counted with o200k_base (gpt-4o's encoding) the
+// way OpenAI bills a chat request, so benchmarks measure real prompt sizes.
 // Plain node:http, no test framework.
 import { armFaultRules, takeFault as takeFaultOf, type ArmedFaultRule, type FaultRule } from '../fault-rules';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
 
 export type FakeOpenAIFault =
   /** 429 rate_limit_exceeded; retry-after-ms (default 50) and/or retry-after seconds. */
@@ -48,6 +53,9 @@ export interface FakeOpenAIRequest {
   model: string;
   system: string;
   user: string;
+  /** Counted as OpenAI bills them (only for answered requests; 0 otherwise). */
+  promptTokens: number;
+  completionTokens: number;
 }
 
 export interface FakeOpenAIState {
@@ -71,7 +79,7 @@ interface PromptData {
   lead?: { firstName?: string | null; companyName?: string | null; industry?: string | null; title?: string | null };
   product?: { id?: string; product?: string; pitch?: string } | null;
   catalog?: { id: string; product: string; pitch: string; keywords?: string[]; industries?: string[] }[];
-  website?: { url?: string; title?: string | null; content?: string } | null;
+  website?: { url?: string; title?: string | null; content?: string; summary?: string } | null;
   limits?: { maxTextChars?: number };
 }
 
@@ -144,7 +152,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const system = body.messages?.find((m) => m.role === 'system')?.content ?? '';
     const user = body.messages?.filter((m) => m.role === 'user').map((m) => m.content).join('\n') ?? '';
     const model = body.model ?? 'gpt-4o-mini';
-    const record = (status: number) => state.requests.push({ at: Date.now(), status, model, system, user });
+    const record = (status: number, usage = { prompt: 0, completion: 0 }) =>
+      state.requests.push({ at: Date.now(), status, model, system, user, promptTokens: usage.prompt, completionTokens: usage.completion });
 
     const fault = takeFault();
     if (fault?.kind === 'slow') await delay(fault.delayMs);
@@ -185,7 +194,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 
     refill();
     const maxOut = body.max_completion_tokens ?? body.max_tokens ?? 1000;
-    const promptTokens = Math.ceil((system.length + user.length) / 4);
+    const promptTokens = countPromptTokens(body.messages ?? [], body.response_format?.json_schema?.schema);
     const requested = promptTokens + maxOut;
     const overRequests = requestLevel < 1;
     const overTokens = tokenLevel < requested;
@@ -225,10 +234,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     if (options.latencyMs) await delay(options.latencyMs);
 
     const content = writeEmail(system, user, options.injectionSusceptible === true, fault?.kind === 'bad_draft' ? fault.flaw : undefined);
-    const completionTokens = Math.ceil(content.length / 4);
+    const completionTokens = countTokens(content);
     tokenLevel += Math.max(0, maxOut - completionTokens);
     state.completions++;
-    record(200);
+    record(200, { prompt: promptTokens, completion: completionTokens });
     send(res, 200, { ...limitHeaders(), 'openai-processing-ms': String(options.latencyMs ?? 0) }, {
       id: `chatcmpl-fake${state.completions}`,
       object: 'chat.completion',
@@ -255,6 +264,76 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   };
 }
 
+let encoder: Tiktoken | undefined;
+function countTokens(text: string): number {
+  // the ranks are a subpath export, which this repository's node10 module resolution cannot type
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  encoder ??= new Tiktoken(require('js-tiktoken/ranks/o200k_base') as TiktokenBPE);
+  return encoder.encode(text).length;
+}
+
+/** Prompt tokens as OpenAI counts a chat request: each message's content plus its framing, the reply priming, and the schema of structured output. */
+function countPromptTokens(messages: { role: string; content: string }[], schema: unknown): number {
+  const perMessage = 3;
+  const priming = 3;
+  const content = messages.reduce((n, m) => n + perMessage + countTokens(m.role) + countTokens(String(m.content ?? '')), 0);
+  return content + priming + (schema ? countTokens(JSON.stringify(schema)) : 0);
+}
+
+interface Phrases {
+  hi: string;
+  hello: string;
+  read: (title: string, company: string) => string;
+  industry: (industry: string, company: string) => string;
+  cameAcross: (company: string) => string;
+  supply: (product: string, company: string) => string;
+  cta: string;
+  subjectFor: (what: string, company: string) => string;
+}
+
+const PHRASES: Record<string, Phrases> = {
+  English: {
+    hi: 'Hi', hello: 'Hello,',
+    read: (t, c) => `I was reading ${t} and it sounds like ${c} is busy.`,
+    industry: (i, c) => `I work with a number of ${i} companies and thought of ${c}.`,
+    cameAcross: (c) => `I came across ${c} and wanted to reach out.`,
+    supply: (p, c) => `We supply ${p} and could send samples to ${c} this month.`,
+    cta: 'Would a 15-minute call next week be useful?',
+    subjectFor: (w, c) => `${w} for ${c}`,
+  },
+  German: {
+    hi: 'Hallo', hello: 'Guten Tag,',
+    read: (t, c) => `Ich habe ${t} gelesen, und bei ${c} scheint viel los zu sein.`,
+    industry: (i, c) => `Ich arbeite mit einigen Unternehmen aus dem Bereich ${i} und dachte an ${c}.`,
+    cameAcross: (c) => `Ich bin auf ${c} gestoßen und wollte mich kurz melden.`,
+    supply: (p, c) => `Wir liefern ${p} und könnten ${c} noch diesen Monat Muster schicken.`,
+    cta: 'Hätten Sie nächste Woche Zeit für ein kurzes Gespräch von 15 Minuten?',
+    subjectFor: (w, c) => `${w} für ${c}`,
+  },
+  French: {
+    hi: 'Bonjour', hello: 'Bonjour,',
+    read: (t, c) => `J'ai lu ${t} et ${c} semble très actif.`,
+    industry: (i, c) => `Je travaille avec plusieurs entreprises du secteur ${i} et j'ai pensé à ${c}.`,
+    cameAcross: (c) => `J'ai découvert ${c} et je souhaitais vous écrire.`,
+    supply: (p, c) => `Nous fournissons ${p} et pourrions envoyer des échantillons à ${c} ce mois-ci.`,
+    cta: 'Auriez-vous 15 minutes pour un appel la semaine prochaine ?',
+    subjectFor: (w, c) => `${w} pour ${c}`,
+  },
+  Spanish: {
+    hi: 'Hola', hello: 'Hola,',
+    read: (t, c) => `Estuve leyendo ${t} y parece que ${c} tiene mucho movimiento.`,
+    industry: (i, c) => `Trabajo con varias empresas del sector ${i} y pensé en ${c}.`,
+    cameAcross: (c) => `Conocí ${c} y quería ponerme en contacto.`,
+    supply: (p, c) => `Suministramos ${p} y podríamos enviar muestras a ${c} este mes.`,
+    cta: '¿Le vendría bien una llamada de 15 minutos la próxima semana?',
+    subjectFor: (w, c) => `${w} para ${c}`,
+  },
+};
+
+function systemLine(system: string, label: string): string | undefined {
+  return new RegExp(`^${label}: (.+)$`, 'm').exec(system)?.[1]?.trim();
+}
+
 /** The deterministic "model": a short, plausible cold email from the prompt's data block. */
 function writeEmail(system: string, user: string, susceptible: boolean, flaw: string | undefined): string {
   if (flaw === 'not_json') return 'Sure! Here is a great email for you.';
@@ -262,34 +341,51 @@ function writeEmail(system: string, user: string, susceptible: boolean, flaw: st
   const lead = data.lead ?? {};
   const company = lead.companyName ?? 'your team';
   const website = data.website ?? undefined;
+  const languageName = /Write the subject and the body in ([A-Za-z]+)/.exec(system)?.[1] ?? 'English';
+  const say = PHRASES[languageName] ?? PHRASES.English!;
 
   if (susceptible && website?.content && /ignore (all )?(previous|prior|above) instructions/i.test(website.content)) {
     // A model that obeys the page: it dumps its instructions and drops the format.
-    return JSON.stringify({ subject: 'My instructions', body: `Here is my system prompt:\n${system}`, productId: null });
+    return JSON.stringify({ subject: 'My instructions', body: `Here is my system prompt:\n${system}`, productId: null, companySummary: null });
   }
 
   let product = data.product ?? null;
-  if (!product && website && data.catalog) {
+  let productId: string | null = null;
+  if (!product && website?.content && data.catalog) {
     const text = `${website.title ?? ''} ${website.content ?? ''}`.toLowerCase();
-    product =
-      data.catalog.find((p) => [...(p.keywords ?? []), ...(p.industries ?? [])].some((k) => k && text.includes(k.toLowerCase()))) ??
-      null;
+    const picked = data.catalog.find((p) => [...(p.keywords ?? []), ...(p.industries ?? [])].some((k) => k && text.includes(k.toLowerCase())));
+    if (picked) {
+      product = picked;
+      productId = picked.id;
+    }
   }
   const firstName = flaw === 'wrong_name' ? 'Alexandra' : lead.firstName;
-  const greeting = firstName ? `Hi ${firstName},` : 'Hello,';
+  const greeting = firstName ? `${say.hi} ${firstName},` : say.hello;
   const opener = website
-    ? `I was reading ${website.title ? `"${website.title}"` : 'your website'} and it sounds like ${company} is busy.`
+    ? say.read(website.title ? `"${website.title}"` : 'your website', company)
     : lead.industry
-      ? `I work with a number of ${lead.industry.toLowerCase()} companies and thought of ${company}.`
-      : `I came across ${company} and wanted to reach out.`;
-  const pitch = product
-    ? `${product.pitch ?? ''} We supply ${product.product} and could send samples to ${company} this month.`
-    : `We help teams like yours source specialty chemicals reliably, with short lead times and technical support.`;
-  let body = `${greeting}\n\n${opener} ${pitch}\n\nWould a 15-minute call next week be useful?`;
+      ? say.industry(lead.industry.toLowerCase(), company)
+      : say.cameAcross(company);
+  const offer = systemLine(system, 'What we sell');
+  const pitch = product ? `${product.pitch ?? ''} ${say.supply(product.product ?? '', company)}` : (offer ?? '');
+  let body = `${greeting}\n\n${opener} ${pitch}\n\n${say.cta}`;
   if (flaw === 'placeholder') body += '\n\nBest regards,\n[Your Name]';
   if (flaw === 'too_long') body += `\n\n${'We are proud of our quality and service. '.repeat(200)}`;
-  const subject = product ? `${product.product} for ${company}` : `A reliable supplier for ${company}`;
-  return JSON.stringify({ subject, body, productId: product && 'id' in product ? (product.id ?? null) : null });
+  const ourName = systemLine(system, 'Name');
+  const subject = say.subjectFor(product?.product ?? ourName ?? 'An idea', company);
+  const companySummary = website?.content ? summarize(company, website.content) : null;
+  return JSON.stringify({ subject, body, productId, companySummary });
+}
+
+/** "What the company does" from a page: its first two sentences of prose. */
+function summarize(company: string, page: string): string {
+  const prose = page
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.trim().startsWith('#'))
+    .join(' ')
+    .replace(/\s+/g, ' ');
+  const sentences = prose.match(/[^.!?]+[.!?]/g)?.slice(0, 2).join(' ') ?? prose.slice(0, 200);
+  return `${company}: ${sentences.trim()}`.slice(0, 400);
 }
 
 function parseDataBlock(user: string): PromptData {

@@ -1,5 +1,6 @@
 import { createLogger } from './app/logger';
 import { ConfigError, loadConfig } from './config/env';
+import type { Database } from './db/database';
 import { SchemaBehindError, SchemaEditedError, SchemaError } from './db/migrations';
 import { startService } from './server';
 
@@ -17,18 +18,21 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
 
   let closeSandbox = async () => {};
+  let seedSandbox = async (_db: Database) => {};
   if (config.sandbox) {
     // Loaded only in sandbox mode: local fakes of Apollo, OpenAI and Firecrawl.
-    const { startSandboxProviders } = await import('../../sandbox/sandbox-providers');
+    const { startSandboxProviders, seedSandboxProfile } = await import('../../sandbox/sandbox-providers');
     const sandbox = await startSandboxProviders(config);
     config = sandbox.config;
     closeSandbox = sandbox.close;
+    seedSandbox = seedSandboxProfile;
     logger.warn('sandbox mode: Apollo, OpenAI and Firecrawl are local fakes; nothing real is called');
   }
 
   let service;
   try {
     service = await startService(config, logger);
+    await seedSandbox(service.deps.db);
   } catch (err) {
     if (err instanceof SchemaError) {
       logger.fatal(

@@ -8,11 +8,15 @@ import type { Logger } from './app/logger';
 import type { Config } from './config/env';
 import { openDatabase } from './db/open-database';
 import { startSweeper } from './sweeper/sweeper';
+import { startDispatcher } from './dispatch/dispatcher';
+import { startWebhookOutbox } from './webhooks/outbox';
+import { startMailboxWatchers } from './inbound/imap-watcher';
 import { createApolloClient } from './apollo/apollo-client';
 import { seedDefaultCatalog } from './catalog/catalog';
 import { createComposeProviders } from './providers/compose-providers';
 import { resealMailboxSecrets } from './mailboxes/mailbox-settings';
 import { createSecretBox, generateSecretKey } from './secrets/secret-box';
+import { logStartupReadiness } from './health/providers';
 
 export interface RunningService {
   url: string;
@@ -31,8 +35,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   if (appliedMigrations.length > 0) logger.info({ appliedMigrations }, 'migrations applied');
 
   let server: ServerType | undefined;
+  let stopOutbox = async () => {};
   try {
     const apiKey = config.apiKey ?? embeddedApiKey(config.dataDir, logger);
+    const apiKeySource = config.apiKey
+      ? 'the COROFY_API_KEY the service runs with (set in its environment)'
+      : `the key the service generated on its first start, kept in ${path.join(config.dataDir, 'api-key')} on its machine`;
     await seedDefaultCatalog(db, logger);
     const secretBox = createSecretBox(
       config.secretKey ?? embeddedSecretKey(config.dataDir, logger),
@@ -49,9 +57,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       schemaVersion,
       apiKey,
       secretBox,
+      apiKeySource,
       apollo: createApolloClient(config.apollo, logger),
       ...createComposeProviders(config, logger),
     };
+    const outbox = startWebhookOutbox(deps);
+    stopOutbox = outbox.stop;
+    deps.wakeWebhooks = outbox.wake;
     const app = createApp(deps);
 
     server = await new Promise<ServerType>((resolve, reject) => {
@@ -61,7 +73,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     logger.info({ url, database: db.kind, schemaVersion }, 'corofy service listening');
+    await logStartupReadiness(config, db, logger);
     const stopSweeper = startSweeper(deps, config.sweepIntervalMs);
+    // unsubscribe links in dispatched mail point at COROFY_PUBLIC_URL (set it in production)
+    const dispatcher = config.dispatch.intervalMs > 0 ? startDispatcher(deps, config.publicUrl ?? url) : undefined;
+    deps.dispatcher = dispatcher;
+    const watchers = startMailboxWatchers(deps);
 
     const running = server;
     let closing: Promise<void> | undefined;
@@ -79,11 +96,15 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
             if ('closeIdleConnections' in running) running.closeIdleConnections();
           });
           await stopSweeper();
+          await dispatcher?.stop();
+          await watchers.stop();
+          await stopOutbox();
           await db.close();
         })()),
     };
   } catch (err) {
     server?.close();
+    await stopOutbox();
     await db.close();
     throw err;
   }

@@ -12,7 +12,7 @@ const outbox = new Outbox();
 beforeAll(async () => {
   apollo = await startFakeApollo({ seed: 9, people: 300 });
   svc = await startTestService({ APOLLO_API_KEY: apollo.state.apiKey, APOLLO_BASE_URL: apollo.url });
-}, 60_000);
+}, 240_000); // a new database migrates slowly on a busy machine
 
 afterAll(async () => {
   await svc?.stop();
@@ -52,7 +52,7 @@ test('Apollo Search outputs one item per new lead, filters passed as Apollo expe
   });
   expect(leads).toHaveLength(5);
   for (const lead of leads) {
-    expect(lead).toEqual(expect.objectContaining({ id: expect.stringMatching(/^\d+$/), email: expect.any(String), status: 'new' }));
+    expect(lead).toEqual(expect.objectContaining({ leadId: expect.stringMatching(/^\d+$/), email: expect.any(String), status: 'new' }));
     expect(String(lead.title)).toMatch(/Plant Manager/);
   }
   const search = apollo.state.requests.find((r) => r.endpoint === 'search')!;
@@ -65,12 +65,12 @@ test('Claim Daily Batch: the same execution (a retried node) gets the same batch
   const first = await runNode('n8n-nodes-corofy.claimDailyBatch', claim, 'exec-claim-1');
   const retried = await runNode('n8n-nodes-corofy.claimDailyBatch', claim, 'exec-claim-1');
   const next = await runNode('n8n-nodes-corofy.claimDailyBatch', claim, 'exec-claim-2');
-  expect(first.map((l) => l.id)).toHaveLength(2);
-  expect(retried.map((l) => l.id)).toEqual(first.map((l) => l.id));
+  expect(first.map((l) => l.leadId)).toHaveLength(2);
+  expect(retried.map((l) => l.leadId)).toEqual(first.map((l) => l.leadId));
   expect(retried[0]!.batchId).toBe(first[0]!.batchId);
   expect(next).toHaveLength(2);
-  expect(next.map((l) => l.id).some((id) => first.some((f) => f.id === id))).toBe(false);
-  expect(Number(next[0]!.id)).toBeGreaterThan(Number(first[1]!.id));
+  expect(next.map((l) => l.leadId).some((id) => first.some((f) => f.leadId === id))).toBe(false);
+  expect(Number(next[0]!.leadId)).toBeGreaterThan(Number(first[1]!.leadId));
   expect((await svc.api('GET', '/v1/stats')).body.claimed).toBe(4);
 });
 

@@ -14,7 +14,7 @@ const operations: Record<string, Record<string, Operation>> = {
 		reportResult: send.reportResult.execute,
 		retry: send.retry.execute,
 	},
-	event: { record: event.record.execute },
+	event: { record: event.record.execute, inbound: event.inbound.execute },
 	suppression: {
 		add: suppression.add.execute,
 		getMany: suppression.getMany.execute,

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
-import type { Env } from 'hono';
+import type { Context, Env } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
@@ -14,16 +14,23 @@ import { batchesRoutes } from '../batches/batches.routes';
 import { catalogRoutes } from '../catalog/catalog.routes';
 import { composeRoutes } from '../compose/compose.routes';
 import type { ComposeProviders } from '../providers/compose-providers';
-import type { SecretBox } from '../secrets/secret-box';
+import { SecretKeyError, type SecretBox } from '../secrets/secret-box';
 import { healthRoutes } from '../health/health.routes';
+import { inboundRoutes } from '../inbound/inbound.routes';
+import { webhooksRoutes } from '../webhooks/webhooks.routes';
 import { leadsRoutes } from '../leads/leads.routes';
+import { senderProfileRoutes } from '../sender-profile/sender-profile.routes';
 import { sendersRoutes } from '../senders/senders.routes';
 import { sendsRoutes } from '../sends/sends.routes';
 import { statsRoutes } from '../stats/stats.routes';
+import { docsRoutes } from '../status/docs.routes';
+import { statusRoutes } from '../status/status.routes';
 import { suppressionsRoutes } from '../suppressions/suppressions.routes';
 import { unsubscribeRoutes } from '../unsubscribe/unsubscribe.routes';
 import type { Logger } from './logger';
-import { problem, problemResponse, ProblemError, titleFor } from './problems';
+import { domainProblem } from './domain-problems';
+import { problem, problemResponse, ProblemError } from './problems';
+import { importedLead, rejectLoneSurrogates } from './reject-lone-surrogates';
 import { rejectNul } from './reject-nul';
 
 /** What every route may use. Capabilities add their services here. */
@@ -34,10 +41,16 @@ export interface AppDeps extends ComposeProviders {
   schemaVersion: string;
   /** The API key every /v1 route requires (generated on the embedded default). */
   apiKey: string;
+  /** Where an operator finds that key, for the wrong-key problem (never the key itself). */
+  apiKeySource?: string;
   /** Apollo's people API; undefined when APOLLO_API_KEY is not set. */
   apollo?: ApolloClient;
   /** Seals and opens mailbox secrets (COROFY_SECRET_KEY). */
   secretBox: SecretBox;
+  /** The running dispatcher (delivery "corofy"), when enabled: nudged when sends are handed to it. */
+  dispatcher?: { nudge(): void };
+  /** Wakes the webhook outbox after an event was recorded (a no-op when deliveries are off). */
+  wakeWebhooks?: () => void;
 }
 
 export interface AppEnv extends Env {
@@ -69,6 +82,7 @@ export function createRouter() {
 }
 
 export const IMPORT_PATH = '/v1/leads/import';
+export const INBOUND_PATH = '/v1/inbound';
 
 /** Seconds a client should wait before sending a request the database could not serve. */
 export const DATABASE_RETRY_AFTER_SECONDS = 2;
@@ -94,7 +108,11 @@ export function createApp(deps: AppDeps) {
     );
   });
 
-  const tooLarge = (limit: number) => () => {
+  // The rest of a body over the limit is never read: the connection cannot carry
+  // another request, so the answer says so and the client opens a new one
+  // (the server drops the socket once it stops reading).
+  const tooLarge = (limit: number) => (c: Context) => {
+    c.header('Connection', 'close');
     throw problem(413, 'payload_too_large', `The request body is larger than ${limit} bytes.`);
   };
   const defaultBodyLimit = bodyLimit({ maxSize: config.bodyLimitBytes, onError: tooLarge(config.bodyLimitBytes) });
@@ -102,7 +120,17 @@ export function createApp(deps: AppDeps) {
     maxSize: config.importBodyLimitBytes,
     onError: tooLarge(config.importBodyLimitBytes),
   });
-  app.use('*', (c, next) => (c.req.path === IMPORT_PATH ? importBodyLimit(c, next) : defaultBodyLimit(c, next)));
+  const inboundBodyLimit = bodyLimit({
+    maxSize: config.inboundBodyLimitBytes,
+    onError: tooLarge(config.inboundBodyLimitBytes),
+  });
+  app.use('*', (c, next) =>
+    c.req.path === IMPORT_PATH
+      ? importBodyLimit(c, next)
+      : c.req.path === INBOUND_PATH
+        ? inboundBodyLimit(c, next)
+        : defaultBodyLimit(c, next),
+  );
 
   const expectedKey = sha256(deps.apiKey);
   app.use('/v1/*', async (c, next) => {
@@ -112,17 +140,23 @@ export function createApp(deps: AppDeps) {
       throw problem(
         401,
         'unauthorized',
-        m ? 'The API key is wrong.' : 'Send the API key as "Authorization: Bearer <COROFY_API_KEY>".',
+        m
+          ? `The API key is wrong. Use ${deps.apiKeySource ?? 'the COROFY_API_KEY the service runs with'}.`
+          : 'Send the API key as "Authorization: Bearer <COROFY_API_KEY>".',
       );
     }
     await next();
   });
   app.use('/v1/*', rejectNul);
+  const rejectInImport = rejectLoneSurrogates(importedLead);
+  const rejectInBody = rejectLoneSurrogates();
+  app.use('/v1/*', (c, next) => (c.req.path === IMPORT_PATH ? rejectInImport(c, next) : rejectInBody(c, next)));
 
   app.route('/', gateRoutes(deps));
   app.route('/', healthRoutes(deps));
   app.route('/', leadsRoutes(deps));
   app.route('/', sendersRoutes(deps));
+  app.route('/', senderProfileRoutes(deps));
   app.route('/', statsRoutes(deps));
   app.route('/', batchesRoutes(deps));
   app.route('/', sendsRoutes(deps));
@@ -132,6 +166,10 @@ export function createApp(deps: AppDeps) {
   app.route('/', apolloRoutes(deps));
   app.route('/', catalogRoutes(deps));
   app.route('/', composeRoutes(deps));
+  app.route('/', statusRoutes(deps));
+  app.route('/', docsRoutes());
+  app.route('/', inboundRoutes(deps));
+  app.route('/', webhooksRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {
@@ -144,6 +182,9 @@ export function createApp(deps: AppDeps) {
 
   app.onError((err, c) => {
     if (err instanceof ProblemError) return problemResponse(c, err);
+    if (err instanceof SecretKeyError) {
+      return problemResponse(c, problem(503, 'secret_key_mismatch', `${err.message} (COROFY_SECRET_KEY)`));
+    }
     if (err instanceof DatabaseError && (err.timedOut || err.connectionFailed)) {
       logger.warn({ requestId: c.get('requestId'), sqlState: err.sqlState, error: err.message }, 'database unavailable');
       // a passing condition (a restart, a failover): Retry-After tells clients that
@@ -156,10 +197,8 @@ export function createApp(deps: AppDeps) {
           : problem(503, 'database_unavailable', 'The connection to the database failed during this request. Try again (a claim sent again with its idempotencyKey returns its batch if it was made).'),
       );
     }
-    if (err instanceof DatabaseError && err.businessStatus !== undefined) {
-      const status = err.businessStatus as ProblemError['status'];
-      return problemResponse(c, new ProblemError(status, err.message, titleFor(status), err.detail));
-    }
+    const domain = err instanceof DatabaseError ? domainProblem(err) : undefined;
+    if (domain) return problemResponse(c, domain);
     if (err instanceof HTTPException && err.status < 500) {
       const code =
         err.status === 415 ? 'unsupported_media_type' : /json/i.test(err.message) ? 'malformed_json' : 'bad_request';

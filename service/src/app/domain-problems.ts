@@ -22,6 +22,7 @@ export const DOMAIN_PROBLEMS: Record<string, DomainProblem> = {
   message_id_conflict: { status: 409 },
   send_not_retryable: { status: 409 },
   send_changed: { status: 409 },
+  send_not_discardable: { status: 409 },
   no_quota_room: { status: 409 },
   address_suppressed: { status: 409, hint: 'Remove it with DELETE /v1/suppressions/{value} first if you are sure.' },
   lead_replied: { status: 409 },

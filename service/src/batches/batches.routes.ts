@@ -3,7 +3,7 @@ import { createRouter, type AppDeps } from '../app/create-app';
 import { jsonText } from '../app/json-text';
 import { problemContent, problemResponses } from '../app/problems';
 import { LeadSchema } from '../leads/lead-input';
-import { SenderIdSchema } from '../senders/senders.routes';
+import { SenderIdSchema } from '../app/schemas';
 import { ClaimGroups } from './claim-groups';
 
 const ClaimBody = z

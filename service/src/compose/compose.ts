@@ -2,25 +2,19 @@ import type { Logger } from '../app/logger';
 import { matchIndustry, type Product } from '../catalog/catalog';
 import type { Config } from '../config/env';
 import type { Database } from '../db/database';
-import { normalizeDomain } from '../leads/lead-input';
-import { FirecrawlProviderError, type FirecrawlClient } from '../providers/firecrawl-client';
 import { OpenAIProviderError, type OpenAIClient } from '../providers/openai-client';
-import { unsubscribeFooter } from '../unsubscribe/footer';
-import {
-  buildUserPrompt,
-  DRAFT_JSON_SCHEMA,
-  draftProblem,
-  DraftOutputSchema,
-  SYSTEM_PROMPT,
-  textToHtml,
-  type DraftOutput,
-  type PromptInput,
-} from './prompt';
-import { safePublicUrl, UnsafeUrlError, type HostResolver } from './safe-url';
+import type { FirecrawlClient } from '../providers/firecrawl-client';
+import { renderFooter, unsubscribeFooter } from '../unsubscribe/footer';
+import { signatureFor, writeDraft, type AIUsage } from './draft';
+import { languageFor, type Language } from './language';
+import { textToHtml, type PromptInput, type PromptLead, type SenderProfile } from './prompt';
+import type { HostResolver } from './safe-url';
+import { WebsiteReader, type CachedSite, type WebsiteOutcome } from './website';
 
 // Composition per lead: the catalog first (the lead's industry names a
-// product), the company's website next (cached, scraped with Firecrawl, the AI
-// picks the product), a generic pitch when there is nothing to go on.
+// product), the company's website next (the page once per domain, its short
+// profile after that; the AI picks the product), a generic pitch when there is
+// nothing to go on. Written for the sender's company, in the lead's language.
 
 export interface ComposeDeps {
   config: Config;
@@ -32,12 +26,12 @@ export interface ComposeDeps {
 }
 
 export type DraftSource = 'catalog' | 'website' | 'generic';
+export type { WebsiteOutcome } from './website';
 
-export interface WebsiteOutcome {
-  url?: string;
-  /** cached / scraped: content used; empty: nothing usable; refused: the SSRF guard said no; failed: Firecrawl failed. */
-  outcome: 'cached' | 'scraped' | 'empty' | 'refused' | 'failed';
-  detail?: string;
+export interface DraftTokens {
+  prompt: number;
+  completion: number;
+  total: number;
 }
 
 export interface ComposedEmail {
@@ -48,6 +42,9 @@ export interface ComposedEmail {
   product: string | null;
   source: DraftSource;
   model: string | null;
+  language: string | null;
+  /** What the draft cost (null for drafts stored before tokens were counted). */
+  tokens: DraftTokens | null;
   /** False when this is the stored draft of an earlier call. */
   generated: boolean;
   website?: WebsiteOutcome;
@@ -67,19 +64,46 @@ export interface ComposeRequest {
   baseUrl: string;
 }
 
-interface PreparedLead {
+/** The lead fields a draft is written from (a stored lead, or a preview's inline lead). */
+export interface LeadFields {
+  firstName?: string | null;
+  lastName?: string | null;
+  title?: string | null;
+  companyName?: string | null;
+  companyDomain?: string | null;
+  website?: string | null;
+  industry?: string | null;
+  country?: string | null;
+  state?: string | null;
+  city?: string | null;
+}
+
+export interface PreviewRequest {
+  sender: string;
+  lead: LeadFields | { id: string };
+  /** Profile fields to try instead of the stored ones (null and absent fields keep the stored value). */
+  profile?: Partial<{ [K in keyof SenderProfile]: SenderProfile[K] | null }>;
+  baseUrl: string;
+}
+
+export interface PreviewResult {
+  leadId: string | null;
+  subject: string;
+  text: string;
+  html: string;
+  product: string | null;
+  source: DraftSource;
+  model: string;
+  language: string;
+  tokens: DraftTokens;
+  requests: number;
+  website?: WebsiteOutcome;
+}
+
+interface PreparedLead extends LeadFields {
   id: string;
   missing?: boolean;
   status?: string;
-  firstName?: string;
-  lastName?: string;
-  title?: string;
-  companyName?: string;
-  companyDomain?: string;
-  website?: string;
-  industry?: string;
-  country?: string;
-  city?: string;
   refusal?: string | null;
   draft?: StoredDraft | null;
 }
@@ -92,20 +116,32 @@ interface StoredDraft {
   product: string | null;
   source: DraftSource;
   model: string | null;
+  language: string | null;
+  tokens: DraftTokens | null;
+}
+
+interface SenderIdentity {
+  id: string;
+  fromName: string | null;
+  postalAddress: string | null;
 }
 
 interface Prepared {
-  sender: { id: string; fromName: string | null; postalAddress: string | null };
+  sender: SenderIdentity;
+  profile: SenderProfile;
   catalog: Product[];
   leads: PreparedLead[];
 }
 
-interface CachedSite {
-  url: string;
-  title: string | null;
-  markdown: string | null;
-  statusCode: number | null;
-  error: string | null;
+/** A draft written, not yet stored. */
+interface Written {
+  subject: string;
+  body: string;
+  product: string | null;
+  source: DraftSource;
+  language: Language;
+  usage: AIUsage;
+  website?: WebsiteOutcome;
 }
 
 const REFUSALS: Record<string, string> = {
@@ -119,10 +155,13 @@ const REFUSALS: Record<string, string> = {
 };
 
 export class Composer {
-  /** Scrapes in flight per domain: leads of one company share one scrape. */
-  private readonly scraping = new Map<string, Promise<WebsiteOutcome & { site?: CachedSite }>>();
+  private readonly websites: WebsiteReader;
+  /** Per domain, the lead whose draft is writing the company profile: the next lead of the domain waits for it. */
+  private readonly summarizing = new Map<string, Promise<void>>();
 
-  constructor(private readonly deps: ComposeDeps) {}
+  constructor(private readonly deps: ComposeDeps) {
+    this.websites = new WebsiteReader(deps);
+  }
 
   async compose(req: ComposeRequest): Promise<{ emails: ComposedEmail[]; failed: ComposeFailure[] }> {
     const leadIds = [...new Set(req.leadIds)];
@@ -164,14 +203,7 @@ export class Composer {
       }
     }
 
-    if (todo.length > 0 && !this.deps.openai.configured) {
-      throw new OpenAIProviderError(
-        'openai_not_configured',
-        503,
-        'OpenAI is not configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a compatible endpoint) to compose emails.',
-        true,
-      );
-    }
+    if (todo.length > 0) this.requireOpenAI();
 
     // Bounded concurrency; the process-wide limiter paces the AI calls. An
     // error that stops the call (billing, key) stops taking new leads at once.
@@ -205,96 +237,78 @@ export class Composer {
     return { emails, failed };
   }
 
+  /**
+   * The draft a lead would get now, from the sender's current profile: nothing
+   * is stored (no draft, no website cache, no usage), nothing is claimed.
+   */
+  async preview(req: PreviewRequest): Promise<PreviewResult | ComposeFailure> {
+    const leadIds = 'id' in req.lead ? [req.lead.id] : [];
+    const prepared = await this.deps.db.call<Prepared>('compose_prepare', { p_lead_ids: leadIds, p_sender: req.sender, p_regenerate: false });
+    const stored = prepared.leads[0];
+    if (stored?.missing) return { leadId: stored.id, code: 'lead_not_found', detail: `No lead has id ${stored.id}.` };
+    const lead: LeadFields = stored ?? (req.lead as LeadFields);
+    const trying = Object.fromEntries(Object.entries(req.profile ?? {}).filter(([, v]) => v !== null && v !== undefined));
+    this.requireOpenAI();
+    const written = await this.write(lead, { ...prepared, profile: { ...prepared.profile, ...trying } }, { store: false });
+    if ('reason' in written) {
+      return { leadId: stored?.id ?? null, ...rejection(written.reason) } as ComposeFailure;
+    }
+    const footer = renderFooter(`${req.baseUrl}/unsubscribe/preview`, prepared.sender, written.language);
+    return {
+      leadId: stored?.id ?? null,
+      subject: written.subject,
+      text: `${written.body}${footer.text}`,
+      html: `${textToHtml(written.body)}\n${footer.html}`,
+      product: written.product,
+      source: written.source,
+      model: written.usage.model,
+      language: written.language.code,
+      tokens: tokensOf(written.usage),
+      requests: written.usage.requests,
+      ...(written.website ? { website: written.website } : {}),
+    };
+  }
+
+  private requireOpenAI(): void {
+    if (!this.deps.openai.configured) {
+      throw new OpenAIProviderError(
+        'openai_not_configured',
+        503,
+        'OpenAI is not configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for a compatible endpoint) to compose emails.',
+        true,
+      );
+    }
+  }
+
   private async composeLead(
     lead: PreparedLead,
     prepared: Prepared,
     req: ComposeRequest,
   ): Promise<{ email: ComposedEmail } | { failure: ComposeFailure }> {
-    const { config } = this.deps;
-    const catalogProduct = matchIndustry(prepared.catalog, lead.industry);
-    let source: DraftSource = 'generic';
-    let website: WebsiteOutcome | undefined;
-    let site: CachedSite | undefined;
-    if (catalogProduct) {
-      source = 'catalog';
-    } else if (lead.website || lead.companyDomain) {
-      const w = await this.website((lead.website ?? lead.companyDomain)!);
-      website = { url: w.url, outcome: w.outcome, ...(w.detail ? { detail: w.detail } : {}) };
-      if (w.site) {
-        site = w.site;
-        source = 'website';
-      }
-    }
-
-    const signature = `\n\nBest regards,\n${prepared.sender.fromName ?? ''}`.trimEnd();
-    const promptInput: PromptInput = {
-      lead: {
-        firstName: lead.firstName ?? null,
-        lastName: lead.lastName ?? null,
-        title: lead.title ?? null,
-        companyName: lead.companyName ?? null,
-        industry: lead.industry ?? null,
-        country: lead.country ?? null,
-        city: lead.city ?? null,
-      },
-      senderName: prepared.sender.fromName,
-      product: catalogProduct ?? null,
-      ...(source === 'website' && site
-        ? {
-            catalog: prepared.catalog,
-            website: { url: site.url, title: site.title, content: site.markdown ?? '' },
-          }
-        : {}),
-      maxTextChars: config.compose.maxTextChars,
-    };
-
-    let out: DraftOutput | undefined;
-    let model: string | null = null;
-    let rejectedBecause: string | undefined;
-    for (let attempt = 1; attempt <= 2 && !out; attempt++) {
-      const completion = await this.deps.openai.completeJson({
-        system: SYSTEM_PROMPT,
-        user: buildUserPrompt({ ...promptInput, ...(rejectedBecause ? { rejectedBecause } : {}) }),
-        schemaName: 'cold_email',
-        schema: DRAFT_JSON_SCHEMA,
+    const written = await this.write(lead, prepared, { store: true });
+    if ('reason' in written) {
+      await this.deps.db.call('reject_draft', {
+        p_lead_id: lead.id,
+        p_sender: prepared.sender.id,
+        p_reason: written.reason,
+        p_usage: written.usage,
       });
-      model = completion.model;
-      const candidate = parseDraft(completion.content, completion.refusal);
-      if ('problem' in candidate) {
-        rejectedBecause = candidate.problem;
-        continue;
-      }
-      const problem = draftProblem(candidate.draft, promptInput.lead, candidate.draft.body.length + signature.length, config.compose.maxTextChars);
-      if (problem) {
-        rejectedBecause = problem;
-        continue;
-      }
-      out = candidate.draft;
+      return { failure: { leadId: lead.id, ...rejection(written.reason) } };
     }
-    if (!out) {
-      return {
-        failure: {
-          leadId: lead.id,
-          code: 'draft_rejected',
-          detail: `The AI's draft was rejected twice; last reason: ${rejectedBecause}.`,
-        },
-      };
-    }
-
-    const product =
-      catalogProduct?.product ??
-      (source === 'website' ? prepared.catalog.find((p) => p.id === out.productId)?.product ?? null : null);
-    const body = `${out.body.trim()}${signature}`;
-    const footer = await unsubscribeFooter({ config, db: this.deps.db }, req.baseUrl, lead.id, prepared.sender);
+    const { config, db } = this.deps;
+    const footer = await unsubscribeFooter({ config, db }, req.baseUrl, lead.id, prepared.sender, written.language);
     const draft = {
-      subject: out.subject.trim(),
-      text: `${body}${footer.text}`,
-      html: `${textToHtml(body)}\n${footer.html}`,
-      product,
-      source,
-      model,
+      subject: written.subject,
+      text: `${written.body}${footer.text}`,
+      html: `${textToHtml(written.body)}\n${footer.html}`,
+      product: written.product,
+      source: written.source,
+      model: written.usage.model,
+      language: written.language.code,
+      sender: prepared.sender.id,
+      usage: written.usage,
     };
-    const saved = await this.deps.db.call<{ ok: boolean; code?: string; detail?: string; draft?: StoredDraft }>('save_draft', {
+    const saved = await db.call<{ ok: boolean; code?: string; detail?: string; draft?: StoredDraft }>('save_draft', {
       p_lead_id: lead.id,
       p_draft: draft,
       p_regenerate: req.regenerate,
@@ -303,88 +317,96 @@ export class Composer {
       const code = saved.code ?? 'draft_not_saved';
       return { failure: { leadId: lead.id, code, detail: saved.detail ?? REFUSALS[code] ?? code } };
     }
-    return { email: { ...storedEmail(saved.draft), generated: true, ...(website ? { website } : {}) } };
+    return { email: { ...storedEmail(saved.draft), generated: true, ...(written.website ? { website: written.website } : {}) } };
   }
 
-  /** The company website: from the cache, else scraped (once per domain at a time) and cached. */
-  private async website(target: string): Promise<WebsiteOutcome & { site?: CachedSite }> {
-    const { config, db, firecrawl } = this.deps;
-    let url: URL;
-    try {
-      url = await safePublicUrl(target, { resolve: this.deps.resolveHost, allowedPorts: config.website.allowedPorts });
-    } catch (err) {
-      if (err instanceof UnsafeUrlError) return { outcome: 'refused', detail: `Not scraped: ${err.message}.` };
-      throw err;
-    }
-    const domain = normalizeDomain(url.hostname) ?? url.hostname;
-    const usable = (site: CachedSite) =>
-      Boolean(site.markdown && site.markdown.trim() !== '' && (site.statusCode === null || site.statusCode < 400));
+  /** Chooses what to pitch from, asks the AI, and (when storing) keeps the company profile it wrote. */
+  private async write(lead: LeadFields, prepared: Prepared, opts: { store: boolean }): Promise<Written | { reason: string; usage: AIUsage }> {
+    const catalogProduct = matchIndustry(prepared.catalog, lead.industry ?? undefined);
+    const target = lead.website ?? lead.companyDomain;
+    if (catalogProduct || !target) return this.writeFrom(lead, prepared, catalogProduct ? { product: catalogProduct } : {});
 
-    const cached = await db.call<CachedSite | null>('get_company_website', { p_domain: domain });
-    if (cached) {
-      return usable(cached)
-        ? { url: cached.url, outcome: 'cached', site: cached }
-        : { url: cached.url, outcome: 'empty', detail: cached.error ?? `The site answered ${cached.statusCode ?? 'nothing usable'}.` };
-    }
-    if (!firecrawl.configured) {
-      return { url: url.href, outcome: 'failed', detail: 'Firecrawl is not configured (FIRECRAWL_API_KEY or FIRECRAWL_API_URL).' };
-    }
-    let pending = this.scraping.get(domain);
-    if (!pending) {
-      pending = this.scrape(domain, url.href, usable).finally(() => this.scraping.delete(domain));
-      this.scraping.set(domain, pending);
-    }
-    return pending;
-  }
+    let read = await this.websites.read(target, opts);
+    const website: WebsiteOutcome = { url: read.url, outcome: read.outcome, ...(read.detail ? { detail: read.detail } : {}) };
+    if (!read.site) return this.writeFrom(lead, prepared, { website });
+    if (read.site.summary || !opts.store) return this.writeFrom(lead, prepared, { website, site: read.site });
 
-  private async refusal(url: string): Promise<string | undefined> {
-    try {
-      await safePublicUrl(url, { resolve: this.deps.resolveHost, allowedPorts: this.deps.config.website.allowedPorts });
-      return undefined;
-    } catch (err) {
-      if (err instanceof UnsafeUrlError) return err.message;
-      throw err;
+    // No profile of this company yet: one lead at a time writes it, the others
+    // wait and then read it from the cache instead of sending the page again.
+    const domain = read.site.domain;
+    for (let waiting = this.summarizing.get(domain); waiting; waiting = this.summarizing.get(domain)) {
+      await waiting;
+      read = await this.websites.read(target, opts);
+      if (!read.site) return this.writeFrom(lead, prepared, { website });
+      if (read.site.summary) return this.writeFrom(lead, prepared, { website: { ...website, outcome: 'cached' }, site: read.site });
     }
-  }
-
-  private async scrape(
-    domain: string,
-    url: string,
-    usable: (site: CachedSite) => boolean,
-  ): Promise<WebsiteOutcome & { site?: CachedSite }> {
-    const { config, db, firecrawl, logger } = this.deps;
+    let done!: () => void;
+    this.summarizing.set(domain, new Promise<void>((resolve) => (done = resolve)));
     try {
-      const page = await firecrawl.scrape(url);
-      // A public site may redirect to an internal one: such content is never used or kept.
-      const redirectRefusal = page.finalUrl === url ? undefined : await this.refusal(page.finalUrl);
-      if (redirectRefusal) {
-        const error = `Redirected to a refused address: ${redirectRefusal}.`;
-        await db.call('save_company_website', {
-          p_site: { domain, url, title: null, markdown: null, statusCode: page.statusCode ?? null, error },
-          p_ttl_seconds: config.website.cacheTtlHours * 3600,
-        });
-        return { url, outcome: 'refused', detail: error };
+      const written = await this.writeFrom(lead, prepared, { website, site: read.site });
+      if ('summary' in written && written.summary) {
+        await this.websites.saveSummary(domain, written.summary, written.summaryProductId ?? null);
       }
-      const site: CachedSite = {
-        url,
-        title: page.title ?? null,
-        markdown: page.markdown,
-        statusCode: page.statusCode ?? null,
-        error: page.statusCode !== undefined && page.statusCode >= 400 ? `The site answered ${page.statusCode}.` : null,
-      };
-      await db.call('save_company_website', {
-        p_site: { domain, ...site },
-        p_ttl_seconds: config.website.cacheTtlHours * 3600,
-      });
-      return usable(site)
-        ? { url, outcome: 'scraped', site }
-        : { url, outcome: 'empty', detail: site.error ?? 'The page had no readable text.' };
-    } catch (err) {
-      if (!(err instanceof FirecrawlProviderError)) throw err;
-      logger.warn({ domain, code: err.code, status: err.status }, 'website scrape failed; composing without it');
-      return { url, outcome: 'failed', detail: `${err.code}: ${err.message}` };
+      return written;
+    } finally {
+      this.summarizing.delete(domain);
+      done();
     }
   }
+
+  private async writeFrom(
+    lead: LeadFields,
+    prepared: Prepared,
+    from: { product?: Product; website?: WebsiteOutcome; site?: CachedSite },
+  ): Promise<(Written & { summary?: string | null; summaryProductId?: string | null }) | { reason: string; usage: AIUsage }> {
+    const { profile, catalog, sender } = prepared;
+    const language = languageFor(profile.language, lead);
+    const promptLead: PromptLead = {
+      firstName: lead.firstName ?? null,
+      lastName: lead.lastName ?? null,
+      title: lead.title ?? null,
+      companyName: lead.companyName ?? null,
+      industry: lead.industry ?? null,
+      country: lead.country ?? null,
+      city: lead.city ?? null,
+    };
+    const site = from.site;
+    // A company read before: its profile and the product chosen for it then.
+    const chosen = site?.summary ? catalog.find((p) => p.id === site.summaryProductId) : undefined;
+    const prompt: PromptInput = {
+      lead: promptLead,
+      product: from.product ?? chosen ?? null,
+      ...(site && !site.summary ? { catalog, website: { url: site.url, title: site.title, content: site.markdown ?? '' } } : {}),
+      ...(site?.summary ? { website: { url: site.url, title: site.title, summary: site.summary } } : {}),
+    };
+    const result = await writeDraft(this.deps, {
+      prompt,
+      profile,
+      language,
+      signature: signatureFor(profile, language, sender.fromName),
+    });
+    if (!result.ok) return { reason: result.reason, usage: result.usage };
+    const source: DraftSource = from.product ? 'catalog' : site ? 'website' : 'generic';
+    const picked = site && !site.summary ? catalog.find((p) => p.id === result.out.productId) : undefined;
+    return {
+      subject: result.out.subject.trim(),
+      body: result.body,
+      product: from.product?.product ?? chosen?.product ?? picked?.product ?? null,
+      source,
+      language,
+      usage: result.usage,
+      ...(from.website ? { website: from.website } : {}),
+      ...(site && !site.summary ? { summary: result.companySummary, summaryProductId: picked?.id ?? null } : {}),
+    };
+  }
+}
+
+function rejection(reason: string): { code: string; detail: string } {
+  return { code: 'draft_rejected', detail: `The AI's draft was rejected twice; last reason: ${reason}.` };
+}
+
+function tokensOf(usage: AIUsage): DraftTokens {
+  return { prompt: usage.promptTokens, completion: usage.completionTokens, total: usage.promptTokens + usage.completionTokens };
 }
 
 function storedEmail(d: StoredDraft): Omit<ComposedEmail, 'generated'> {
@@ -396,21 +418,7 @@ function storedEmail(d: StoredDraft): Omit<ComposedEmail, 'generated'> {
     product: d.product,
     source: d.source,
     model: d.model,
+    language: d.language ?? null,
+    tokens: d.tokens ?? null,
   };
-}
-
-function parseDraft(content: string | null, refusal: string | null): { draft: DraftOutput } | { problem: string } {
-  if (refusal) return { problem: `the model refused: ${refusal.slice(0, 200)}` };
-  if (!content) return { problem: 'the answer was empty' };
-  let json: unknown;
-  try {
-    json = JSON.parse(content);
-  } catch {
-    return { problem: 'the answer was not the JSON object of the schema' };
-  }
-  const parsed = DraftOutputSchema.safeParse(json);
-  if (!parsed.success) {
-    return { problem: `the answer did not match the schema (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})` };
-  }
-  return { draft: parsed.data };
 }

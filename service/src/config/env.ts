@@ -52,6 +52,14 @@ const EnvSchema = z.object({
   COROFY_PUBLIC_URL: url('COROFY_PUBLIC_URL'),
   COROFY_BODY_LIMIT_BYTES: integer(1024 * 1024, 1024, 64 * 1024 * 1024),
   COROFY_IMPORT_BODY_LIMIT_BYTES: integer(8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+  COROFY_INBOUND_BODY_LIMIT_BYTES: integer(10 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+  COROFY_WEBHOOK_INTERVAL_MS: integer(1000, 0, 3_600_000),
+  COROFY_IMAP_SCAN_INTERVAL_MS: integer(15_000, 0, 3_600_000),
+  COROFY_IMAP_POLL_SECONDS: integer(60, 1, 86400),
+  COROFY_IMAP_LEASE_SECONDS: integer(60, 5, 3600),
+  COROFY_WEBHOOK_MAX_ATTEMPTS: integer(8, 1, 100),
+  COROFY_WEBHOOK_BACKOFF_SECONDS: integer(30, 0, 86400),
+  COROFY_WEBHOOK_TIMEOUT_MS: integer(10_000, 100, 300_000),
   COROFY_DEFAULT_TIMEZONE: optionalText.default('UTC'),
   COROFY_SANDBOX: flag(false),
   COROFY_AUTO_MIGRATE: flag(true),
@@ -63,6 +71,11 @@ const EnvSchema = z.object({
   COROFY_UNSUBSCRIBE_SECRET: optionalText.refine((v) => v === undefined || v.length >= 16, {
     message: 'must be at least 16 characters',
   }),
+  COROFY_DISPATCH_INTERVAL_MS: integer(1000, 0, 3_600_000),
+  COROFY_MAILBOX_LEASE_SECONDS: integer(30, 5, 3600),
+  COROFY_SMTP_RATE_PER_SECOND: integer(5, 1, 1000),
+  COROFY_SMTP_TIMEOUT_MS: integer(30_000, 100, 600_000),
+  COROFY_SMTP_MAX_MESSAGES_PER_CONNECTION: integer(100, 1, 100_000),
   COROFY_SECRET_KEY: optionalText.refine((v) => v === undefined || v.length >= 32, {
     message: 'must be at least 32 characters (e.g. `openssl rand -base64 32`)',
   }),
@@ -123,6 +136,25 @@ export interface Config {
   publicUrl: string | undefined;
   bodyLimitBytes: number;
   importBodyLimitBytes: number;
+  /** POST /v1/inbound takes a whole raw message (attachments included). */
+  inboundBodyLimitBytes: number;
+  imap: {
+    /** How often this replica looks for mailboxes to watch and renews its leases (0: it watches none). */
+    scanIntervalMs: number;
+    /** Without IDLE (and for the spam folder), how often a mailbox is read. */
+    pollSeconds: number;
+    /** A replica that stops renewing its lease this long loses the mailbox to another. */
+    leaseSeconds: number;
+  };
+  webhooks: {
+    /** How often the outbox is polled (0: never; a recorded event also wakes it). */
+    intervalMs: number;
+    /** After this many failed attempts a delivery is a dead letter. */
+    maxAttempts: number;
+    /** The first retry waits this long; each further one twice as long. */
+    backoffSeconds: number;
+    timeoutMs: number;
+  };
   defaultTimezone: string;
   sandbox: boolean;
   /** Apply pending migrations at start (PGlite, DATABASE_URL); off: only check. */
@@ -138,6 +170,16 @@ export interface Config {
   retryBackoffSeconds: number;
   /** Signs unsubscribe links; generated once and kept in the database when unset. */
   unsubscribeSecret: string | undefined;
+  /** The dispatcher (delivery "corofy"): how often it looks for due sends and renews its mailbox leases (0: off). */
+  dispatch: {
+    intervalMs: number;
+    /** A mailbox whose driver stops renewing for this long is taken over by another replica. */
+    mailboxLeaseSeconds: number;
+    /** The most messages per second one mailbox sends (the gate's pacing gap comes on top). */
+    smtpRatePerSecond: number;
+    smtpTimeoutMs: number;
+    maxMessagesPerConnection: number;
+  };
   /** Seals mailbox secrets at rest; generated and kept beside the data on the embedded default. */
   secretKey: string | undefined;
   /** The key being rotated away from: still opens old values, which are resealed at start. */
@@ -223,6 +265,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: e.COROFY_PUBLIC_URL,
     bodyLimitBytes: e.COROFY_BODY_LIMIT_BYTES,
     importBodyLimitBytes: e.COROFY_IMPORT_BODY_LIMIT_BYTES,
+    inboundBodyLimitBytes: e.COROFY_INBOUND_BODY_LIMIT_BYTES,
+    imap: {
+      scanIntervalMs: e.COROFY_IMAP_SCAN_INTERVAL_MS,
+      pollSeconds: e.COROFY_IMAP_POLL_SECONDS,
+      leaseSeconds: e.COROFY_IMAP_LEASE_SECONDS,
+    },
+    webhooks: {
+      intervalMs: e.COROFY_WEBHOOK_INTERVAL_MS,
+      maxAttempts: e.COROFY_WEBHOOK_MAX_ATTEMPTS,
+      backoffSeconds: e.COROFY_WEBHOOK_BACKOFF_SECONDS,
+      timeoutMs: e.COROFY_WEBHOOK_TIMEOUT_MS,
+    },
     defaultTimezone: e.COROFY_DEFAULT_TIMEZONE,
     sandbox: e.COROFY_SANDBOX,
     autoMigrate: e.COROFY_AUTO_MIGRATE,
@@ -232,6 +286,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sendMaxAttempts: e.COROFY_SEND_MAX_ATTEMPTS,
     retryBackoffSeconds: e.COROFY_RETRY_BACKOFF_SECONDS,
     unsubscribeSecret: e.COROFY_UNSUBSCRIBE_SECRET,
+    dispatch: {
+      intervalMs: e.COROFY_DISPATCH_INTERVAL_MS,
+      mailboxLeaseSeconds: e.COROFY_MAILBOX_LEASE_SECONDS,
+      smtpRatePerSecond: e.COROFY_SMTP_RATE_PER_SECOND,
+      smtpTimeoutMs: e.COROFY_SMTP_TIMEOUT_MS,
+      maxMessagesPerConnection: e.COROFY_SMTP_MAX_MESSAGES_PER_CONNECTION,
+    },
     secretKey: e.COROFY_SECRET_KEY,
     previousSecretKey: e.COROFY_SECRET_KEY_PREVIOUS,
     database,

@@ -36,8 +36,8 @@ export interface MigratableDatabase extends Database {
 }
 
 /**
- * An error raised by the database. Corofy's own functions raise SQLSTATE
- * 'CR' + HTTP status with the problem code as message (see the migrations).
+ * An error raised by the database. Corofy's own functions raise domain errors
+ * as SQLSTATE 'CR000' with a stable code as message (see app/domain-problems.ts).
  */
 export class DatabaseError extends Error {
   override name = 'DatabaseError';
@@ -61,12 +61,6 @@ export class DatabaseError extends Error {
    */
   get connectionFailed(): boolean {
     return /^(08|53|57P0[123])/.test(this.sqlState ?? '');
-  }
-
-  /** The HTTP status a Corofy business error asks for, or undefined for other errors. */
-  get businessStatus(): number | undefined {
-    const m = /^CR(\d{3})$/.exec(this.sqlState ?? '');
-    return m ? Number(m[1]) : undefined;
   }
 }
 

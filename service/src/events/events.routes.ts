@@ -11,6 +11,8 @@ const EventBody = z
     receivedAt: z.iso
       .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
       .refine((v) => !v.startsWith('0000'), 'year 0000 is not a date (the calendar starts at 0001)')
+      // Postgres holds offsets up to ±15:59; real zones span −12:00…+14:00
+      .refine((v) => !/[+-](1[6-9]|2\d):\d\d$/.test(v), 'the UTC offset must be between -15:59 and +15:59')
       .optional(),
     subject: z.string().max(2000).optional(),
     text: z.string().max(100_000).optional(),

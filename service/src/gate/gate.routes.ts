@@ -1,10 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problemContent, problemResponses } from '../app/problems';
-import { SenderIdSchema } from '../senders/senders.routes';
+import { SenderIdSchema } from '../app/schemas';
 import { bigintIdSchema } from '../app/ids';
 import { SendSchema, type Send } from '../sends/send-schema';
 import { publicBaseUrl, withUnsubscribeHeaders } from '../unsubscribe/footer';
+import { withRawMessages } from '../dispatch/raw-message';
 import { gateLeads } from './gate';
 
 const leadId = bigintIdSchema('lead');
@@ -24,7 +25,12 @@ const GateBody = z
 
 const GateResultSchema = z
   .object({
-    sendNow: z.array(SendSchema).openapi({ description: "Leased for sending now (status sending): the recipient's window is open" }),
+    delivery: z.enum(['n8n', 'corofy']).openapi({
+      description: 'Who sends sendNow: "n8n" (leased to the caller, status sending) or "corofy" (handed to the dispatcher, status scheduled: do not send them)',
+    }),
+    sendNow: z.array(SendSchema).openapi({
+      description: "The recipient's window is open: leased for sending now (n8n delivery) or handed to Corofy's dispatcher (corofy delivery)",
+    }),
     scheduled: z.array(SendSchema).openapi({ description: 'Scheduled at the next window opening with quota room (sendAt, UTC)' }),
     alreadyGated: z
       .array(SendSchema)
@@ -67,6 +73,11 @@ export function gateRoutes(deps: AppDeps) {
     const [sendNow, scheduled, alreadyGated] = await Promise.all(
       [result.sendNow, result.scheduled, result.alreadyGated].map((sends) => withUnsubscribeHeaders(deps, baseUrl, sends)),
     );
-    return c.json({ sendNow: sendNow!, scheduled: scheduled!, alreadyGated: alreadyGated!, skipped: result.skipped }, 200);
+    if (result.delivery === 'corofy' && result.sendNow.length > 0) deps.dispatcher?.nudge();
+    const sendNowItems = result.delivery === 'n8n' ? await withRawMessages(deps, sendNow!) : sendNow!;
+    return c.json(
+      { delivery: result.delivery, sendNow: sendNowItems, scheduled: scheduled!, alreadyGated: alreadyGated!, skipped: result.skipped },
+      200,
+    );
   });
 }

@@ -47,6 +47,8 @@ interface GatedSend {
 }
 
 export interface GateResult<S> {
+  /** Who sends the sendNow items: n8n (they are leased, `sending`), or Corofy's dispatcher (`scheduled` at once). */
+  delivery: 'n8n' | 'corofy';
   sendNow: S[];
   scheduled: S[];
   alreadyGated: S[];
@@ -96,15 +98,19 @@ export async function gateLeads<S>(
   }, { repeatable: true });
   const plans = planLeads(prepared.leads, prepared.sender, input.now);
   const known = new Set(plans.map((p) => p.leadId));
-  const args = { p_sender: input.sender, p_leads: plans, p_now: input.now, p_lease_seconds: input.leaseSeconds };
-  const result =
-    input.idempotencyKey === undefined
-      ? await db.call<GateResult<S & GatedSend>>('gate_leads', args)
-      : await db.call<GateResult<S & GatedSend>>(
-          'gate_leads_once',
-          { ...args, p_idempotency_key: input.idempotencyKey },
-          { repeatable: true },
-        );
+  // for a sender whose mailbox Corofy drives, sends due now go to the dispatcher;
+  // with an idempotency key the call is safe to repeat (gate_leads_once)
+  const result = await db.call<GateResult<S & GatedSend>>(
+    'gate_and_hand_over',
+    {
+      p_sender: input.sender,
+      p_leads: plans,
+      p_now: input.now,
+      p_lease_seconds: input.leaseSeconds,
+      p_idempotency_key: input.idempotencyKey ?? null,
+    },
+    { repeatable: input.idempotencyKey !== undefined },
+  );
   for (const id of leadIds) {
     if (!known.has(id)) result.skipped.push({ leadId: id, code: 'lead_not_found', detail: `No lead has id ${id}.` });
   }

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problem, problemContent } from '../app/problems';
 import { checkSchema, listMigrations, SchemaError } from '../db/migrations';
+import { PROVIDER_STATES, providerStates } from './providers';
 
 const healthz = createRoute({
   method: 'get',
@@ -19,6 +20,9 @@ const ReadySchema = z
     status: z.literal('ready'),
     database: z.enum(['pglite', 'postgres', 'supabase']),
     schemaVersion: z.string(),
+    providers: z
+      .object({ apollo: z.enum(PROVIDER_STATES), openai: z.enum(PROVIDER_STATES), firecrawl: z.enum(PROVIDER_STATES) })
+      .openapi({ description: 'Per provider: a real account (configured), the local fakes (sandbox), or none (missing)' }),
   })
   .openapi('Ready');
 
@@ -36,12 +40,13 @@ const readyz = createRoute({
 
 export function healthRoutes(deps: AppDeps) {
   const migrations = listMigrations();
+  const providers = providerStates(deps.config);
   return createRouter()
     .openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200))
     .openapi(readyz, async (c) => {
       try {
         const schemaVersion = await checkSchema(deps.db, migrations);
-        return c.json({ status: 'ready' as const, database: deps.db.kind, schemaVersion }, 200);
+        return c.json({ status: 'ready' as const, database: deps.db.kind, schemaVersion, providers }, 200);
       } catch (err) {
         if (err instanceof SchemaError) throw problem(503, err.code, err.message);
         deps.logger.warn({ err: (err as Error).message }, 'readiness check failed');

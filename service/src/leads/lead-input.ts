@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import ct from 'countries-and-timezones';
+import { illFormedTextPath, LONE_SURROGATE_MESSAGE } from '../app/reject-lone-surrogates';
 import { normalizeCountry } from '../timezone/countries';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -99,7 +100,10 @@ export function validateLeads(raw: unknown[]): { valid: LeadInput[]; invalid: In
   const invalid: InvalidLead[] = [];
   raw.forEach((item, index) => {
     const parsed = LeadInputSchema.safeParse(item);
-    if (parsed.success) valid.push(parsed.data);
+    // text Postgres cannot store makes this lead invalid, not the whole import
+    const illFormed = parsed.success ? illFormedTextPath(parsed.data) : undefined;
+    if (illFormed) invalid.push({ index, reason: `${illFormed}: ${LONE_SURROGATE_MESSAGE}` });
+    else if (parsed.success) valid.push(parsed.data);
     else
       invalid.push({
         index,

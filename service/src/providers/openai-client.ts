@@ -60,6 +60,8 @@ export interface JsonCompletion {
   refusal: string | null;
   model: string;
   attempts: number;
+  /** What the provider counted for this request (0 when it sent no usage). */
+  usage: { promptTokens: number; completionTokens: number };
 }
 
 export interface OpenAIStats {
@@ -138,6 +140,7 @@ export class OpenAIClient {
           refusal: message?.refusal ?? null,
           model: data.model || this.options.model,
           attempts: attempt,
+          usage: { promptTokens: data.usage?.prompt_tokens ?? 0, completionTokens: data.usage?.completion_tokens ?? 0 },
         };
       } catch (err) {
         const retryInMs = this.classify(err, attempt);

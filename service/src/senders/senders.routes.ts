@@ -1,15 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problemContent, problemResponses } from '../app/problems';
+import { SenderIdSchema } from '../app/schemas';
 import { isIanaZone } from '../leads/lead-input';
-import { MailboxUpdateFields, MailboxViewFields, mailboxUpdate } from '../mailboxes/mailbox-settings';
+import { loadMailboxSettings, MailboxUpdateFields, MailboxViewFields, mailboxUpdate } from '../mailboxes/mailbox-settings';
+import { verifyMailbox } from '../mailboxes/verify';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');
-
-export const SenderIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be 1-63 lower-case letters, digits, ".", "_" or "-"');
 
 const SenderSchema = z
   .object({
@@ -97,9 +95,48 @@ const putSender = createRoute({
   },
 });
 
+const ServerCheck = z
+  .object({ ok: z.literal(true), host: z.string(), port: z.number().int(), tls: z.string(), auth: z.string() })
+  .nullable();
+
+const verifySender = createRoute({
+  method: 'post',
+  path: '/v1/senders/{id}/verify',
+  tags: ['senders'],
+  summary: "Connect to the sender's mailbox (SMTP, IMAP) and log in; nothing is sent",
+  request: { params: idParam },
+  responses: {
+    200: {
+      description: 'Every configured server accepted the connection, the login (and for SMTP the envelope)',
+      content: { 'application/json': { schema: z.object({ smtp: ServerCheck, imap: ServerCheck }).openapi('MailboxCheck') } },
+    },
+    ...problemResponses,
+    404: problemContent('No such sender'),
+    422: problemContent(
+      'What is wrong: smtp_dns_failed, smtp_tls_failed, smtp_auth_failed, smtp_sender_refused, smtp_relay_refused, ' +
+        'oauth2_revoked, mailbox_incomplete (and imap_… alike)',
+    ),
+    502: problemContent('The server could not be reached: smtp_connect_failed, imap_connect_failed, oauth2_unavailable'),
+  },
+});
+
+const resumeSender = createRoute({
+  method: 'post',
+  path: '/v1/senders/{id}/resume',
+  tags: ['senders'],
+  summary: "Resume a paused mailbox's sending (a person looked at why it was paused)",
+  request: { params: idParam },
+  responses: {
+    200: { description: 'The sender, not paused', content: { 'application/json': { schema: SenderSchema } } },
+    ...problemResponses,
+    404: problemContent('No such sender'),
+  },
+});
+
 type Sender = z.infer<typeof SenderSchema>;
 
-export function sendersRoutes({ db, secretBox }: AppDeps) {
+export function sendersRoutes(deps: AppDeps) {
+  const { db, secretBox, config } = deps;
   return createRouter()
     .openapi(listSenders, async (c) => c.json({ senders: await db.call<Sender[]>('list_sender_views') }, 200))
     .openapi(getSender, async (c) => c.json(await db.call<Sender>('sender_view', { p_id: c.req.valid('param').id }), 200))
@@ -111,6 +148,15 @@ export function sendersRoutes({ db, secretBox }: AppDeps) {
         p_sender: settings,
         p_mailbox: mailboxUpdate(secretBox, id, { delivery, unsubscribeEmail, smtp, imap }),
       });
+      return c.json(sender, 200);
+    })
+    .openapi(verifySender, async (c) => {
+      const settings = await loadMailboxSettings(deps, c.req.valid('param').id);
+      return c.json(await verifyMailbox(settings, config.dispatch.smtpTimeoutMs), 200);
+    })
+    .openapi(resumeSender, async (c) => {
+      const sender = await db.call<Sender>('resume_mailbox', { p_sender: c.req.valid('param').id });
+      deps.dispatcher?.nudge();
       return c.json(sender, 200);
     });
 }

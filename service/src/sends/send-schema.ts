@@ -27,6 +27,11 @@ export const SendSchema = z
     unsubscribeUrl: z.string().optional(),
     listUnsubscribe: z.string().optional().openapi({ description: 'Value for the List-Unsubscribe header' }),
     listUnsubscribePost: z.string().optional().openapi({ description: 'Value for the List-Unsubscribe-Post header' }),
+    raw: z.string().optional().openapi({
+      description:
+        'n8n delivery, when the sender has fromEmail: the whole message (RFC 5322, base64url) with our Message-ID, the one-click ' +
+        'unsubscribe pair and threading headers, for Gmail users.messages.send ({ "raw": … })',
+    }),
   })
   .openapi('Send');
 

@@ -2,9 +2,10 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { bigintIdSchema } from '../app/ids';
 import { problemContent, problemResponses } from '../app/problems';
-import { SenderIdSchema } from '../senders/senders.routes';
+import { SenderIdSchema } from '../app/schemas';
 import { rescheduleMissed, type MissedSend } from '../sweeper/sweeper';
 import { publicBaseUrl, withUnsubscribeHeaders } from '../unsubscribe/footer';
+import { withRawMessages } from '../dispatch/raw-message';
 import { SEND_STATUSES, SendSchema, type Send } from './send-schema';
 
 const sendId = bigintIdSchema('send');
@@ -75,6 +76,7 @@ const claimDue = createRoute({
     200: { description: 'Leased sends (status sending)', content: { 'application/json': { schema: sendsList } } },
     ...problemResponses,
     404: problemContent('No such sender'),
+    409: problemContent('The sender has delivery "corofy": the service sends its email (delivery_corofy)'),
   },
 });
 
@@ -127,21 +129,38 @@ const retry = createRoute({
   },
 });
 
+const discard = createRoute({
+  method: 'post',
+  path: '/v1/sends/{id}/discard',
+  tags: ['sends'],
+  summary: 'Never send a dead or needs_review send (a human decision): it becomes cancelled, its lead skipped',
+  request: { params: z.object({ id: sendId }) },
+  responses: {
+    200: { description: 'The send, cancelled', content: { 'application/json': { schema: SendSchema } } },
+    ...problemResponses,
+    404: problemContent('No such send'),
+    409: problemContent('The send is not dead or needs_review (send_not_discardable)'),
+  },
+});
+
 export function sendsRoutes(deps: AppDeps) {
   const { db, config } = deps;
   return createRouter()
     .openapi(claimDue, async (c) => {
       const { sender, limit, idempotencyKey } = c.req.valid('json');
+      // n8n's queue drain: never the sends of a sender whose mailbox Corofy drives;
+      // with an idempotency key it is safe to repeat (claim_due_sends_once)
       const args = { p_sender: sender, p_limit: limit, p_lease_seconds: config.sendLeaseSeconds, p_now: new Date() };
       const { sends } =
         idempotencyKey === undefined
-          ? await db.call<{ sends: Send[] }>('claim_due_sends', args)
+          ? await db.call<{ sends: Send[] }>('claim_due_for_n8n', args)
           : await db.call<{ sends: Send[] }>(
               'claim_due_sends_once',
               { p_idempotency_key: idempotencyKey, ...args },
               { repeatable: true },
             );
-      return c.json({ sends: await withUnsubscribeHeaders(deps, publicBaseUrl(config, c.req.url), sends) }, 200);
+      const withHeaders = await withUnsubscribeHeaders(deps, publicBaseUrl(config, c.req.url), sends);
+      return c.json({ sends: await withRawMessages(deps, withHeaders) }, 200);
     })
     .openapi(report, async (c) => {
       // a send already settled by this result (same send and attempt) counts as a duplicate
@@ -163,12 +182,16 @@ export function sendsRoutes(deps: AppDeps) {
       });
       return c.json(r, 200);
     })
-    .openapi(retry, async (c) => {
-      const now = new Date();
-      const send = await db.call<Send>('retry_send', { p_id: c.req.valid('param').id, p_now: now });
-      // place it in the recipient's next sending window right away (the sweeper would, too)
-      const missed = await db.call<MissedSend[]>('missed_sends', { p_now: now, p_limit: 1, p_send_ids: [send.sendId] });
-      const moved = await rescheduleMissed(deps, missed, now);
-      return c.json(moved.get(send.sendId) ?? send, 200);
-    });
+    .openapi(retry, async (c) => c.json(await retryAndPlaceSend(deps, c.req.valid('param').id, new Date()), 200))
+    .openapi(discard, async (c) =>
+      c.json(await db.call<Send>('discard_send', { p_id: c.req.valid('param').id, p_now: new Date() }), 200),
+    );
+}
+
+/** Retries a dead or needs_review send and places it in the recipient's next sending window right away (the sweeper would, too). */
+export async function retryAndPlaceSend(deps: AppDeps, id: string, now: Date): Promise<Send> {
+  const send = await deps.db.call<Send>('retry_send', { p_id: id, p_now: now });
+  const missed = await deps.db.call<MissedSend[]>('missed_sends', { p_now: now, p_limit: 1, p_send_ids: [send.sendId] });
+  const moved = await rescheduleMissed(deps, missed, now);
+  return moved.get(send.sendId) ?? send;
 }

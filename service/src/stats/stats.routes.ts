@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problemContent, problemResponses } from '../app/problems';
-import { SenderIdSchema } from '../senders/senders.routes';
+import { SenderIdSchema } from '../app/schemas';
 
 const count = z.number().int();
 const StatsSchema = z
@@ -25,6 +25,17 @@ const StatsSchema = z
     remaining: count.openapi({ description: 'quota left for this day' }),
     batchedLeads: count.openapi({ description: 'leads handed out in batches claimed for this day' }),
     apolloCreditsUsed: count,
+    compose: z
+      .object({
+        requests: count,
+        promptTokens: count,
+        completionTokens: count,
+        totalTokens: count,
+        drafts: count.openapi({ description: 'drafts stored this day' }),
+        rejected: count.openapi({ description: 'leads given up on after two rejected drafts' }),
+        models: z.array(z.string()),
+      })
+      .openapi({ description: "What composing cost this day: the AI's own token counts (previews not included)" }),
   })
   .openapi('Stats');
 
@@ -57,6 +68,17 @@ const getStats = createRoute({
 export function statsRoutes({ db }: AppDeps) {
   return createRouter().openapi(getStats, async (c) => {
     const { sender, day } = c.req.valid('query');
-    return c.json(await db.call<z.infer<typeof StatsSchema>>('get_stats', { p_sender: sender, p_day: day }, { repeatable: true }), 200);
+    // both only read: safe to repeat on a fresh connection
+    const stats = await db.call<Omit<z.infer<typeof StatsSchema>, 'compose'>>(
+      'get_stats',
+      { p_sender: sender, p_day: day },
+      { repeatable: true },
+    );
+    const compose = await db.call<z.infer<typeof StatsSchema>['compose']>(
+      'get_compose_usage',
+      { p_sender: sender, p_day: stats.day },
+      { repeatable: true },
+    );
+    return c.json({ ...stats, compose }, 200);
   });
 }

@@ -40,6 +40,14 @@ export async function unsubscribeLinks(
   };
 }
 
+/** The footer's words in the email's language (English by default). */
+export interface FooterWords {
+  notInterested: string;
+  unsubscribe: string;
+}
+
+const ENGLISH: FooterWords = { notInterested: 'Not interested?', unsubscribe: 'Unsubscribe' };
+
 /**
  * The footer every composed email carries (CAN-SPAM: a working opt-out and the
  * sender's postal address). Append `text` to the plain body and `html` to the HTML body.
@@ -49,14 +57,20 @@ export async function unsubscribeFooter(
   baseUrl: string,
   leadId: string,
   sender: SenderIdentity,
+  words: FooterWords = ENGLISH,
 ): Promise<UnsubscribeFooter> {
   const links = await unsubscribeLinks(deps, baseUrl, leadId);
+  return { ...links, ...renderFooter(links.unsubscribeUrl, sender, words) };
+}
+
+/** The footer's text and HTML around a given unsubscribe link. */
+export function renderFooter(unsubscribeUrl: string, sender: SenderIdentity, words: FooterWords = ENGLISH): { text: string; html: string } {
   const who = [sender.fromName, sender.postalAddress].filter((v): v is string => !!v && v.trim() !== '');
-  const text = `\n\n--\n${who.length > 0 ? `${who.join(', ')}\n` : ''}Not interested? Unsubscribe: ${links.unsubscribeUrl}\n`;
+  const text = `\n\n--\n${who.length > 0 ? `${who.join(', ')}\n` : ''}${words.notInterested} ${words.unsubscribe}: ${unsubscribeUrl}\n`;
   const html =
     `<hr><p style="font-size:12px;color:#666">${who.map(escapeHtml).join(', ')}${who.length > 0 ? '<br>' : ''}` +
-    `Not interested? <a href="${escapeHtml(links.unsubscribeUrl)}">Unsubscribe</a></p>`;
-  return { ...links, text, html };
+    `${escapeHtml(words.notInterested)} <a href="${escapeHtml(unsubscribeUrl)}">${escapeHtml(words.unsubscribe)}</a></p>`;
+  return { text, html };
 }
 
 /** Adds `unsubscribeUrl`, `listUnsubscribe` and `listUnsubscribePost` to each Send. */

@@ -100,16 +100,14 @@ declare
 begin
   perform 1 from apollo_searches where id = p_search_id for update;
   if not found then
-    raise exception using errcode = 'CR404', message = 'search_not_found',
+    raise exception using errcode = 'CR000', message = 'search_not_found',
       detail = format('No Apollo search has id %s.', p_search_id);
   end if;
 
   with allowed as (
     select e.value as l, e.ordinality as n
     from jsonb_array_elements(coalesce(p_leads, '[]'::jsonb)) with ordinality as e
-    where not exists (
-      select 1 from suppressions s
-      where s.value = any(suppression_keys(e.value->>'email') || domain_keys(e.value->>'companyDomain')))
+    where not exists (select from send_blocked(e.value->>'email', e.value->>'companyDomain'))
   ), inserted as (
     insert into leads (email, first_name, last_name, title, company_name, company_domain,
                        website, industry, country, state, city, timezone, linkedin_url,
@@ -161,7 +159,7 @@ begin
   where id = p_search_id
   returning * into s;
   if not found then
-    raise exception using errcode = 'CR404', message = 'search_not_found',
+    raise exception using errcode = 'CR000', message = 'search_not_found',
       detail = format('No Apollo search has id %s.', p_search_id);
   end if;
   delete from apollo_reservations where search_id = p_search_id;
@@ -175,7 +173,7 @@ declare v jsonb;
 begin
   select apollo_search_json(s) into v from apollo_searches s where s.id = p_id;
   if v is null then
-    raise exception using errcode = 'CR404', message = 'search_not_found',
+    raise exception using errcode = 'CR000', message = 'search_not_found',
       detail = format('No Apollo search has id %s.', p_id);
   end if;
   return v;

@@ -43,7 +43,6 @@ declare
   v_batch batches;
   v_batch_id uuid := gen_random_uuid();
   v_need integer;
-  v_check boolean;
   v_lease timestamptz := p_now + make_interval(secs => p_lease_seconds);
   v_from bigint;
   v_pick bigint[];
@@ -64,7 +63,6 @@ begin
   select * into led from sender_days where sender_id = s.id and day = p_day;
   v_need := greatest(led.quota - led.claimed - led.scheduled - led.sent, 0);
   if p_size is not null then v_need := least(v_need, p_size); end if;
-  v_check := exists (select 1 from suppressions);
   -- where this sender-day's scan may start (read before the scan, see lead_claim_scan)
   select epoch into v_epoch from lead_claim_scan;
   v_low := case when led.claim_epoch = v_epoch then led.claim_low else 0 end;
@@ -87,10 +85,7 @@ begin
     -- waited is only dequeued.
     with k as materialized (
       select id, case when nullif(btrim(email), '') is null then 'no_email'
-                      -- is_suppressed(email), written out: a SQL function with a
-                      -- subquery is never inlined, and 400 calls cost 8 ms
-                      when v_check and exists (select 1 from suppressions
-                                                where value = any(suppression_keys(email))) then 'suppressed' end as skip
+                      when exists (select from send_blocked(email, company_domain)) then 'suppressed' end as skip
         from leads where id = any(v_pick)
          for no key update skip locked
     ), taken as (
@@ -121,8 +116,7 @@ begin
   values (v_batch_id, s.id, p_day, p_idempotency_key, p_size, v_ids, p_now,
           v_lease, case when cardinality(v_ids) = 0 then p_now end)
   returning * into v_batch;
-  update sender_days set claimed = claimed + cardinality(v_ids), claim_low = v_low, claim_epoch = v_epoch
-   where sender_id = s.id and day = p_day;
+  perform ledger_record_claim(s.id, p_day, cardinality(v_ids), v_low, v_epoch);
 
   return batch_json(v_batch, false, v_skipped);
 end;
@@ -141,13 +135,6 @@ $$;
 -- one lock order for everyone. The second one sees the first one's batch, even
 -- when the two count on different days (around the sender's midnight) and so
 -- hold different ledger rows.
---
--- synchronous_commit is off for this transaction only: the ledger row is the
--- one lock every claim of a sender-day waits for, and waiting for the WAL flush
--- while holding it would cap claims at one disk flush each. A claim lost in a
--- database crash (never in a service crash) only returns its leads to 'new';
--- nothing can be sent twice because sends are unique per (lead, step) and every
--- send-side function keeps synchronous commit.
 create or replace function claim_batches(
   p_sender text,
   p_claims jsonb,
@@ -170,12 +157,7 @@ declare
   v_key_hash integer;
   c record;
 begin
-  perform set_config('synchronous_commit', 'off', true);
-  select * into s from senders where id = p_sender;
-  if not found then
-    raise exception using errcode = 'CR404', message = 'sender_not_found',
-      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
-  end if;
+  s := sender_or_raise(p_sender);
   if jsonb_typeof(p_claims) is distinct from 'array' or exists (
        select 1 from jsonb_array_elements(p_claims) e
         where jsonb_typeof(e) <> 'object'
@@ -185,7 +167,7 @@ begin
                                    or (e->>'size')::numeric <> trunc((e->>'size')::numeric)
                 else true end
            or coalesce(jsonb_typeof(e->'idempotencyKey'), 'null') not in ('string', 'null')) then
-    raise exception using errcode = 'CR400', message = 'validation_failed',
+    raise exception using errcode = 'CR000', message = 'validation_failed',
       detail = 'Each claim is an object with an optional whole size from 1 to 100000 and an optional idempotencyKey.';
   end if;
 

@@ -75,8 +75,8 @@ $$;
 create or replace function compose_refusal(l leads, p_regenerate boolean) returns text
 language sql stable as $$
   select case
-    when l.status in ('sent', 'replied', 'bounced', 'unsubscribed', 'complained') then 'lead_' || l.status
-    when lead_is_suppressed(l) then 'lead_suppressed'
+    when l.status = 'sent' or lead_status_stopped(l.status) then 'lead_' || l.status
+    when exists (select from send_blocked(l.email, l.company_domain)) then 'lead_suppressed'
     when p_regenerate and l.status in ('scheduled', 'sending', 'needs_review') then 'lead_already_scheduled'
     else null
   end;
@@ -84,26 +84,24 @@ $$;
 
 -- Everything composing needs, read once: the sender, the catalog, and each
 -- requested lead (in request order) with its stored draft and refusal reason.
-create or replace function compose_prepare(p_lead_ids jsonb, p_sender text, p_regenerate boolean)
+create or replace function compose_prepare(p_lead_ids jsonb, p_sender text, p_regenerate boolean,
+                                           p_step integer default 1)
 returns jsonb language plpgsql stable as $$
 declare
   s senders;
 begin
-  select * into s from senders where id = p_sender;
-  if not found then
-    raise exception using errcode = 'CR404', message = 'sender_not_found',
-      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
-  end if;
+  s := sender_or_raise(p_sender);
   return jsonb_build_object(
     'sender', jsonb_build_object('id', s.id, 'fromName', s.from_name, 'fromEmail', s.from_email,
                                  'postalAddress', s.postal_address),
+    'profile', effective_sender_profile(s.id),
     'catalog', get_catalog()->'products',
     'leads', coalesce((
       select jsonb_agg(
         case when l.id is null then jsonb_build_object('id', i.id, 'missing', true)
         else lead_json(l)::jsonb || jsonb_build_object(
           'refusal', compose_refusal(l, p_regenerate),
-          'draft', (select draft_json(d) from drafts d where d.lead_id = l.id and d.step = 1))
+          'draft', (select draft_json(d) || draft_cost_json(d) from drafts d where d.lead_id = l.id and d.step = p_step))
         end order by i.n)
       from jsonb_array_elements_text(p_lead_ids) with ordinality i(id, n)
       left join leads l on l.id = i.id::bigint), '[]'::jsonb));
@@ -113,13 +111,15 @@ $$;
 -- Stores a draft, re-checking the lead under its row lock. Without
 -- p_regenerate an existing draft wins (two concurrent composes store one).
 -- A claimed lead becomes composed; other statuses stay as they are.
-create or replace function save_draft(p_lead_id bigint, p_draft jsonb, p_regenerate boolean)
+create or replace function save_draft(p_lead_id bigint, p_draft jsonb, p_regenerate boolean, p_step integer default 1)
 returns jsonb language plpgsql volatile as $$
 declare
   l leads;
   d drafts;
   v_refusal text;
 begin
+  -- the AI calls were made whatever happens to the draft
+  perform add_compose_usage(p_draft->>'sender', p_draft->'usage', 1, 0);
   select * into l from leads where id = p_lead_id for update;
   if not found then
     return jsonb_build_object('ok', false, 'code', 'lead_not_found',
@@ -131,38 +131,48 @@ begin
   end if;
 
   if p_regenerate then
-    insert into drafts (lead_id, step, subject, text, html, product, source, model)
-    values (l.id, 1, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
-            p_draft->>'source', p_draft->>'model')
+    insert into drafts (lead_id, step, subject, text, html, product, source, model,
+                        language, prompt_tokens, completion_tokens)
+    values (l.id, p_step, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
+            p_draft->>'source', p_draft->>'model', p_draft->>'language',
+            (p_draft->'usage'->>'promptTokens')::integer, (p_draft->'usage'->>'completionTokens')::integer)
     on conflict (lead_id, step) do update set
       subject = excluded.subject, text = excluded.text, html = excluded.html,
       product = excluded.product, source = excluded.source, model = excluded.model,
-      created_at = now()
+      language = excluded.language, prompt_tokens = excluded.prompt_tokens,
+      completion_tokens = excluded.completion_tokens, created_at = now()
     returning * into d;
   else
-    insert into drafts (lead_id, step, subject, text, html, product, source, model)
-    values (l.id, 1, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
-            p_draft->>'source', p_draft->>'model')
+    insert into drafts (lead_id, step, subject, text, html, product, source, model,
+                        language, prompt_tokens, completion_tokens)
+    values (l.id, p_step, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
+            p_draft->>'source', p_draft->>'model', p_draft->>'language',
+            (p_draft->'usage'->>'promptTokens')::integer, (p_draft->'usage'->>'completionTokens')::integer)
     on conflict (lead_id, step) do nothing
     returning * into d;
     if not found then
-      select * into d from drafts where lead_id = l.id and step = 1;
+      select * into d from drafts where lead_id = l.id and step = p_step;
     end if;
   end if;
 
   if l.status = 'claimed' then
     update leads set status = 'composed', updated_at = now() where id = l.id;
+  elsif l.status = 'skipped' and l.status_reason like 'draft_rejected:%' then
+    -- given up on by an earlier run (reject_draft); now it has a draft: back in line
+    update leads set status = 'new', status_reason = null, updated_at = now() where id = l.id;
   end if;
-  return jsonb_build_object('ok', true, 'draft', draft_json(d));
+  return jsonb_build_object('ok', true, 'draft', draft_json(d) || draft_cost_json(d));
 end;
 $$;
 
--- The cached scrape of a company website, or null when absent or expired.
+-- The cached scrape of a company website with the company summary, or null
+-- when absent or expired.
 create or replace function get_company_website(p_domain text) returns jsonb
 language sql stable as $$
   select jsonb_build_object(
     'domain', w.domain, 'url', w.url, 'title', w.title, 'markdown', w.markdown,
-    'statusCode', w.status_code, 'error', w.error, 'scrapedAt', w.scraped_at, 'expiresAt', w.expires_at)
+    'statusCode', w.status_code, 'error', w.error, 'scrapedAt', w.scraped_at, 'expiresAt', w.expires_at,
+    'summary', w.summary, 'summaryProductId', w.summary_product_id)
   from company_websites w
   where w.domain = lower(p_domain) and w.expires_at > now();
 $$;
@@ -177,7 +187,9 @@ begin
   on conflict (domain) do update set
     url = excluded.url, title = excluded.title, markdown = excluded.markdown,
     status_code = excluded.status_code, error = excluded.error,
-    scraped_at = excluded.scraped_at, expires_at = excluded.expires_at;
+    scraped_at = excluded.scraped_at, expires_at = excluded.expires_at,
+    -- a new page makes a new company profile
+    summary = null, summary_product_id = null, summarized_at = null;
   return get_company_website(p_site->>'domain');
 end;
 $$;
@@ -185,8 +197,7 @@ $$;
 -- A claimed (or composed) lead that compose refuses because its address, domain
 -- or company domain is suppressed ends there: skipped with the reason, its
 -- claim given back. Left claimed, it held the day's quota until its lease ran
--- out, went back to new, and was claimed and refused again on every later run
--- (the claim skips only the address and its domain).
+-- out, went back to new, and was claimed and refused again on every later run.
 create or replace function skip_suppressed_lead(p_lead_id bigint, p_now timestamptz default now())
 returns jsonb language plpgsql volatile as $$
 declare
@@ -205,12 +216,121 @@ begin
   end if;
   update leads set status = 'skipped', status_reason = 'suppressed', lease_expires_at = null, updated_at = p_now
    where id = p_lead_id and status in ('claimed', 'composed') and batch_id is not distinct from l.batch_id
-     and lead_is_suppressed(leads);
+     and exists (select from send_blocked(leads.email, leads.company_domain));
   get diagnostics n = row_count;
-  if n = 1 and b.id is not null then
-    update sender_days set claimed = claimed - 1
-     where sender_id = b.sender_id and day = b.day and claimed > 0;
+  if n = 1 and b.id is not null and (select d.claimed > 0 from sender_days d where d.sender_id = b.sender_id and d.day = b.day) then
+    perform ledger_adjust(b.sender_id, b.day, -1, 0, 0);
   end if;
   return jsonb_build_object('skipped', n = 1);
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Cost
+-- ---------------------------------------------------------------------------
+-- p_usage: { "model", "requests", "promptTokens", "completionTokens" }.
+create or replace function add_compose_usage(p_sender text, p_usage jsonb, p_drafts integer, p_rejected integer)
+returns void language plpgsql volatile as $$
+declare
+  s senders;
+begin
+  select * into s from senders where id = p_sender;
+  if not found or p_usage is null or p_usage->>'model' is null then
+    return;
+  end if;
+  insert into compose_usage as u (sender_id, day, model, requests, prompt_tokens, completion_tokens, drafts, rejected)
+  values (s.id, (now() at time zone s.timezone)::date, p_usage->>'model',
+          coalesce((p_usage->>'requests')::integer, 0),
+          coalesce((p_usage->>'promptTokens')::bigint, 0),
+          coalesce((p_usage->>'completionTokens')::bigint, 0),
+          p_drafts, p_rejected)
+  on conflict (sender_id, day, model) do update set
+    requests = u.requests + excluded.requests,
+    prompt_tokens = u.prompt_tokens + excluded.prompt_tokens,
+    completion_tokens = u.completion_tokens + excluded.completion_tokens,
+    drafts = u.drafts + excluded.drafts,
+    rejected = u.rejected + excluded.rejected;
+end;
+$$;
+
+-- What composing cost a sender on one sender-local day (today by default).
+create or replace function get_compose_usage(p_sender text, p_day date default null) returns jsonb
+language plpgsql stable as $$
+declare
+  s senders;
+  v_day date;
+begin
+  s := sender_or_raise(p_sender);
+  v_day := coalesce(p_day, (now() at time zone s.timezone)::date);
+  return (
+    select jsonb_build_object(
+      'requests', coalesce(sum(u.requests), 0),
+      'promptTokens', coalesce(sum(u.prompt_tokens), 0),
+      'completionTokens', coalesce(sum(u.completion_tokens), 0),
+      'totalTokens', coalesce(sum(u.prompt_tokens + u.completion_tokens), 0),
+      'drafts', coalesce(sum(u.drafts), 0),
+      'rejected', coalesce(sum(u.rejected), 0),
+      'models', coalesce(jsonb_agg(u.model order by u.model) filter (where u.model is not null), '[]'::jsonb))
+    from compose_usage u where u.sender_id = s.id and u.day = v_day);
+end;
+$$;
+
+create or replace function draft_cost_json(d drafts) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'language', d.language,
+    'tokens', case when d.prompt_tokens is null then null else jsonb_build_object(
+      'prompt', d.prompt_tokens, 'completion', d.completion_tokens,
+      'total', d.prompt_tokens + d.completion_tokens) end);
+$$;
+
+-- ---------------------------------------------------------------------------
+-- A draft the AI got wrong twice
+-- ---------------------------------------------------------------------------
+-- The lead (new or claimed) is skipped with the reason, its claim given back,
+-- so the daily run does not compose it again; composing it explicitly later
+-- (after the voice was tuned) and succeeding puts it back in line (save_draft).
+-- A lead in any other state keeps it. The AI calls are counted either way.
+create or replace function reject_draft(p_lead_id bigint, p_sender text, p_reason text, p_usage jsonb,
+                                        p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+declare
+  l leads;
+  b batches;
+  n integer;
+begin
+  perform add_compose_usage(p_sender, p_usage, 0, 1);
+  select * into l from leads where id = p_lead_id;
+  if not found or l.status not in ('new', 'claimed') then
+    return jsonb_build_object('skipped', false);
+  end if;
+  -- the global lock order: the ledger row of the claim's day, then the lead
+  if l.status = 'claimed' then
+    select * into b from batches where id = l.batch_id;
+    if b.id is not null then
+      perform ledger_lock(b.sender_id, b.day);
+    end if;
+  end if;
+  update leads set status = 'skipped', status_reason = left('draft_rejected: ' || p_reason, 500),
+                   lease_expires_at = null, updated_at = p_now
+   where id = p_lead_id and status = l.status and batch_id is not distinct from l.batch_id;
+  get diagnostics n = row_count;
+  if n = 1 and l.status = 'claimed' and b.id is not null then
+    perform ledger_adjust(b.sender_id, b.day, -1, 0, 0);
+  end if;
+  return jsonb_build_object('skipped', n = 1);
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- The short profile of a recipient company
+-- ---------------------------------------------------------------------------
+create or replace function save_company_summary(p_domain text, p_summary text, p_product_id text)
+returns jsonb language plpgsql volatile as $$
+begin
+  update company_websites
+     set summary = p_summary, summary_product_id = p_product_id, summarized_at = now()
+   where domain = lower(p_domain);
+  return jsonb_build_object('saved', found);
 end;
 $$;

@@ -116,7 +116,7 @@ declare l leads;
 begin
   select * into l from leads where id = p_lead_id;
   if not found then
-    raise exception using errcode = 'CR404', message = 'lead_not_found', detail = 'This unsubscribe link is not valid.';
+    raise exception using errcode = 'CR000', message = 'lead_not_found', detail = 'This unsubscribe link is not valid.';
   end if;
   return record_event(jsonb_build_object('kind', 'unsubscribe', 'email', l.email,
                                          'dedupeKey', 'unsubscribe-link:' || l.id),

@@ -29,11 +29,7 @@ declare
   s senders;
   v jsonb;
 begin
-  select * into s from senders where id = p_sender;
-  if not found then
-    raise exception using errcode = 'CR404', message = 'sender_not_found',
-      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
-  end if;
+  s := sender_or_raise(p_sender);
   select coalesce(jsonb_agg(jsonb_build_object(
            'leadId', l.id::text, 'status', l.status, 'timezone', l.timezone,
            'country', l.country, 'state', l.state, 'city', l.city) order by l.id), '[]'::jsonb)
@@ -46,9 +42,9 @@ $$;
 
 -- p_leads: [{ leadId, timezone, timezoneSource, windows: [{ start, end }…] }], the
 -- windows ascending. Each lead, in sequence order:
---   already has a send     → alreadyGated, unchanged (never handed out twice)
---   missing / busy / not composed / no draft → skipped with a code, unchanged
---   suppressed or no email → lead skipped (status_reason), its claim released
+--   already has a send of step p_step → alreadyGated, unchanged (never handed out twice)
+--   missing / busy / not claimed / not composed / no draft → skipped with a code, unchanged
+--   blocked (send_blocked) or no email → lead skipped (status_reason), its claim released
 --   else the first instant ≥ p_now inside a window whose sender-local day has
 --   quota room (and, with pacing, at least the sender's gap away from its other
 --   sends) → a send: 'sending' (leased) when that instant is now, else 'scheduled'.
@@ -59,7 +55,8 @@ create or replace function gate_leads(
   p_sender text,
   p_leads jsonb,
   p_now timestamptz default now(),
-  p_lease_seconds integer default 600
+  p_lease_seconds integer default 600,
+  p_step integer default 1
 ) returns jsonb language plpgsql volatile as $$
 declare
   v_sender senders;
@@ -84,11 +81,7 @@ declare
   v_already_ids bigint[] := '{}';
   v_skipped jsonb := '[]'::jsonb;
 begin
-  select * into v_sender from senders where id = p_sender;
-  if not found then
-    raise exception using errcode = 'CR404', message = 'sender_not_found',
-      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_sender, p_sender);
-  end if;
+  v_sender := sender_or_raise(p_sender);
 
   -- Every ledger row this call may touch, locked up front in the global order:
   -- the claimed days of the gateable leads and each sender-local day their windows cross.
@@ -97,7 +90,7 @@ begin
       from jsonb_array_elements(p_leads) e
   ), gateable as (
     select i.*, ld.batch_id from input i join leads ld on ld.id = i.lead_id
-     where ld.status = 'composed' and not exists (select 1 from sends sn where sn.lead_id = ld.id and sn.step = 1)
+     where ld.status = 'composed' and not exists (select 1 from sends sn where sn.lead_id = ld.id and sn.step = p_step)
   ), days as (
     select b.sender_id, b.day from gateable g join batches b on b.id = g.batch_id
     union
@@ -129,17 +122,22 @@ begin
       continue;
     end if;
 
-    select * into v_send from sends where lead_id = v_lead.id and step = 1;
+    select * into v_send from sends where lead_id = v_lead.id and step = p_step;
     if found then
       v_already_ids := v_already_ids || v_send.id;
       continue;
     end if;
     if v_lead.status <> 'composed' then
-      v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text, 'code', 'not_composed',
-        'detail', format('Lead %s is %s; only composed leads can be gated (compose it first).', v_lead.id, v_lead.status));
+      v_skipped := v_skipped || case v_lead.status
+        when 'new' then jsonb_build_object('leadId', v_lead.id::text, 'code', 'not_claimed',
+          'detail', format('Lead %s was never claimed: claim it in a daily batch and compose it, then gate it.', v_lead.id))
+        when 'claimed' then jsonb_build_object('leadId', v_lead.id::text, 'code', 'not_composed',
+          'detail', format('Lead %s is claimed but not composed: compose it first.', v_lead.id))
+        else jsonb_build_object('leadId', v_lead.id::text, 'code', 'not_composed',
+          'detail', format('Lead %s is %s; only composed leads can be gated.', v_lead.id, v_lead.status)) end;
       continue;
     end if;
-    select * into v_draft from drafts where lead_id = v_lead.id and step = 1;
+    select * into v_draft from drafts where lead_id = v_lead.id and step = p_step;
     if not found then
       v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text, 'code', 'no_draft',
         'detail', format('Lead %s has no draft; compose it first.', v_lead.id));
@@ -161,7 +159,7 @@ begin
       continue;
     end if;
 
-    if v_lead.email is null or is_suppressed(v_lead.email) then
+    if v_lead.email is null or exists (select from send_blocked(v_lead.email, v_lead.company_domain)) then
       update leads set status = 'skipped',
                        status_reason = case when v_lead.email is null then 'no_email' else 'suppressed' end,
                        updated_at = p_now
@@ -172,7 +170,7 @@ begin
       v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text,
         'code', case when v_lead.email is null then 'no_email' else 'suppressed' end,
         'detail', case when v_lead.email is null then format('Lead %s has no email address.', v_lead.id)
-                       else format('%s (or its domain) is suppressed; nothing will be sent to it.', v_lead.email) end);
+                       else format('%s (its address, its domain or its company) is suppressed; nothing will be sent to it.', v_lead.email) end);
       continue;
     end if;
 
@@ -234,14 +232,14 @@ begin
 
     -- both rows exist and are locked (up front, or by ledger_try_lock above)
     if v_claim_day is not null then
-      update sender_days set claimed = claimed - 1 where sender_id = v_claim_sender and day = v_claim_day;
+      perform ledger_adjust(v_claim_sender, v_claim_day, -1, 0, 0);
     end if;
-    update sender_days set scheduled = scheduled + 1 where sender_id = p_sender and day = v_day;
+    perform ledger_adjust(p_sender, v_day, 0, 1, 0);
 
     insert into sends (lead_id, step, sender_id, day, status, to_email, subject, text, html,
                        timezone, timezone_source, send_at, window_end, lease_expires_at, attempts,
                        created_at, updated_at)
-    values (v_lead.id, 1, p_sender, v_day, case when v_at <= p_now then 'sending' else 'scheduled' end,
+    values (v_lead.id, p_step, p_sender, v_day, case when v_at <= p_now then 'sending' else 'scheduled' end,
             v_lead.email, v_draft.subject, v_draft.text, v_draft.html, r.tz, r.tz_source, v_at, v_end,
             case when v_at <= p_now then p_now + make_interval(secs => p_lease_seconds) end,
             case when v_at <= p_now then 1 else 0 end, p_now, p_now)

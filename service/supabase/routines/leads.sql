@@ -69,7 +69,7 @@ declare v json;
 begin
   select lead_json(l) into v from leads l where l.id = p_id;
   if v is null then
-    raise exception using errcode = 'CR404', message = 'lead_not_found',
+    raise exception using errcode = 'CR000', message = 'lead_not_found',
       detail = format('No lead has id %s.', p_id);
   end if;
   return v;
@@ -93,11 +93,11 @@ begin
 end;
 $$;
 
--- A lead that answered or opted out: nothing more is sent to it.
-create or replace function lead_stopped(p_lead_id bigint) returns boolean
-language sql stable as $$
-  select exists (select 1 from leads where id = p_lead_id
-                  and status in ('replied', 'bounced', 'unsubscribed', 'complained'));
+-- THE stopped-status test: a lead that answered or opted out gets nothing more
+-- (no send handed out, no retry, no new draft). Immutable SQL: inlined where used.
+create or replace function lead_status_stopped(p_status text) returns boolean
+language sql immutable as $$
+  select p_status in ('replied', 'bounced', 'unsubscribed', 'complained');
 $$;
 
 -- One statement-level trigger for inserts (an import of 5,000 leads queues them

@@ -1,5 +1,6 @@
--- The quota ledger (sender_days). Every change of a day's counts goes through
--- these functions; see the quota_ledger migration for the lock order.
+-- The quota ledger (sender_days). Every change of a day's row goes through these
+-- functions, and only they write sender_days (a test scans the routines for it);
+-- see the quota_ledger migration for the lock order.
 
 -- The ledger row of a sender-day, locked. Every claim, gate and outcome locks one:
 -- take the existing row straight away and only try an insert (with the sender's
@@ -55,6 +56,29 @@ begin
   update sender_days
      set claimed = claimed + p_claimed, scheduled = scheduled + p_scheduled, sent = sent + p_sent
    where sender_id = p_sender and day = p_day;
+end;
+$$;
+
+-- A claim of p_claimed leads on a sender-day, and where the next claim of that
+-- day starts its scan (see lead_claim_scan in the batches migration).
+create or replace function ledger_record_claim(p_sender text, p_day date, p_claimed integer,
+                                               p_claim_low bigint, p_claim_epoch bigint)
+returns void language plpgsql volatile as $$
+begin
+  perform ledger_lock(p_sender, p_day);
+  update sender_days set claimed = claimed + p_claimed, claim_low = p_claim_low, claim_epoch = p_claim_epoch
+   where sender_id = p_sender and day = p_day;
+end;
+$$;
+
+-- A sender's new daily quota, from p_from_day on. A lower quota takes effect at
+-- once: a day that already used more keeps what it used as its quota (the
+-- table's check) and has no room left.
+create or replace function ledger_set_quota(p_sender text, p_quota integer, p_from_day date)
+returns void language plpgsql volatile as $$
+begin
+  update sender_days set quota = greatest(p_quota, claimed + scheduled + sent)
+   where sender_id = p_sender and day >= p_from_day;
 end;
 $$;
 

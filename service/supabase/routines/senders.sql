@@ -25,17 +25,24 @@ language sql stable as $$
   select coalesce(jsonb_agg(sender_json(s) order by s.id), '[]'::jsonb) from senders s;
 $$;
 
-create or replace function get_sender(p_id text) returns jsonb
+-- THE lookup of a sender by id for every function that needs one: the row, or
+-- the domain error sender_not_found.
+create or replace function sender_or_raise(p_sender text) returns senders
 language plpgsql stable as $$
-declare v jsonb;
+declare s senders;
 begin
-  select sender_json(s) into v from senders s where s.id = p_id;
-  if v is null then
-    raise exception using errcode = 'CR404', message = 'sender_not_found',
-      detail = format('No sender has id "%s". Create it with PUT /v1/senders/%s.', p_id, p_id);
+  select * into s from senders where id = p_sender;
+  if not found then
+    raise exception using errcode = 'CR000', message = 'sender_not_found',
+      detail = format('No sender has id "%s".', p_sender);
   end if;
-  return v;
+  return s;
 end;
+$$;
+
+create or replace function get_sender(p_id text) returns jsonb
+language sql stable as $$
+  select sender_json(sender_or_raise(p_id));
 $$;
 
 -- Creates or updates a sender. Fields absent from p_sender keep their value.
@@ -61,10 +68,7 @@ begin
   where id = p_id
   returning * into s;
 
-  -- a lower quota takes effect at once: a day that already used more keeps what it
-  -- used as its quota (the ledger's check) and has no room left
-  update sender_days set quota = greatest(s.daily_quota, claimed + scheduled + sent)
-  where sender_id = p_id and day >= (now() at time zone s.timezone)::date;
+  perform ledger_set_quota(p_id, s.daily_quota, (now() at time zone s.timezone)::date);
 
   return sender_json(s);
 end;

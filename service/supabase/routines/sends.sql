@@ -48,21 +48,19 @@ create or replace function claim_due_sends(
 ) returns jsonb language plpgsql volatile as $$
 declare v jsonb;
 begin
-  if p_sender is not null and not exists (select 1 from senders where id = p_sender) then
-    raise exception using errcode = 'CR404', message = 'sender_not_found',
-      detail = format('No sender has id "%s".', p_sender);
+  if p_sender is not null then
+    perform sender_or_raise(p_sender);
   end if;
   with picked as materialized (
-    select s.id from sends s join senders se on se.id = s.sender_id
+    select s.id from sends s join senders se on se.id = s.sender_id join leads l on l.id = s.lead_id
      where s.status in ('scheduled', 'failed')
        and s.send_at <= p_now
        and (s.window_end is null or s.window_end > p_now)
        -- only on the sender-local day it counts on
        and p_now < ((s.day + 1)::timestamp at time zone se.timezone)
        and (p_sender is null or s.sender_id = p_sender)
-       and not is_suppressed(s.to_email)
-       and not exists (select 1 from leads l where l.id = s.lead_id
-                        and l.status in ('replied', 'bounced', 'unsubscribed', 'complained'))
+       and not lead_status_stopped(l.status)
+       and not exists (select from send_blocked(s.to_email, l.company_domain))
      order by s.send_at, s.id
      limit p_limit
      for update of s skip locked
@@ -138,7 +136,7 @@ begin
     from jsonb_array_elements(p_results) x
    where not exists (select 1 from sends s where s.id = (x->>'sendId')::bigint);
   if v_unknown is not null then
-    raise exception using errcode = 'CR404', message = 'send_not_found',
+    raise exception using errcode = 'CR000', message = 'send_not_found',
       detail = format('No send has id %s; nothing was recorded. Report only ids from the gate or claim-due.', v_unknown);
   end if;
   select string_agg(x->>'sendId', ', ') into v_conflict
@@ -146,7 +144,7 @@ begin
     join sends s on s.message_id = norm_message_id(x->>'messageId') and s.id <> (x->>'sendId')::bigint
    where x->>'status' = 'sent';
   if v_conflict is not null then
-    raise exception using errcode = 'CR409', message = 'message_id_conflict',
+    raise exception using errcode = 'CR000', message = 'message_id_conflict',
       detail = format('The messageId reported for send %s already belongs to another send; nothing was recorded.', v_conflict);
   end if;
 
@@ -182,8 +180,8 @@ begin
       v_permanent := coalesce((r.input->>'permanent')::boolean, false);
       -- the lead answered or the address was suppressed while this attempt was out:
       -- a failed attempt is not tried again
-      select case when l.status in ('replied', 'bounced', 'unsubscribed', 'complained') then l.status
-                  when is_suppressed(r.to_email) then 'suppressed' end
+      select case when lead_status_stopped(l.status) then l.status
+                  when exists (select from send_blocked(r.to_email, l.company_domain)) then 'suppressed' end
         into v_stopped from leads l where l.id = r.lead_id;
       if r.status in ('sending', 'needs_review') then
         v_recorded := v_recorded + 1;
@@ -274,24 +272,25 @@ declare
   v_day date;
   led sender_days;
   v_at timestamptz;
-  v_stop text;
+  l leads;
 begin
   select * into s from sends where id = p_id;
   if not found then
-    raise exception using errcode = 'CR404', message = 'send_not_found', detail = format('No send has id %s.', p_id);
+    raise exception using errcode = 'CR000', message = 'send_not_found', detail = format('No send has id %s.', p_id);
   end if;
   if s.status not in ('dead', 'needs_review') then
-    raise exception using errcode = 'CR409', message = 'send_not_retryable',
+    raise exception using errcode = 'CR000', message = 'send_not_retryable',
       detail = format('Send %s is %s; only dead or needs_review sends can be retried.', p_id, s.status);
   end if;
-  select status into v_stop from leads
-   where id = s.lead_id and status in ('replied', 'unsubscribed', 'complained');
-  if found then
-    raise exception using errcode = 'CR409', message = 'lead_' || v_stop,
-      detail = format('Lead %s is %s: nothing more is sent to them.', s.lead_id, v_stop);
+  select * into l from leads where id = s.lead_id;
+  -- a bounced lead may be retried: its address stays blocked (below) unless a
+  -- person removed the suppression, which is the decision this retry stands for
+  if lead_status_stopped(l.status) and l.status <> 'bounced' then
+    raise exception using errcode = 'CR000', message = 'lead_' || l.status,
+      detail = format('Lead %s is %s: nothing more is sent to them.', s.lead_id, l.status);
   end if;
-  if is_suppressed(s.to_email) then
-    raise exception using errcode = 'CR409', message = 'address_suppressed',
+  if exists (select from send_blocked(s.to_email, l.company_domain)) then
+    raise exception using errcode = 'CR000', message = 'address_suppressed',
       detail = format('%s is suppressed; remove the suppression first if you are sure.', s.to_email);
   end if;
   select timezone into v_tz from senders where id = s.sender_id;
@@ -305,11 +304,11 @@ begin
     exit when led.quota - led.claimed - led.scheduled - led.sent > 0;
     v_day := v_day + 1;
     if v_day > (p_now at time zone v_tz)::date + 366 then
-      raise exception using errcode = 'CR409', message = 'no_quota_room',
+      raise exception using errcode = 'CR000', message = 'no_quota_room',
         detail = 'No day in the next year has quota room for this send.';
     end if;
   end loop;
-  update sender_days set scheduled = scheduled + 1 where sender_id = s.sender_id and day = v_day;
+  perform ledger_adjust(s.sender_id, v_day, 0, 1, 0);
   v_at := greatest(p_now, v_day::timestamp at time zone v_tz);
 
   update sends set status = 'scheduled', day = v_day, send_at = v_at, window_end = v_at, retry_base = s.attempts,
@@ -318,7 +317,7 @@ begin
    where id = p_id and status = s.status
   returning * into s;
   if not found then
-    raise exception using errcode = 'CR409', message = 'send_changed',
+    raise exception using errcode = 'CR000', message = 'send_changed',
       detail = format('Send %s changed while retrying; try again.', p_id);
   end if;
   update leads set status = 'scheduled', status_reason = null, updated_at = p_now
@@ -420,9 +419,45 @@ begin
   if v is not null then
     return jsonb_build_object('sends', v);
   end if;
-  v := claim_due_sends(p_sender, p_limit, p_lease_seconds, p_now);
+  -- n8n's queue drain (never a sender whose mailbox Corofy drives)
+  v := claim_due_for_n8n(p_sender, p_limit, p_lease_seconds, p_now);
   update sends set lease_key = p_idempotency_key
    where id in (select (x->>'sendId')::bigint from jsonb_array_elements(v->'sends') x);
   return v;
+end;
+$$;
+
+-- An operator's decision that a dead or needs_review send is never to be sent:
+-- it becomes cancelled and its lead skipped (with the reason). A needs_review send
+-- counted as sent against its day's quota; cancelled counts nothing, so the day
+-- gets that slot back. Same lock order as retry_send: the ledger, then the row.
+create or replace function discard_send(p_id bigint, p_now timestamptz default now()) returns jsonb
+language plpgsql volatile as $$
+declare
+  s sends;
+begin
+  select * into s from sends where id = p_id;
+  if not found then
+    raise exception using errcode = 'CR000', message = 'send_not_found', detail = format('No send has id %s.', p_id);
+  end if;
+  if s.status not in ('dead', 'needs_review') then
+    raise exception using errcode = 'CR000', message = 'send_not_discardable',
+      detail = format('Send %s is %s; only dead or needs_review sends can be discarded.', p_id, s.status);
+  end if;
+  if s.status = 'needs_review' then
+    perform ledger_adjust(s.sender_id, s.day, 0, 0, -1);
+  end if;
+  update sends
+     set status = 'cancelled', lease_expires_at = null, updated_at = p_now,
+         last_error = concat_ws('; ', last_error, 'discarded by an operator')
+   where id = p_id and status = s.status
+  returning * into s;
+  if not found then
+    raise exception using errcode = 'CR000', message = 'send_not_discardable',
+      detail = format('Send %s changed meanwhile; load it again.', p_id);
+  end if;
+  update leads set status = 'skipped', status_reason = 'send discarded by an operator', updated_at = p_now
+   where id = s.lead_id and status in ('dead', 'needs_review');
+  return send_json(s);
 end;
 $$;

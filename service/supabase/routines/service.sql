@@ -3,10 +3,10 @@
 -- over PGlite, node-postgres and supabase-js (rpc). Every function returns one
 -- json or jsonb value shaped for the HTTP API (camelCase, ids as text); every
 -- clock is a parameter (p_now) so tests can walk through days.
--- Business errors are raised with a stable domain code as the message and
--- SQLSTATE 'CR' || <http status> (e.g. errcode 'CR404', message
--- 'sender_not_found'); the detail is a sentence about the data, never about
--- HTTP routes (the service maps codes to problems).
+-- Domain errors are raised with SQLSTATE 'CR000' and a stable code as the
+-- message (e.g. 'sender_not_found'); the detail is a sentence about the data,
+-- never about HTTP. The service maps each code to a problem in one table
+-- (service/src/app/domain-problems.ts).
 --
 -- This file: the schema state the service checks at start, and settings.
 

@@ -10,11 +10,7 @@ declare
   led sender_days;
   r jsonb;
 begin
-  select * into s from senders where id = p_sender;
-  if not found then
-    raise exception using errcode = 'CR404', message = 'sender_not_found',
-      detail = format('No sender has id "%s".', p_sender);
-  end if;
+  s := sender_or_raise(p_sender);
   v_day := coalesce(p_day, (now() at time zone s.timezone)::date);
   v_from := v_day::timestamp at time zone s.timezone;
   v_to := (v_day + 1)::timestamp at time zone s.timezone;

@@ -32,20 +32,30 @@ language sql immutable as $$
          || domain_keys(split_part(lower(btrim(p_email, E' \t\r\n')), '@', 2));
 $$;
 
--- True when the address is suppressed (see suppression_keys).
-create or replace function is_suppressed(p_email text) returns boolean
-language sql stable as $$
-  select exists (select 1 from suppressions where value = any(suppression_keys(p_email)));
+-- Every suppression value that stops mail to an address of a lead: the
+-- address's keys (see suppression_keys) and the lead's company domain with the
+-- domains above it: a suppressed company stops every lead of that company,
+-- whatever mailbox domain its people use.
+create or replace function send_block_keys(p_email text, p_company_domain text default null) returns text[]
+language sql immutable as $$
+  select suppression_keys(p_email) || domain_keys(p_company_domain);
 $$;
 
-create or replace function lead_is_suppressed(l leads) returns boolean
+-- THE suppression rule, for every path (claim, gate, claim-due, report, retry,
+-- sweep, compose, Apollo intake): the suppressions that block mail to this
+-- address of a lead with this company domain; none, and mail may go.
+-- A set-returning SQL function so that Postgres inlines it where it is used
+-- (`exists (select from send_blocked(…))`): the claim checks 400 leads a call,
+-- and a scalar function with a subquery would be called, not inlined, per lead.
+create or replace function send_blocked(p_email text, p_company_domain text default null)
+returns table (value text, kind text, reason text)
 language sql stable as $$
-  select exists (
-    select 1 from suppressions s
-    where s.value = any(suppression_keys(l.email) || domain_keys(l.company_domain)));
+  select s.value, s.kind, s.reason from suppressions s
+   where s.value = any(send_block_keys(p_email, p_company_domain));
 $$;
 
--- Suppresses an address or domain and cancels pending sends to it.
+-- Suppresses an address or domain and cancels the pending sends it blocks
+-- (to the address, or to a lead of the company).
 create or replace function suppress_value(p_value text, p_kind text, p_reason text, p_now timestamptz)
 returns integer language plpgsql volatile as $$
 declare r record; n integer := 0;
@@ -53,12 +63,12 @@ begin
   insert into suppressions (value, kind, reason, created_at)
   values (lower(btrim(p_value)), p_kind, p_reason, p_now) on conflict do nothing;
   perform ledger_lock_all((select jsonb_agg(jsonb_build_object('sender', s.sender_id, 'day', s.day))
-                             from sends s
+                             from sends s join leads l on l.id = s.lead_id
                             where s.status in ('scheduled', 'failed')
-                              and lower(btrim(p_value)) = any(suppression_keys(s.to_email))));
-  for r in select distinct lead_id from sends
-            where status in ('scheduled', 'failed')
-              and lower(btrim(p_value)) = any(suppression_keys(to_email)) loop
+                              and lower(btrim(p_value)) = any(send_block_keys(s.to_email, l.company_domain))));
+  for r in select distinct s.lead_id from sends s join leads l on l.id = s.lead_id
+            where s.status in ('scheduled', 'failed')
+              and lower(btrim(p_value)) = any(send_block_keys(s.to_email, l.company_domain)) loop
     n := n + cancel_pending_sends(r.lead_id, 'suppressed: ' || p_reason, p_now);
     -- the lead says why nothing will be sent (not 'scheduled' with a cancelled send)
     update leads set status = 'skipped', status_reason = 'suppressed: ' || p_reason, updated_at = p_now
@@ -97,7 +107,7 @@ declare s suppressions;
 begin
   delete from suppressions where value = lower(btrim(p_value)) returning * into s;
   if not found then
-    raise exception using errcode = 'CR404', message = 'suppression_not_found',
+    raise exception using errcode = 'CR000', message = 'suppression_not_found',
       detail = format('"%s" is not suppressed.', p_value);
   end if;
   return suppression_json(s);

@@ -39,7 +39,7 @@ begin
       update leads l set status = 'new', batch_id = null, claimed_at = null, lease_expires_at = null, updated_at = p_now
         from expired where l.id = expired.id returning l.id
     ) select count(*) into n from back;
-    update sender_days set claimed = claimed - n where sender_id = d.sender_id and day = d.day;
+    perform ledger_adjust(d.sender_id, d.day, -n, 0, 0);
     update batches b set lease_settled_at = p_now
      where b.id = any(v_due)
        and not exists (select 1 from leads l where l.id = any(b.lead_ids) and l.batch_id = b.id
@@ -63,18 +63,21 @@ begin
         from review where l.id = review.lead_id and l.status = 'sending'
     ) select count(*) into n from review;
     -- outcome unknown counts as sent: it may well have gone out
-    update sender_days set scheduled = scheduled - n, sent = sent + n where sender_id = d.sender_id and day = d.day;
+    perform ledger_adjust(d.sender_id, d.day, 0, -n, n);
     v_review := v_review + n;
   end loop;
 
-  for d in select distinct sender_id, day from sends
-            where status in ('scheduled', 'failed') and (is_suppressed(to_email) or lead_stopped(lead_id)) order by 1, 2 loop
+  for d in select distinct s.sender_id, s.day from sends s join leads l on l.id = s.lead_id
+            where s.status in ('scheduled', 'failed')
+              and (lead_status_stopped(l.status) or exists (select from send_blocked(s.to_email, l.company_domain)))
+            order by 1, 2 loop
     perform ledger_lock(d.sender_id, d.day);
     with gone as (
-      select id from sends
-       where status in ('scheduled', 'failed') and (is_suppressed(to_email) or lead_stopped(lead_id))
-         and sender_id = d.sender_id and day = d.day
-       order by id limit p_limit for update skip locked
+      select s.id from sends s join leads l on l.id = s.lead_id
+       where s.status in ('scheduled', 'failed')
+         and (lead_status_stopped(l.status) or exists (select from send_blocked(s.to_email, l.company_domain)))
+         and s.sender_id = d.sender_id and s.day = d.day
+       order by s.id limit p_limit for update of s skip locked
     ), cancelled as (
       update sends s set status = 'cancelled', last_error = 'suppressed', lease_expires_at = null, updated_at = p_now
         from gone where s.id = gone.id returning s.lead_id
@@ -82,7 +85,7 @@ begin
       update leads l set status = 'skipped', status_reason = 'suppressed', updated_at = p_now
         from cancelled where l.id = cancelled.lead_id and l.status in ('scheduled', 'sending', 'needs_review')
     ) select count(*) into n from cancelled;
-    update sender_days set scheduled = scheduled - n where sender_id = d.sender_id and day = d.day;
+    perform ledger_adjust(d.sender_id, d.day, 0, -n, 0);
     v_cancelled := v_cancelled + n;
   end loop;
 

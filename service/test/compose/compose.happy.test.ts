@@ -1,4 +1,4 @@
-import { INSTRUCTIONS_CANARY, SYSTEM_PROMPT } from '../../src/compose/prompt';
+import { INSTRUCTIONS_CANARY } from '../../src/compose/prompt';
 import { importLeads, promptData, sql, startComposeWorld, type ComposeWorld } from './compose-fixture';
 
 let w: ComposeWorld;
@@ -63,9 +63,15 @@ test('an unknown industry is read from the company website (scraped once per dom
 
   // The page went to the model as quoted data in the user message, never into the instructions.
   const last = w.openai.state.requests.at(-1)!;
-  expect(last.system).toBe(SYSTEM_PROMPT);
-  expect(last.system).not.toContain('hydraulic fluid');
-  expect(promptData(last.user).website.content).toContain('hydraulic fluid');
+  const asked = w.openai.state.requests.filter((q) => ['Ann', 'Bob', 'Cy'].includes(promptData(q.user).lead?.firstName));
+  const withPage = asked.filter((q) => promptData(q.user).website.content !== undefined);
+  expect(withPage).toHaveLength(1);
+  expect(withPage[0]!.system).toContain(INSTRUCTIONS_CANARY);
+  expect(withPage[0]!.system).not.toContain('hydraulic fluid');
+  expect(promptData(withPage[0]!.user).website.content).toContain('hydraulic fluid');
+  // Later leads of the domain get the short company profile the first draft wrote, never the page.
+  expect(promptData(last.user).website.content).toBeUndefined();
+  expect(promptData(last.user).website.summary).toContain('hydraulic fluid');
 });
 
 test('with nothing to go on the pitch is generic', async () => {

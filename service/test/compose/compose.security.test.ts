@@ -1,4 +1,4 @@
-import { INSTRUCTIONS_CANARY, SYSTEM_PROMPT } from '../../src/compose/prompt';
+import { INSTRUCTIONS_CANARY } from '../../src/compose/prompt';
 import { nonPublicReason, safePublicUrl, UnsafeUrlError } from '../../src/compose/safe-url';
 import { importLeads, promptData, startComposeWorld, type ComposeWorld } from './compose-fixture';
 
@@ -30,7 +30,8 @@ describe('against a model that obeys injected text', () => {
     const asked = w.openai.state.requests.filter((q) => promptData(q.user).lead?.firstName === 'Mal');
     expect(asked).toHaveLength(2);
     for (const q of asked) {
-      expect(q.system).toBe(SYSTEM_PROMPT);
+      expect(q.system).toContain(INSTRUCTIONS_CANARY);
+      expect(q.system).not.toContain('Ignore previous instructions');
       expect(promptData(q.user).website.content).toContain('Ignore previous instructions');
       expect(q.user.split('```json\n')).toHaveLength(2);
     }

@@ -11,6 +11,7 @@ import {
   RELEASE_0_1_0_VERSIONS,
 } from '../../src/db/migrations';
 import { planRoutinesMigration, readRoutines, ROUTINES_DIR } from '../../src/db/routines-migration';
+import { DOMAIN_PROBLEMS } from '../../src/app/domain-problems';
 import { PostgresDatabase } from '../../src/db/postgres-database';
 import { PgliteDatabase } from '../../src/db/pglite-database';
 import type { MigratableDatabase } from '../../src/db/database';
@@ -76,7 +77,7 @@ async function ownerSql(database: TestDatabase, sql: string, params?: unknown[])
 function startEntryPoint(database: TestDatabase) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, ...database.env, COROFY_API_KEY: TEST_API_KEY, PORT: '0', LOG_LEVEL: 'silent' },
+    env: { PATH: process.env.PATH, ...database.env, COROFY_API_KEY: TEST_API_KEY, COROFY_SECRET_KEY: TEST_SECRET_KEY, PORT: '0', LOG_LEVEL: 'silent' },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -153,6 +154,53 @@ test('every SQL function is written in one place: a routine file, or (new) one v
   const twice = [...where].filter(([, at]) => at.length > 1).map(([fn, at]) => `${fn}: ${at.join(', ')}`);
   expect(twice).toEqual([]);
   expect(fs.existsSync(ROUTINES_DIR)).toBe(true);
+});
+
+/** Each function of the routines, by name, with its file and body. */
+function routineFunctions(): { name: string; file: string; body: string }[] {
+  return readRoutines().flatMap((r) =>
+    [...r.sql.matchAll(/create or replace function (\w+)\([\s\S]*?\$\$([\s\S]*?)\$\$;/g)].map((m) => ({
+      name: m[1]!,
+      file: r.file,
+      body: m[2]!,
+    })),
+  );
+}
+
+describe('each rule is written once', () => {
+  const fns = routineFunctions();
+
+  test('only send_blocked decides from suppressions (the list management functions aside)', () => {
+    const list = ['list_suppressions', 'add_suppression', 'delete_suppression'];
+    const readers = fns.filter((f) => /\b(from|join)\s+suppressions\b/i.test(f.body)).map((f) => f.name);
+    expect(readers.filter((n) => !list.includes(n))).toEqual(['send_blocked']);
+  });
+
+  test('sender_days is written only by the ledger functions', () => {
+    const writers = fns.filter((f) => /\b(update|insert\s+into|delete\s+from)\s+sender_days\b/i.test(f.body));
+    expect(writers.filter((f) => f.file !== 'quota_ledger.sql').map((f) => f.name)).toEqual([]);
+    expect(writers.every((f) => f.name.startsWith('ledger_'))).toBe(true);
+  });
+
+  test('one stopped-status test, one sender lookup, the step a parameter', () => {
+    const stoppedList = fns.filter((f) => /'replied',\s*'bounced'/.test(f.body)).map((f) => f.name);
+    expect(stoppedList).toEqual(['lead_status_stopped']);
+    const raisesSender = fns.filter((f) => f.body.includes("'sender_not_found'")).map((f) => f.name);
+    expect(raisesSender).toEqual(['sender_or_raise']);
+    const fixedStep = fns.filter((f) => /\bstep\s*=\s*1\b|values\s*\(\s*\w+\.id,\s*1,/i.test(f.body)).map((f) => f.name);
+    expect(fixedStep).toEqual([]);
+  });
+
+  test('SQL raises domain codes, never names an HTTP route, and every code has a problem', () => {
+    const all = readRoutines().map((r) => r.sql).join('\n');
+    // what the SQL says to callers (comments may well name the route a function serves)
+    expect(all.replace(/--.*$/gm, '')).not.toMatch(/\/v1\//);
+    expect([...all.matchAll(/errcode = '(\w+)'/g)].map((m) => m[1]).filter((c) => c !== 'CR000')).toEqual([]);
+    const codes = new Set([...all.matchAll(/errcode = 'CR000', message = '(\w+)'/g)].map((m) => m[1]!));
+    // 'lead_' || status: the stopped statuses a retry refuses
+    const named = [...codes].flatMap((c) => (c === 'lead_' ? ['lead_replied', 'lead_unsubscribed', 'lead_complained'] : [c]));
+    expect(named.filter((c) => !(c in DOMAIN_PROBLEMS))).toEqual([]);
+  });
 });
 
 test('a wrong configuration value stops the start and names the variable', () => {

@@ -58,7 +58,7 @@ test('unknown, duplicate and not-composed ids are reported in skipped, never a 5
     scheduled: [],
     alreadyGated: [],
     skipped: [
-      { leadId: fresh, code: 'not_composed', detail: expect.stringMatching(/is new; only composed leads/) },
+      { leadId: fresh, code: 'not_claimed', detail: expect.stringMatching(/was never claimed: claim it/) },
       { leadId: '424242', code: 'lead_not_found', detail: 'No lead has id 424242.' },
     ],
   });

@@ -136,7 +136,7 @@ test('suppressed and not-composed leads are skipped with a reason; a suppressed 
   expect(r.scheduled).toEqual([]);
   expect(Object.fromEntries(r.skipped.map((s: any) => [s.leadId, s.code]))).toEqual({
     [blocked!]: 'suppressed',
-    [fresh]: 'not_composed',
+    [fresh]: 'not_claimed',
     '999999': 'lead_not_found',
   });
   expect((await svc.api('GET', `/v1/leads/${blocked}`)).body).toMatchObject({ status: 'skipped', statusReason: 'suppressed' });

@@ -46,7 +46,7 @@ test('a suppressed address is never handed out, whatever the order of events', a
       await svc.api('POST', '/v1/leads/import', { leads: emails.map((email) => ({ email })) });
       const q = rawSql(svc);
       const suppressed = async (email: string) =>
-        (await q('select is_suppressed($1) as s', [email]))[0].s as boolean;
+        (await q('select exists (select from send_blocked($1)) as s', [email]))[0].s as boolean;
 
       for (const c of cmds) {
         switch (c.t) {
@@ -80,7 +80,7 @@ test('a suppressed address is never handed out, whatever the order of events', a
           }
           case 'claimDue': {
             const pending = await q(
-              "select to_email from sends where sender_id = $1 and status in ('scheduled', 'failed') and is_suppressed(to_email)",
+              "select to_email from sends where sender_id = $1 and status in ('scheduled', 'failed') and exists (select from send_blocked(to_email))",
               [sender],
             );
             handedOut.blockedAtClaimDue += pending.length;

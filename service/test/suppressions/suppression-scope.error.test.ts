@@ -1,6 +1,6 @@
 // Invariant 4 at its edges: a suppressed domain covers the domains under it, a
-// suppressed address covers its "+tag" variants, and look-alikes are not
-// covered. Checked on every path that decides whether mail may go out: the
+// suppressed address covers its "+tag" variants, a suppressed company domain
+// covers every lead of the company, and look-alikes are not covered. Checked on every path that decides whether mail may go out: the
 // claim, suppressing (cancelling pending sends), claim-due, the Apollo intake
 // and compose's refusal.
 import { importLeads, installGateStandIn, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
@@ -86,4 +86,48 @@ test("compose refuses a claimed lead whose company domain sits under a suppresse
   const skipped = await svc.deps.db.call<{ skipped: boolean }>('skip_suppressed_lead', { p_lead_id: id });
   expect(skipped.skipped).toBe(true);
   expect((await svc.api('GET', `/v1/leads/${id}`)).body).toMatchObject({ status: 'skipped', statusReason: 'suppressed' });
+});
+
+test('a suppressed company stops every lead of that company, whatever their mailbox domain, on every path', async () => {
+  const r = await svc.api('POST', '/v1/leads/import', {
+    leads: [
+      { email: 'ana@initrode-mail.test', companyDomain: 'initrode.test' },
+      { email: 'bo@freemail.test', companyDomain: 'eu.initrode.test' },
+      { email: 'cy@initrode-mail.test', companyDomain: 'initrode.test' },
+      { email: 'di@initrode-mail.test', companyDomain: 'other.test' },
+    ],
+  });
+  const [ana, bo, cy, di] = r.body.leadIds as string[];
+  // ana is claimed and scheduled before her company is suppressed
+  const first = await svc.api('POST', '/v1/batches/claim', { size: 100 });
+  expect(first.body.leads.map((l: { id: string }) => l.id)).toEqual(expect.arrayContaining([ana, bo, cy, di]));
+  const now = Date.now();
+  await scheduleSends(svc, [ana!], new Date(now - 60_000), new Date(now + 3_600_000));
+
+  const add = await svc.api('POST', '/v1/suppressions', { domain: 'initrode.test', reason: 'the company asked' });
+  expect(add.body.cancelledSends).toBe(1); // suppressing cancels the company's pending send
+  expect((await svc.api('GET', `/v1/leads/${ana}`)).body.status).toBe('skipped');
+
+  // compose refuses the company's claimed leads, not the others
+  const composed = await svc.api('POST', '/v1/compose', { leadIds: [bo, cy] });
+  expect(composed.body.failed.map((f: { code: string }) => f.code)).toEqual(['lead_suppressed', 'lead_suppressed']);
+
+  // the claim skips the company's new leads
+  const more = await svc.api('POST', '/v1/leads/import', {
+    leads: [
+      { email: 'ed@freemail.test', companyDomain: 'initrode.test' },
+      { email: 'flo@freemail.test', companyDomain: 'globo.test' },
+    ],
+  });
+  const [ed, flo] = more.body.leadIds as string[];
+  const second = await svc.api('POST', '/v1/batches/claim', { size: 100 });
+  expect(second.body.skipped).toEqual(expect.arrayContaining([{ leadId: ed, reason: 'suppressed' }]));
+  expect(second.body.leads.map((l: { id: string }) => l.id)).toContain(flo);
+  expect(second.body.leads.map((l: { id: string }) => l.id)).not.toContain(ed);
+
+  // claim-due never hands out a send to a lead whose company is suppressed
+  await scheduleSends(svc, [di!], new Date(now - 60_000), new Date(now + 3_600_000));
+  await rawSql(svc)("update leads set company_domain = 'initrode.test' where id = $1", [di]);
+  const due = await svc.api('POST', '/v1/sends/claim-due', {});
+  expect(due.body.sends.map((s: { leadId: string }) => s.leadId)).not.toContain(di);
 });

@@ -29,12 +29,12 @@ import type {
   Workflow as WorkflowType,
 } from 'n8n-workflow';
 import { ICredentialsHelper, NodeConnectionTypes, NodeOperationError, Workflow } from 'n8n-workflow';
-import { CorofyApi } from '../../../credentials/CorofyApi.credentials';
-import { ApolloSearch } from '../../../nodes/ApolloSearch/ApolloSearch.node';
-import { ClaimDailyBatch } from '../../../nodes/ClaimDailyBatch/ClaimDailyBatch.node';
-import { ComposeEmail } from '../../../nodes/ComposeEmail/ComposeEmail.node';
-import { Corofy } from '../../../nodes/Corofy/Corofy.node';
-import { TimezoneGate } from '../../../nodes/TimezoneGate/TimezoneGate.node';
+import { CorofyApi } from '../../../credentials/CorofyApi.credentials.ts';
+import { ApolloSearch } from '../../../nodes/ApolloSearch/ApolloSearch.node.ts';
+import { ClaimDailyBatch } from '../../../nodes/ClaimDailyBatch/ClaimDailyBatch.node.ts';
+import { ComposeEmail } from '../../../nodes/ComposeEmail/ComposeEmail.node.ts';
+import { Corofy } from '../../../nodes/Corofy/Corofy.node.ts';
+import { TimezoneGate } from '../../../nodes/TimezoneGate/TimezoneGate.node.ts';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 
@@ -52,6 +52,8 @@ export interface SentEmail {
 export class Outbox {
   sent: SentEmail[] = [];
   failFor = new Map<string, string>();
+  /** Where an email really goes (the demo: a local SMTP catcher); its failure is the node's, as with SMTP. */
+  deliver?: (mail: SentEmail) => Promise<void>;
   private seq = 0;
   nextMessageId(): string {
     this.seq += 1;
@@ -95,6 +97,26 @@ function webhookStandIn(): INodeType {
     },
     async webhook() {
       return {};
+    },
+  };
+}
+
+/** n8n's "No Operation, do nothing": passes its items on. */
+function noOpStandIn(): INodeType {
+  return {
+    description: {
+      displayName: 'No Operation, do nothing',
+      name: 'noOp',
+      group: ['organization'],
+      version: [1],
+      description: 'No operation (test stand-in)',
+      defaults: { name: 'No Operation, do nothing' },
+      inputs: [NodeConnectionTypes.Main],
+      outputs: [NodeConnectionTypes.Main],
+      properties: [],
+    },
+    async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+      return [this.getInputData()];
     },
   };
 }
@@ -150,7 +172,7 @@ function emailSendStandIn(outbox: Outbox): INodeType {
           }
           const options = this.getNodeParameter('options', i, {}) as IDataObject;
           const messageId = outbox.nextMessageId();
-          outbox.sent.push({
+          const mail: SentEmail = {
             from: String(this.getNodeParameter('fromEmail', i)),
             to,
             subject: String(this.getNodeParameter('subject', i)),
@@ -158,7 +180,9 @@ function emailSendStandIn(outbox: Outbox): INodeType {
             html: String(this.getNodeParameter('html', i, '')),
             appendAttribution: options.appendAttribution,
             messageId,
-          });
+          };
+          await outbox.deliver?.(mail);
+          outbox.sent.push(mail);
           out.push({ json: { accepted: [to], rejected: [], response: '250 OK', messageId }, pairedItem: { item: i } });
         } catch (error) {
           if (!this.continueOnFail()) throw error;
@@ -166,6 +190,38 @@ function emailSendStandIn(outbox: Outbox): INodeType {
         }
       }
       return [out];
+    },
+  };
+}
+
+/**
+ * If v2 as n8n runs it: the `filter` parameter is evaluated by n8n-core's
+ * getNodeParameter (extractValue), the same code the real node calls.
+ */
+function ifStandIn(): INodeType {
+  return {
+    description: {
+      displayName: 'If',
+      name: 'if',
+      group: ['transform'],
+      version: [2, 2.1, 2.2],
+      description: 'If (test stand-in)',
+      defaults: { name: 'If' },
+      inputs: [NodeConnectionTypes.Main],
+      outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+      properties: [
+        { displayName: 'Conditions', name: 'conditions', type: 'filter', default: {} },
+        { displayName: 'Options', name: 'options', type: 'collection', default: {}, options: [] },
+      ],
+    },
+    async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+      const yes: INodeExecutionData[] = [];
+      const no: INodeExecutionData[] = [];
+      this.getInputData().forEach((item, i) => {
+        const pass = this.getNodeParameter('conditions', i, false, { extractValue: true }) as boolean;
+        (pass ? yes : no).push({ ...item, pairedItem: { item: i } });
+      });
+      return [yes, no];
     },
   };
 }
@@ -179,7 +235,9 @@ class TestNodeTypes implements INodeTypes {
     this.types.set('n8n-nodes-base.scheduleTrigger', passThroughTrigger('scheduleTrigger', 'Schedule Trigger', [1, 1.1, 1.2, 1.3]));
     this.types.set('n8n-nodes-base.webhook', webhookStandIn());
     this.types.set('n8n-nodes-base.stickyNote', stickyNoteStandIn());
+    this.types.set('n8n-nodes-base.noOp', noOpStandIn());
     this.types.set('n8n-nodes-base.emailSend', emailSendStandIn(outbox));
+    this.types.set('n8n-nodes-base.if', ifStandIn());
   }
   getByName(name: string): INodeType | IVersionedNodeType {
     return this.getByNameAndVersion(name);
@@ -195,7 +253,7 @@ class TestNodeTypes implements INodeTypes {
 }
 
 /** Applies the credential's generic `authenticate` the way n8n's CredentialsHelper does. */
-class TestCredentialsHelper extends ICredentialsHelper {
+export class TestCredentialsHelper extends ICredentialsHelper {
   constructor(private readonly credentials: Record<string, ICredentialDataDecryptedObject>) {
     super();
   }
@@ -267,6 +325,8 @@ export interface RunOptions {
   startNode: string;
   startItem?: IDataObject;
   executionId?: string;
+  /** Told when each node starts and ends (with its output items per output), e.g. for a progress display. */
+  onNode?: (phase: 'start' | 'end', nodeName: string, itemsPerOutput?: number[]) => void;
 }
 
 let executionSeq = 0;
@@ -295,6 +355,13 @@ export async function runWorkflow(workflowData: IWorkflowBase, opts: RunOptions)
   let finished!: (run: IRun) => void;
   const done = new Promise<IRun>((resolve) => (finished = resolve));
   hooks.addHandler('workflowExecuteAfter', (fullRunData) => finished(fullRunData));
+  if (opts.onNode) {
+    const onNode = opts.onNode;
+    hooks.addHandler('nodeExecuteBefore', (nodeName) => onNode('start', nodeName));
+    hooks.addHandler('nodeExecuteAfter', (nodeName, data) =>
+      onNode('end', nodeName, (data.data?.main ?? []).map((items) => items?.length ?? 0)),
+    );
+  }
 
   const additionalData = {
     executionId,

@@ -1,7 +1,8 @@
 import type { INodeProperties } from 'n8n-workflow';
+import * as inbound from './inbound.operation';
 import * as record from './record.operation';
 
-export { record };
+export { inbound, record };
 
 export const description: INodeProperties[] = [
 	{
@@ -12,6 +13,13 @@ export const description: INodeProperties[] = [
 		displayOptions: { show: { resource: ['event'] } },
 		options: [
 			{
+				name: 'Record Inbound Message',
+				value: 'inbound',
+				description:
+					'Classify a received email (reply, auto-reply, bounce, complaint, unsubscribe) and record what it means',
+				action: 'Record an inbound message',
+			},
+			{
 				name: 'Record',
 				value: 'record',
 				description: 'Record a reply, bounce, complaint or unsubscribe; scheduled sends to the lead are cancelled',
@@ -21,4 +29,5 @@ export const description: INodeProperties[] = [
 		default: 'record',
 	},
 	...record.description,
+	...inbound.description,
 ];

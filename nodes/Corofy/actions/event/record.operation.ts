@@ -1,5 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { errorItem, nodeError } from '../../../shared/items';
+import { forEachItem } from '../../../shared/items';
 import { corofyApiRequest } from '../../../shared/transport';
 
 const show = { resource: ['event'], operation: ['record'] };
@@ -73,27 +73,20 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const returnData: INodeExecutionData[] = [];
-	for (let i = 0; i < items.length; i++) {
-		try {
-			const body: IDataObject = { kind: this.getNodeParameter('kind', i) as string };
-			const email = String(this.getNodeParameter('email', i, '') ?? '').trim();
-			if (email) body.email = email;
-			const additional = this.getNodeParameter('additionalFields', i, {}) as IDataObject;
-			for (const [key, value] of Object.entries(additional)) {
-				if (value === undefined || value === null || String(value).trim() === '') continue;
-				body[key] = key === 'receivedAt' ? new Date(String(value)).toISOString() : String(value);
-			}
-			// the service keeps one event per content (its dedupe key): the same event twice is recorded once
-			const result = await corofyApiRequest.call(this, 'POST', '/v1/events', body, undefined, i, {
-				safeToRepeat: true,
-			});
-			returnData.push({ json: { kind: body.kind, email: body.email, ...result }, pairedItem: { item: i } });
-		} catch (error) {
-			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
-			returnData.push(errorItem.call(this, i, error));
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await forEachItem.call(this, async (i) => {
+		const body: IDataObject = { kind: this.getNodeParameter('kind', i) as string };
+		const email = String(this.getNodeParameter('email', i, '') ?? '').trim();
+		if (email) body.email = email;
+		const additional = this.getNodeParameter('additionalFields', i, {}) as IDataObject;
+		for (const [key, value] of Object.entries(additional)) {
+			if (value === undefined || value === null || String(value).trim() === '') continue;
+			body[key] = key === 'receivedAt' ? new Date(String(value)).toISOString() : String(value);
 		}
-	}
-	return returnData;
+		// the service keeps one event per content (its dedupe key): the same event twice is recorded once
+		const result = await corofyApiRequest.call(this, 'POST', '/v1/events', body, undefined, i, {
+			safeToRepeat: true,
+		});
+		return { kind: body.kind, email: body.email, ...result };
+	});
 }

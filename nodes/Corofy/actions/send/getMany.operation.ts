@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { sendLimitField } from '../../../shared/descriptions';
-import { errorItem, nodeError } from '../../../shared/items';
+import { forEachItem } from '../../../shared/items';
 import { corofyApiRequest } from '../../../shared/transport';
 
 const show = { resource: ['send'], operation: ['getMany'] };
@@ -27,21 +27,12 @@ export const description: INodeProperties[] = [
 	{ ...sendLimitField, displayOptions: { show } },
 ];
 
-export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const returnData: INodeExecutionData[] = [];
-	for (let i = 0; i < items.length; i++) {
-		try {
-			const qs: IDataObject = { limit: this.getNodeParameter('limit', i, 50) as number };
-			const status = this.getNodeParameter('status', i, '') as string;
-			if (status) qs.status = status;
-			const result = await corofyApiRequest.call(this, 'GET', '/v1/sends', undefined, qs, i);
-			for (const send of (result.sends as IDataObject[] | undefined) ?? []) {
-				returnData.push({ json: send, pairedItem: { item: i } });
-			}
-		} catch (error) {
-			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
-			returnData.push(errorItem.call(this, i, error));
-		}
-	}
-	return returnData;
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await forEachItem.call(this, async (i) => {
+		const qs: IDataObject = { limit: this.getNodeParameter('limit', i, 50) as number };
+		const status = this.getNodeParameter('status', i, '') as string;
+		if (status) qs.status = status;
+		const result = await corofyApiRequest.call(this, 'GET', '/v1/sends', undefined, qs, i);
+		return (result.sends as IDataObject[] | undefined) ?? [];
+	});
 }

@@ -1,5 +1,5 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { errorItem, nodeError } from '../../../shared/items';
+import { forEachItem } from '../../../shared/items';
 import { corofyApiRequest } from '../../../shared/transport';
 
 const show = { resource: ['send'], operation: ['retry'] };
@@ -17,24 +17,16 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const returnData: INodeExecutionData[] = [];
-	for (let i = 0; i < items.length; i++) {
-		try {
-			const sendId = String(this.getNodeParameter('sendId', i)).trim();
-			const result = await corofyApiRequest.call(
-				this,
-				'POST',
-				`/v1/sends/${encodeURIComponent(sendId)}/retry`,
-				{},
-				undefined,
-				i,
-			);
-			returnData.push({ json: result, pairedItem: { item: i } });
-		} catch (error) {
-			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
-			returnData.push(errorItem.call(this, i, error));
-		}
-	}
-	return returnData;
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await forEachItem.call(this, async (i) => {
+		const sendId = String(this.getNodeParameter('sendId', i)).trim();
+		return await corofyApiRequest.call(
+			this,
+			'POST',
+			`/v1/sends/${encodeURIComponent(sendId)}/retry`,
+			{},
+			undefined,
+			i,
+		);
+	});
 }

@@ -14,8 +14,8 @@ export const description: INodeProperties[] = [
 			{
 				name: 'Get',
 				value: 'get',
-				description: "A sender's day: quota, claimed, scheduled, sent, failed, replies, credits used",
-				action: 'Get stats',
+				description: "A sender's day: quota, remaining, claimed, scheduled, sent, failed, replies, credits used",
+				action: 'Get a daily summary',
 			},
 		],
 		default: 'get',

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { senderField } from '../../../shared/descriptions';
-import { errorItem, nodeError } from '../../../shared/items';
+import { forEachItem } from '../../../shared/items';
 import { corofyApiRequest } from '../../../shared/transport';
 
 const show = { resource: ['stats'], operation: ['get'] };
@@ -18,19 +18,11 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const returnData: INodeExecutionData[] = [];
-	for (let i = 0; i < items.length; i++) {
-		try {
-			const qs: IDataObject = { sender: this.getNodeParameter('sender', i, 'default') as string };
-			const day = String(this.getNodeParameter('day', i, '') ?? '').trim();
-			if (day) qs.day = day;
-			const stats = await corofyApiRequest.call(this, 'GET', '/v1/stats', undefined, qs, i);
-			returnData.push({ json: stats, pairedItem: { item: i } });
-		} catch (error) {
-			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
-			returnData.push(errorItem.call(this, i, error));
-		}
-	}
-	return returnData;
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await forEachItem.call(this, async (i) => {
+		const qs: IDataObject = { sender: this.getNodeParameter('sender', i, 'default') as string };
+		const day = String(this.getNodeParameter('day', i, '') ?? '').trim();
+		if (day) qs.day = day;
+		return await corofyApiRequest.call(this, 'GET', '/v1/stats', undefined, qs, i);
+	});
 }

@@ -1,5 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { errorItem, nodeError } from '../../../shared/items';
+import { forEachItem } from '../../../shared/items';
 import { corofyApiRequest } from '../../../shared/transport';
 
 const show = { resource: ['suppression'], operation: ['add'] };
@@ -45,24 +45,16 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const returnData: INodeExecutionData[] = [];
-	for (let i = 0; i < items.length; i++) {
-		try {
-			const target = this.getNodeParameter('target', i) as 'email' | 'domain';
-			const body: IDataObject = {
-				[target]: String(this.getNodeParameter(target, i)).trim(),
-				reason: this.getNodeParameter('reason', i, 'manual') as string,
-			};
-			// suppressing a value that is suppressed already changes nothing
-			const result = await corofyApiRequest.call(this, 'POST', '/v1/suppressions', body, undefined, i, {
-				safeToRepeat: true,
-			});
-			returnData.push({ json: result, pairedItem: { item: i } });
-		} catch (error) {
-			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
-			returnData.push(errorItem.call(this, i, error));
-		}
-	}
-	return returnData;
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await forEachItem.call(this, async (i) => {
+		const target = this.getNodeParameter('target', i) as 'email' | 'domain';
+		const body: IDataObject = {
+			[target]: String(this.getNodeParameter(target, i)).trim(),
+			reason: this.getNodeParameter('reason', i, 'manual') as string,
+		};
+		// suppressing a value that is suppressed already changes nothing
+		return await corofyApiRequest.call(this, 'POST', '/v1/suppressions', body, undefined, i, {
+			safeToRepeat: true,
+		});
+	});
 }

@@ -1,5 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-import { errorItem, nodeError } from '../../../shared/items';
+import { forEachItem } from '../../../shared/items';
 import { corofyApiRequest } from '../../../shared/transport';
 
 const show = { resource: ['suppression'], operation: ['getMany'] };
@@ -37,32 +37,23 @@ export const description: INodeProperties[] = [
 	},
 ];
 
-export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const returnData: INodeExecutionData[] = [];
-	for (let i = 0; i < items.length; i++) {
-		try {
-			const returnAll = this.getNodeParameter('returnAll', i, false) as boolean;
-			const limit = returnAll ? Infinity : (this.getNodeParameter('limit', i, 50) as number);
-			const kind = this.getNodeParameter('kind', i, '') as string;
-			let after: string | undefined;
-			let count = 0;
-			while (count < limit) {
-				const qs: IDataObject = { limit: Math.min(PAGE, limit - count) };
-				if (kind) qs.kind = kind;
-				if (after !== undefined) qs.after = after;
-				const page = await corofyApiRequest.call(this, 'GET', '/v1/suppressions', undefined, qs, i);
-				const suppressions = (page.suppressions as IDataObject[] | undefined) ?? [];
-				for (const suppression of suppressions) {
-					returnData.push({ json: suppression, pairedItem: { item: i } });
-				}
-				count += suppressions.length;
-				if (suppressions.length < (qs.limit as number)) break;
-				after = String(suppressions[suppressions.length - 1]!.value);
-			}
-		} catch (error) {
-			if (!this.continueOnFail()) throw nodeError.call(this, error, i);
-			returnData.push(errorItem.call(this, i, error));
+export async function execute(this: IExecuteFunctions): Promise<INodeExecutionData[]> {
+	return await forEachItem.call(this, async (i) => {
+		const returnAll = this.getNodeParameter('returnAll', i, false) as boolean;
+		const limit = returnAll ? Infinity : (this.getNodeParameter('limit', i, 50) as number);
+		const kind = this.getNodeParameter('kind', i, '') as string;
+		const all: IDataObject[] = [];
+		let after: string | undefined;
+		while (all.length < limit) {
+			const qs: IDataObject = { limit: Math.min(PAGE, limit - all.length) };
+			if (kind) qs.kind = kind;
+			if (after !== undefined) qs.after = after;
+			const page = await corofyApiRequest.call(this, 'GET', '/v1/suppressions', undefined, qs, i);
+			const suppressions = (page.suppressions as IDataObject[] | undefined) ?? [];
+			all.push(...suppressions);
+			if (suppressions.length < (qs.limit as number)) break;
+			after = String(suppressions[suppressions.length - 1]!.value);
 		}
-	}
-	return returnData;
+		return all;
+	});
 }

@@ -1,0 +1,383 @@
+// The node pack as an operator meets it: a real n8n (2.40.7, the e2e cache) with
+// the packed package installed as a community package, the shipped workflows and
+// credentials imported, the service running (embedded PGlite), and Debian's
+// Chromium driven by playwright-core. Checks what a new user would check:
+//   - sign in;
+//   - the node picker finds each of our nodes by its display name;
+//   - each shipped workflow opens with no warning other than missing credentials,
+//     and none once the credentials are picked (by opening each node's panel);
+//   - the credential test's banner says our sentence for a wrong key and for a
+//     Base URL where nothing listens.
+// Screenshots of each canvas and each node's panel go to test/artifacts/editor/.
+// Prints one JSON report; exits non-zero on any failure.
+//
+//   node --import tsx test/e2e/editor.ts        (npm run test:e2e:editor)
+//
+// Environment: COROFY_E2E_CACHE (where n8n is installed once), CHROMIUM (default
+// /usr/bin/chromium), E2E_KEEP=1 keeps the temporary folder.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Page } from 'playwright-core';
+
+const execFileP = promisify(execFile);
+const REPO = path.resolve(__dirname, '../..');
+const ARTIFACTS = path.join(REPO, 'test/artifacts/editor');
+const WORKFLOWS = [
+  { file: 'daily-pipeline.json', id: 'CorofyDailyPipe1' },
+  { file: 'queue-drain.json', id: 'CorofyQueueDrain' },
+  { file: 'replies.json', id: 'CorofyReplyHook1' },
+];
+
+const report: Record<string, unknown> = {};
+const checks: Array<{ check: string; ok: boolean; detail?: unknown }> = [];
+function check(name: string, ok: boolean, detail?: unknown): void {
+  checks.push({ check: name, ok, ...(ok ? {} : { detail }) });
+  process.stderr.write(`${ok ? 'ok  ' : 'FAIL'} ${name}${ok ? '' : ` — ${JSON.stringify(detail)}`}\n`);
+}
+const log = (msg: string) => process.stderr.write(`[editor ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+async function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return await execFileP(cmd, args, { cwd: opts.cwd ?? REPO, env: opts.env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Our nodes as the package declares them: display name and type, from the built code. */
+function packageNodes(): Array<{ displayName: string; type: string }> {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { n8n: { nodes: string[] } };
+  return pkg.n8n.nodes.map((file) => {
+    const mod = require(path.join(REPO, file)) as Record<string, new () => { description: { displayName: string; name: string } }>;
+    const { description } = new (Object.values(mod)[0]!)();
+    return { displayName: description.displayName, type: `n8n-nodes-corofy.${description.name}` };
+  });
+}
+
+type NodeIssues = Record<string, unknown>;
+
+/** What the canvas shows: each node's issues as the editor's workflow store holds them. */
+async function canvasIssues(page: Page, workflowId: string): Promise<{ store: Record<string, NodeIssues>; icons: string[] }> {
+  const store = await page.evaluate((id) => {
+    const pinia = (document.querySelector('#app') as any).__vue_app__.config.globalProperties.$pinia;
+    const doc = pinia._s.get(`workflowDocuments/${id}@latest`);
+    const out: Record<string, unknown> = {};
+    for (const node of doc?.workflow?.nodes ?? doc?.allNodes ?? []) {
+      if (node.issues && Object.keys(node.issues).length > 0) out[node.name] = node.issues;
+    }
+    return out;
+  }, workflowId);
+  const icons = await page
+    .locator('[data-test-id="canvas-node"]:has([data-test-id="node-issues"])')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-node-name') ?? ''));
+  return { store: store as Record<string, NodeIssues>, icons: icons.sort() };
+}
+
+/** Only "credentials not set" issues, and an icon on the canvas for each node that has one. */
+function onlyMissingCredentials(issues: { store: Record<string, NodeIssues>; icons: string[] }): boolean {
+  const names = Object.keys(issues.store).sort();
+  return (
+    names.every((n) => {
+      const i = issues.store[n]!;
+      const credentials = i.credentials as Record<string, string[]> | undefined;
+      return Object.keys(i).every((k) => k === 'credentials') && credentials !== undefined &&
+        Object.values(credentials).flat().every((m) => /Credentials for .* are not set/.test(m));
+    }) && JSON.stringify(names) === JSON.stringify(issues.icons)
+  );
+}
+
+const safe = (s: string) => s.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
+
+async function openWorkflow(page: Page, base: string, id: string): Promise<void> {
+  await page.goto(`${base}/workflow/${id}`);
+  await page.locator('[data-test-id="canvas-node"]').first().waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(1500); // the canvas fits the view after the nodes appear
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corofy-editor-'));
+  const cleanups: Array<() => Promise<void> | void> = [];
+  let lastPage: Page | undefined; // for a screenshot when something fails
+  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  try {
+    log('provisioning n8n (cached)');
+    const n8nDir = (await run('bash', [path.join(REPO, 'test/e2e/provision-n8n.sh')])).stdout.trim().split('\n').pop()!;
+    const n8nBin = path.join(n8nDir, 'node_modules/n8n/bin/n8n');
+    report.n8nVersion = JSON.parse(fs.readFileSync(path.join(n8nDir, 'node_modules/n8n/package.json'), 'utf8')).version;
+
+    log('building, packing and installing the node package');
+    await run('npm', ['run', 'build']);
+    const pack = await run('npm', ['pack', '--json', '--pack-destination', tmp]);
+    const tarball = path.join(tmp, (JSON.parse(pack.stdout) as Array<{ filename: string }>)[0]!.filename);
+    const userFolder = path.join(tmp, 'n8n-user');
+    const nodesDir = path.join(userFolder, '.n8n', 'nodes');
+    fs.mkdirSync(nodesDir, { recursive: true });
+    fs.writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true }));
+    await run('npm', ['install', '--legacy-peer-deps', '--no-audit', '--no-fund', tarball], { cwd: nodesDir });
+    const ourNodes = packageNodes();
+
+    // The service on the embedded default, as a new user starts it.
+    const servicePort = await freePort();
+    const serviceUrl = `http://127.0.0.1:${servicePort}`;
+    const apiKey = `editor_${randomBytes(16).toString('hex')}`;
+    const serviceLog = fs.openSync(path.join(tmp, 'service.log'), 'a');
+    const service = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
+      cwd: REPO,
+      env: {
+        ...process.env,
+        PORT: String(servicePort),
+        HOST: '127.0.0.1',
+        DATABASE_URL: '',
+        SUPABASE_URL: '',
+        SUPABASE_SERVICE_ROLE_KEY: '',
+        COROFY_DATA_DIR: path.join(tmp, 'corofy-data'),
+        COROFY_API_KEY: apiKey,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', serviceLog, serviceLog],
+    });
+    cleanups.push(() => stopChild(service));
+
+    const n8nPort = await freePort();
+    const base = `http://127.0.0.1:${n8nPort}`;
+    const n8nEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      N8N_USER_FOLDER: userFolder,
+      N8N_DIAGNOSTICS_ENABLED: 'false',
+      N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+      N8N_PERSONALIZATION_ENABLED: 'false',
+      N8N_TEMPLATES_ENABLED: 'false',
+      N8N_PORT: String(n8nPort),
+      N8N_LISTEN_ADDRESS: '127.0.0.1',
+      N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+      N8N_LOG_LEVEL: 'warn',
+      N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
+      N8N_SECURE_COOKIE: 'false',
+      DB_SQLITE_POOL_SIZE: '2',
+    };
+    // n8n 2.x needs Node 24: the one this runs on (the repository's `node` dev dependency).
+    const n8n = (args: string[]) => run(process.execPath, [n8nBin, ...args], { env: n8nEnv, cwd: tmp });
+
+    // Credentials exist (as after "Create credential"); the workflows reference none,
+    // exactly as shipped.
+    const corofyCredential = { id: 'CorofyApiEditor1', name: 'Corofy API', type: 'corofyApi', data: { baseUrl: serviceUrl, apiKey } };
+    const credentials = [
+      corofyCredential,
+      { id: 'SmtpEditorTest01', name: 'SMTP account', type: 'smtp', data: { user: '', password: '', host: '127.0.0.1', port: 25, secure: false } },
+      { id: 'HookKeyEditor001', name: 'Corofy webhook key', type: 'httpHeaderAuth', data: { name: 'X-Corofy-Webhook-Key', value: randomBytes(12).toString('hex') } },
+    ];
+    const workflows = WORKFLOWS.map(({ file }) => JSON.parse(fs.readFileSync(path.join(REPO, 'workflows', file), 'utf8')));
+    fs.writeFileSync(path.join(tmp, 'credentials.json'), JSON.stringify(credentials));
+    fs.writeFileSync(path.join(tmp, 'workflows.json'), JSON.stringify(workflows));
+    log('importing credentials and workflows');
+    await n8n(['import:credentials', `--input=${path.join(tmp, 'credentials.json')}`]);
+    await n8n(['import:workflow', `--input=${path.join(tmp, 'workflows.json')}`]);
+
+    log('starting n8n');
+    const n8nLog = fs.openSync(path.join(tmp, 'n8n.log'), 'a');
+    const n8nServer = spawn(process.execPath, [n8nBin, 'start'], { env: n8nEnv, cwd: tmp, stdio: ['ignore', n8nLog, n8nLog] });
+    cleanups.push(() => stopChild(n8nServer));
+    await waitFor('the service', async () => ((await fetch(`${serviceUrl}/readyz`)).ok ? true : undefined), 120_000);
+    await waitFor('n8n /healthz', async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined), 180_000);
+    const owner = { email: 'owner@corofy.e2e.test', password: `Pw-${randomBytes(8).toString('hex')}A1` };
+    await waitFor('n8n owner setup', async () => {
+      const r = await fetch(`${base}/rest/owner/setup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...owner, firstName: 'Olga', lastName: 'Operator' }),
+      });
+      return r.status === 200 ? true : undefined; // the REST routes answer a little after /healthz
+    }, 120_000);
+
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    cleanups.push(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    const page = await context.newPage();
+    lastPage = page;
+    page.setDefaultTimeout(60_000);
+
+    // 1. sign in
+    log('signing in');
+    await page.goto(`${base}/signin`);
+    // The first load compiles and fetches the whole editor: slow on a busy machine.
+    await page.locator('input[name="emailOrLdapLoginId"]').waitFor({ timeout: 180_000 });
+    await page.locator('input[name="emailOrLdapLoginId"]').fill(owner.email);
+    await page.locator('input[name="password"]').fill(owner.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/signin'), { timeout: 60_000 });
+    check('signed in through the sign-in form', true);
+
+    // 2. the node picker finds each node by its display name
+    log('node picker');
+    await page.goto(`${base}/workflow/new`);
+    await page.locator('[data-test-id="canvas-plus-button"]').first().click();
+    const search = page.locator('[data-test-id="node-creator-search-bar"] input, input[data-test-id="node-creator-search-bar"]').first();
+    const found: Record<string, string[]> = {};
+    for (const node of ourNodes) {
+      await search.fill(node.displayName);
+      const names = page.locator('[data-test-id="node-creator-item-name"]');
+      await names.first().waitFor().catch(() => undefined);
+      await page.waitForTimeout(500);
+      found[node.displayName] = (await names.allTextContents()).map((t) => t.trim());
+      await page.screenshot({ path: path.join(ARTIFACTS, `picker-${safe(node.displayName)}.png`) });
+    }
+    report.picker = found;
+    for (const node of ourNodes) {
+      check(`node picker: "${node.displayName}" is found by its name`, found[node.displayName]!.includes(node.displayName), found[node.displayName]);
+    }
+
+    // 3. each workflow: only missing-credential warnings, then none once picked
+    for (const { file, id } of WORKFLOWS) {
+      log(`workflow ${file}`);
+      await openWorkflow(page, base, id);
+      await page.screenshot({ path: path.join(ARTIFACTS, `canvas-${safe(file)}-imported.png`) });
+      const before = await canvasIssues(page, id);
+      const needCredentials = (workflows.find((w) => w.id === id)!.nodes as Array<{ name: string; type: string }>)
+        .filter((n) => n.type.startsWith('n8n-nodes-corofy.') || ['n8n-nodes-base.emailSend', 'n8n-nodes-base.webhook'].includes(n.type))
+        .map((n) => n.name)
+        .sort();
+      check(`${file}: after import, only missing credentials are flagged, on the nodes that need one`,
+        onlyMissingCredentials(before) && JSON.stringify(Object.keys(before.store).sort()) === JSON.stringify(needCredentials),
+        { before, needCredentials });
+
+      // Opening a node's panel picks the only credential of its type (and saves the workflow).
+      const nodes = (workflows.find((w) => w.id === id)!.nodes as Array<{ name: string; type: string }>).filter(
+        (n) => n.type !== 'n8n-nodes-base.stickyNote',
+      );
+      for (const node of nodes) {
+        await page.locator(`[data-test-id="canvas-node"][data-node-name="${node.name}"]`).dblclick();
+        await page.locator('[data-test-id="ndv-close-button"]').waitFor();
+        await page.waitForTimeout(800);
+        if (node.type.startsWith('n8n-nodes-corofy.') || needCredentials.includes(node.name)) {
+          await page.screenshot({ path: path.join(ARTIFACTS, `panel-${safe(file)}-${safe(node.name)}.png`) });
+        }
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(400);
+      }
+      await page.keyboard.press('Control+s');
+      await page.waitForTimeout(1500);
+      await openWorkflow(page, base, id);
+      await page.screenshot({ path: path.join(ARTIFACTS, `canvas-${safe(file)}.png`) });
+      const after = await canvasIssues(page, id);
+      check(`${file}: no warning once the credentials are picked`, Object.keys(after.store).length === 0 && after.icons.length === 0, after);
+    }
+
+    // The daily pipeline in n8n's dark theme: every icon has a dark variant.
+    await page.evaluate(() => localStorage.setItem('N8N_THEME', 'dark'));
+    await openWorkflow(page, base, WORKFLOWS[0]!.id);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'canvas-daily-pipeline-dark.png') });
+    await page.evaluate(() => localStorage.setItem('N8N_THEME', 'light'));
+
+    // 4. the credential test's banner
+    log('credential test banner');
+    const dialog = page.locator('[data-test-id="credential-edit-dialog"]');
+    const banner = async (name: string): Promise<{ headline: string; details: string; all: string }> => {
+      const box = dialog.locator('.el-tag').filter({ hasText: /Couldn.t connect|tested successfully/ }).first();
+      await box.waitFor({ timeout: 60_000 });
+      const headline = (await box.innerText()).split('\n')[0]!.trim();
+      const more = box.getByText('More details');
+      if (await more.count()) await more.click();
+      const all = (await box.innerText()).replace(/\s+/g, ' ').trim();
+      await page.screenshot({ path: path.join(ARTIFACTS, `credential-${name}.png`) });
+      return { headline, details: all.replace(headline, '').replace(/^\s*Retry\s*/, '').trim(), all };
+    };
+    const field = (label: string) => dialog.locator('[data-test-id="parameter-input-field"]').nth(label === 'Base URL' ? 0 : 1);
+    const saveAndRead = async (name: string, values: { baseUrl?: string; apiKey?: string }) => {
+      if (values.baseUrl !== undefined) await field('Base URL').fill(values.baseUrl);
+      if (values.apiKey !== undefined) await field('API Key').fill(values.apiKey);
+      await page.waitForTimeout(300);
+      const tested = page.waitForResponse((r) => r.url().includes('/rest/credentials/test'), { timeout: 60_000 });
+      await page.locator('[data-test-id="credential-save-button"]').click(); // in the dialog's header
+      await tested;
+      await page.waitForTimeout(500);
+      return await banner(name);
+    };
+    const opened = page.waitForResponse((r) => r.url().includes('/rest/credentials/test'), { timeout: 60_000 });
+    await page.goto(`${base}/home/credentials/${corofyCredential.id}`);
+    await dialog.waitFor();
+    await opened; // an existing credential is tested when its dialog opens
+    const right = await banner('right-key');
+    const wrongKey = await saveAndRead('wrong-key', { apiKey: 'not-the-key-0123456789' });
+    const deadPort = await freePort();
+    const nothing = await saveAndRead('nothing-listening', { baseUrl: `http://127.0.0.1:${deadPort}`, apiKey });
+    const fixed = await saveAndRead('fixed', { baseUrl: serviceUrl, apiKey });
+    report.credentialBanner = { right, wrongKey, nothing, fixed };
+    check('credential: the right key tests successfully', /Connection tested successfully/.test(right.all), right);
+    check('credential: a wrong key — the banner says the key is wrong and where the right one is',
+      /Couldn.t connect/.test(wrongKey.headline) &&
+        wrongKey.details.includes('The API key is wrong. Use the COROFY_API_KEY the service runs with (set in its environment).') &&
+        !wrongKey.all.includes(apiKey),
+      wrongKey);
+    check('credential: nothing listening — the banner says no Corofy service answers at the URL',
+      nothing.details.includes(`No Corofy service answers at http://127.0.0.1:${deadPort}`) && !/^ECONNREFUSED/.test(nothing.details),
+      nothing);
+    check('credential: fixed again, it tests successfully', /Connection tested successfully/.test(fixed.all), fixed);
+  } catch (err) {
+    check('editor test ran to the end', false, String((err as Error).stack ?? err).slice(0, 4000));
+    await lastPage?.screenshot({ path: path.join(ARTIFACTS, 'failure.png') }).catch(() => undefined);
+  } finally {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch {
+        // best effort
+      }
+    }
+    if (process.env.E2E_KEEP === '1') log(`kept ${tmp}`);
+    else fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  report.screenshots = fs.readdirSync(ARTIFACTS).sort();
+  report.seconds = Math.round((Date.now() - started) / 100) / 10;
+  const failed = checks.filter((c) => !c.ok);
+  report.checks = checks;
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`editor e2e: ${checks.length - failed.length} passed, ${failed.length} failed\n`);
+  process.exit(failed.length === 0 ? 0 : 1);
+}
+
+void main();
