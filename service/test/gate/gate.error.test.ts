@@ -54,6 +54,7 @@ test('unknown, duplicate and not-composed ids are reported in skipped, never a 5
   const res = await svc.api('POST', '/v1/gate', { leadIds: ['424242', fresh, fresh, '424242'] });
   expect(res.status).toBe(200);
   expect(res.body).toEqual({
+    delivery: 'n8n',
     sendNow: [],
     scheduled: [],
     alreadyGated: [],
