@@ -66,3 +66,32 @@ test('the queue drain never hands out the sends of a corofy sender', async () =>
   expect(named.body.code).toBe('delivery_corofy');
   expect((await sendRows(svc)).find((r) => r.to_email === 'corofy-only@client.test')).toMatchObject({ status: 'scheduled', attempts: 0 });
 });
+
+test('a gate call of a corofy sender sent twice (same key) hands the send to the dispatcher once; a claim-due with a key never drains it', async () => {
+  const leadId = await composedLead('corofy-twice@client.test');
+  const body = { leadIds: [leadId], sender: 'mbx', idempotencyKey: 'exec-7:gate:0' };
+  const first = await svc.api('POST', '/v1/gate', body);
+  expect(first.status).toBe(200);
+  expect(first.body.delivery).toBe('corofy');
+  expect(first.body.sendNow).toHaveLength(1);
+  const sendId = first.body.sendNow[0].sendId;
+  const rowsAfterFirst = await sendRows(svc);
+  expect(rowsAfterFirst.find((r) => r.id === sendId)).toMatchObject({ status: 'scheduled', attempts: 0 });
+
+  // the answer was lost: the same call again changes nothing; the dispatcher holds the
+  // send, so the repeat names it as scheduled (nobody downstream sends it either way)
+  const second = await svc.api('POST', '/v1/gate', body);
+  expect(second.status).toBe(200);
+  expect(second.body).toMatchObject({ delivery: 'corofy', sendNow: [], alreadyGated: [] });
+  expect(second.body.scheduled.map((s: { sendId: string }) => s.sendId)).toEqual([sendId]);
+  expect(await sendRows(svc)).toEqual(rowsAfterFirst);
+
+  // another call (another key) gets it as gated before
+  const other = await svc.api('POST', '/v1/gate', { ...body, idempotencyKey: 'exec-8:gate:0' });
+  expect(other.body.alreadyGated.map((s: { sendId: string }) => s.sendId)).toEqual([sendId]);
+
+  const drain = await svc.api('POST', '/v1/sends/claim-due', { sender: 'mbx', idempotencyKey: 'exec-7:drain:0' });
+  expect(drain.status).toBe(409);
+  expect(drain.body.code).toBe('delivery_corofy');
+  expect(await sendRows(svc)).toEqual(rowsAfterFirst);
+});
