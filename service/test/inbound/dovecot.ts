@@ -122,19 +122,30 @@ userdb {
       });
     },
     async append(user, raw, folder = 'INBOX') {
-      const client = new ImapFlow({ host: '127.0.0.1', port, secure: false, doSTARTTLS: false, auth: { user, pass: PASSWORD }, logger: false });
-      await client.connect();
-      try {
-        if (folder !== 'INBOX') await client.mailboxCreate(folder).catch(() => undefined);
-        let uid = 0;
-        // several messages over one connection, in order
-        for (const one of Array.isArray(raw) ? raw : [raw]) {
-          const r = await client.append(folder, one);
-          uid = r ? Number(r.uid) : 0;
+      // Right after a start or a maildir reset Dovecot may still be creating the
+      // user's folders (the watcher logs in at the same moment) and answer a
+      // command NO: try again on a fresh connection, from the first message
+      // that was not stored (an APPEND answered NO stored nothing).
+      const messages = Array.isArray(raw) ? raw : [raw];
+      let stored = 0;
+      let uid = 0;
+      for (let attempt = 1; ; attempt++) {
+        const client = new ImapFlow({ host: '127.0.0.1', port, secure: false, doSTARTTLS: false, auth: { user, pass: PASSWORD }, logger: false });
+        try {
+          await client.connect();
+          if (folder !== 'INBOX') await client.mailboxCreate(folder).catch(() => undefined);
+          // several messages over one connection, in order
+          for (; stored < messages.length; stored++) {
+            const r = await client.append(folder, messages[stored]!);
+            uid = r ? Number(r.uid) : 0;
+          }
+          await client.logout();
+          return uid;
+        } catch (err) {
+          client.close();
+          if (attempt === 5) throw err;
+          await new Promise((r) => setTimeout(r, 300 * attempt));
         }
-        return uid;
-      } finally {
-        await client.logout();
       }
     },
     async resetMaildir(user) {
