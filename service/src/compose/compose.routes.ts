@@ -1,6 +1,7 @@
 import { bigintIdSchema } from '../app/ids';
 import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter, type AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
+import { createRouter } from '../app/router';
 import { problem, problemContent, problemResponses } from '../app/problems';
 import { LeadInputSchema } from '../leads/lead-input';
 import { SenderProfileUpdateSchema } from '../sender-profile/sender-profile.routes';
