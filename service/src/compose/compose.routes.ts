@@ -1,7 +1,7 @@
-import { bigintIdSchema } from '../app/ids';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../app/deps';
 import { createRouter } from '../app/router';
+import { bigintIdInputSchema } from '../app/ids';
 import { problem, problemContent, problemResponses } from '../app/problems';
 import { LeadInputSchema } from '../leads/lead-input';
 import { SenderProfileUpdateSchema } from '../sender-profile/sender-profile.routes';
@@ -10,10 +10,7 @@ import { SenderIdSchema } from '../app/schemas';
 import { publicBaseUrl } from '../unsubscribe/footer';
 import { Composer } from './compose';
 
-const leadId = z
-  .union([z.string(), z.number().int()])
-  .transform((v) => String(v).trim())
-  .pipe(bigintIdSchema('lead'));
+const leadId = bigintIdInputSchema('lead');
 
 const ComposeBody = z
   .object({

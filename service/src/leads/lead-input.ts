@@ -89,6 +89,54 @@ export const LeadSchema = LeadInputSchema.extend({
 
 export type Lead = z.infer<typeof LeadSchema>;
 
+const unknownAsNull = (description?: string) => z.string().nullable().openapi(description ? { description } : {});
+
+/**
+ * GET /v1/leads/{id}: one lead with every field of the contract, null when
+ * unknown. (Batches and searches hand leads out by the hundred and leave the
+ * unknown fields out instead: LeadSchema.)
+ */
+export const LeadRecordSchema = z
+  .object({
+    id: z.string().openapi({ example: '42' }),
+    email: unknownAsNull('null once the lead was erased'),
+    firstName: unknownAsNull(),
+    lastName: unknownAsNull(),
+    title: unknownAsNull(),
+    companyName: unknownAsNull(),
+    companyDomain: unknownAsNull(),
+    website: unknownAsNull(),
+    industry: unknownAsNull(),
+    country: unknownAsNull('ISO 3166 alpha-2'),
+    state: unknownAsNull(),
+    city: unknownAsNull(),
+    timezone: unknownAsNull(
+      "The recipient's zone, resolved when the lead is imported (from its timezone, state, city or country); " +
+        'null when nothing on the lead tells: the gate then uses the sending sender\'s zone.',
+    ),
+    timezoneSource: z
+      .enum(['lead', 'state', 'city', 'country', 'country_default', 'sender'])
+      .nullable()
+      .openapi({ description: 'Where timezone came from; sender once gated on the sender\'s zone.' }),
+    linkedinUrl: unknownAsNull(),
+    externalId: unknownAsNull(),
+    apolloId: unknownAsNull(),
+    status: z.string().openapi({ example: 'new' }),
+    statusReason: unknownAsNull(),
+    createdAt: z.string(),
+  })
+  .openapi('LeadRecord');
+
+export type LeadRecord = z.infer<typeof LeadRecordSchema>;
+
+const LEAD_RECORD_FIELDS = LeadRecordSchema.keyof().options;
+
+/** A stored lead (its unknown fields left out) with every field of the contract, null when unknown. */
+export function leadRecord(lead: Lead): LeadRecord {
+  const stored = lead as Record<string, unknown>;
+  return Object.fromEntries(LEAD_RECORD_FIELDS.map((field) => [field, stored[field] ?? null])) as LeadRecord;
+}
+
 export interface InvalidLead {
   index: number;
   reason: string;
