@@ -1,7 +1,7 @@
 import type { Logger } from '../app/logger';
 import type { Config } from '../config/env';
 import type { Database } from '../db/database';
-import { normalizeDomain } from '../leads/lead-input';
+import { normalizeDomain } from '../app/schemas';
 import { FirecrawlProviderError, type FirecrawlClient } from '../providers/firecrawl-client';
 import { safePublicUrl, UnsafeUrlError, type HostResolver } from './safe-url';
 

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../app/deps';
 import { createRouter } from '../app/router';
 import { problemContent, problemResponses } from '../app/problems';
-import { normalizeDomain } from '../leads/lead-input';
+import { normalizeDomain } from '../app/schemas';
 
 const SuppressionSchema = z
   .object({
