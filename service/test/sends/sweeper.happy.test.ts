@@ -1,11 +1,10 @@
 // The sweeper running inside the service (its own timer), not called by the test.
-import { importLeads, installGateStandIn, scheduleSends, stopService } from '../support/sends-fixture';
+import { importLeads, scheduleSends, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService({ COROFY_SWEEP_INTERVAL_MS: '200', COROFY_SEND_LEASE_SECONDS: '1' });
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 

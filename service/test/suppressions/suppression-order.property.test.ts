@@ -3,13 +3,12 @@
 // claim-due and sweeps, no suppressed address is ever handed out — neither in a
 // batch nor as a send to deliver.
 import fc from 'fast-check';
-import { installGateStandIn, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { rawSql, scheduleSends, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 
