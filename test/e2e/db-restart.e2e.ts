@@ -18,7 +18,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +28,7 @@ import { startFakeFirecrawl } from '../../sandbox/fake-firecrawl';
 import { startFakeOpenAI } from '../../sandbox/fake-openai';
 import { postgresBinDir, startOwnPostgres, type OwnPostgres } from '../support/own-postgres';
 import { ALL_DAYS_WINDOW, zonesByWindow } from '../workflows/support/zones';
+import { freePort } from '../../service/test/support/network';
 
 const execFileP = promisify(execFile);
 const REPO = path.resolve(__dirname, '../..');
@@ -46,17 +46,6 @@ function check(name: string, ok: boolean, detail?: unknown): void {
 }
 const log = (msg: string) => process.stderr.write(`[e2e db-restart ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
   return await execFileP(cmd, args, { cwd: opts.cwd ?? REPO, env: opts.env ?? process.env, maxBuffer: 512 * 1024 * 1024 });

@@ -14,7 +14,6 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -26,6 +25,7 @@ import { startFakeApollo } from '../../sandbox/fake-apollo';
 import { startFakeFirecrawl } from '../../sandbox/fake-firecrawl';
 import { startFakeOpenAI } from '../../sandbox/fake-openai';
 import { ALL_DAYS_WINDOW, localHour, zonesByWindow } from '../workflows/support/zones';
+import { freePort } from '../../service/test/support/network';
 
 const execFileP = promisify(execFile);
 const REPO = path.resolve(__dirname, '../..');
@@ -45,16 +45,6 @@ const log = (msg: string) => process.stderr.write(`[e2e ${new Date().toISOString
 const seconds = (ms: number) => Math.round(ms / 10) / 100;
 
 // ---------------------------------------------------------------- helpers
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const until = Date.now() + timeoutMs;

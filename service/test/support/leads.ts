@@ -3,7 +3,7 @@
 // compose step stores once OpenAI has answered), gated through the gate's
 // function with the window a test chooses.
 import { resolveRecipientTimezone } from '../../src/timezone/resolve-timezone';
-import { rawSql } from './database';
+import { rawSql, type Query } from './database';
 import type { TestService } from './test-service';
 
 /** Imports `n` leads person{i}@{domain} and returns their ids in sequence order. */
@@ -30,21 +30,20 @@ export async function importLeadRecords(svc: TestService, leads: Record<string, 
  * Stores a draft for each lead as the compose step does once the AI has written
  * it (save_draft: a claimed lead becomes composed). Throws when a lead is refused.
  */
-export async function composeLeads(svc: TestService, leadIds: string[], step = 1): Promise<void> {
+export async function composeLeads(svc: TestService | Query, leadIds: string[], step = 1): Promise<void> {
+  const q = typeof svc === 'function' ? svc : rawSql(svc);
   for (const id of leadIds) {
-    const saved = await svc.deps.db.call<{ ok: boolean; code?: string }>('save_draft', {
-      p_lead_id: id,
-      p_draft: {
-        subject: `Subject for ${id}`,
-        text: `Text for ${id}`,
-        html: `<p>Html for ${id}</p>`,
-        source: 'generic',
-      },
-      p_regenerate: false,
-      p_step: step,
-    });
+    const draft = { subject: `Subject for ${id}`, text: `Text for ${id}`, html: `<p>Html for ${id}</p>`, source: 'generic' };
+    const [{ saved }] = await q('select save_draft($1::bigint, $2::jsonb, false, $3::integer) as saved', [id, JSON.stringify(draft), step]);
     if (!saved.ok) throw new Error(`lead ${id} was not composed: ${saved.code}`);
   }
+}
+
+export interface GateAnswer {
+  sendNow: any[];
+  scheduled: any[];
+  alreadyGated: any[];
+  skipped: { leadId: string; code: string; detail: string }[];
 }
 
 /**
@@ -55,23 +54,31 @@ export async function composeLeads(svc: TestService, leadIds: string[], step = 1
  * every send is `scheduled` at sendAt (due once the clock passes it). Each lead
  * is gated for the sender of its batch. Returns the sends in lead order; throws,
  * naming the gate's code (e.g. no_quota_room), when a lead is not scheduled.
+ * Takes the test service, or raw SQL on a database that service processes share.
  */
-export async function scheduleSends(svc: TestService, leadIds: string[], sendAt: Date, windowEnd: Date): Promise<any[]> {
-  if (leadIds.length === 0) return [];
-  const leads = await rawSql(svc)(
-    `select l.id::text as id, l.status, b.sender_id as sender, s.timezone as sender_timezone,
-            l.timezone, l.country, l.state, l.city
-       from leads l join batches b on b.id = l.batch_id join senders s on s.id = b.sender_id
-      where l.id = any($1::bigint[]) order by l.id`,
-    [leadIds],
-  );
-  if (leads.length !== new Set(leadIds).size) throw new Error(`not every lead of ${leadIds.join(', ')} is in a batch: claim them first`);
+export async function scheduleSends(svc: TestService | Query, leadIds: string[], sendAt: Date, windowEnd: Date): Promise<any[]> {
+  const q = typeof svc === 'function' ? svc : rawSql(svc);
+  const leads = await batchLeads(q, leadIds);
   await composeLeads(
-    svc,
+    q,
     leads.filter((l) => l.status === 'claimed').map((l) => l.id),
   );
+  const answer = await gateIntoWindow(q, leadIds, sendAt, windowEnd);
+  const refused = [...answer.skipped, ...answer.alreadyGated.map((s: { leadId: string }) => ({ leadId: s.leadId, code: 'already_gated' }))];
+  if (refused.length > 0) throw new Error(`the gate did not schedule every lead: ${refused.map((s) => `${s.leadId} ${s.code}`).join(', ')}`);
+  return [...answer.sendNow, ...answer.scheduled].sort((a, b) => Number(a.leadId) - Number(b.leadId));
+}
+
+/**
+ * The gate's answer for leads (claimed and composed) offered one window
+ * [sendAt, windowEnd), at a moment before sendAt; what it refuses (suppressed,
+ * not composed, no room) is in `skipped`, as POST /v1/gate answers it.
+ */
+export async function gateIntoWindow(svc: TestService | Query, leadIds: string[], sendAt: Date, windowEnd: Date): Promise<GateAnswer> {
+  const q = typeof svc === 'function' ? svc : rawSql(svc);
+  const leads = await batchLeads(q, leadIds);
   const window = [{ start: sendAt.toISOString(), end: windowEnd.toISOString() }];
-  const sends: any[] = [];
+  const answer: GateAnswer = { sendNow: [], scheduled: [], alreadyGated: [], skipped: [] };
   for (const sender of new Set(leads.map((l) => l.sender as string))) {
     const plans = leads
       .filter((l) => l.sender === sender)
@@ -79,13 +86,26 @@ export async function scheduleSends(svc: TestService, leadIds: string[], sendAt:
         const { zone, source } = resolveRecipientTimezone(l, l.sender_timezone);
         return { leadId: l.id, timezone: zone, timezoneSource: source, windows: window };
       });
-    const result = await svc.deps.db.call<{ sendNow: any[]; scheduled: any[]; alreadyGated: any[]; skipped: { leadId: string; code: string }[] }>(
-      'gate_and_hand_over',
-      { p_sender: sender, p_leads: plans, p_now: new Date(sendAt.getTime() - 1), p_lease_seconds: 600, p_idempotency_key: null },
-    );
-    const refused = [...result.skipped, ...result.alreadyGated.map((s) => ({ leadId: s.leadId, code: 'already_gated' }))];
-    if (refused.length > 0) throw new Error(`the gate did not schedule every lead: ${refused.map((s) => `${s.leadId} ${s.code}`).join(', ')}`);
-    sends.push(...result.sendNow, ...result.scheduled);
+    const [{ result }] = await q('select gate_and_hand_over($1::text, $2::jsonb, $3::timestamptz, 600, null) as result', [
+      sender,
+      JSON.stringify(plans),
+      new Date(sendAt.getTime() - 1).toISOString(),
+    ]);
+    for (const key of ['sendNow', 'scheduled', 'alreadyGated', 'skipped'] as const) answer[key].push(...result[key]);
   }
-  return sends.sort((a, b) => Number(a.leadId) - Number(b.leadId));
+  return answer;
+}
+
+/** The leads with their batch's sender (and its zone) and their location, in id order; all must be claimed once. */
+async function batchLeads(q: Query, leadIds: string[]): Promise<any[]> {
+  if (leadIds.length === 0) return [];
+  const leads = await q(
+    `select l.id::text as id, l.status, b.sender_id as sender, s.timezone as sender_timezone,
+            l.timezone, l.country, l.state, l.city
+       from leads l join batches b on b.id = l.batch_id join senders s on s.id = b.sender_id
+      where l.id = any($1::bigint[]) order by l.id`,
+    [leadIds],
+  );
+  if (leads.length !== new Set(leadIds).size) throw new Error(`not every lead of ${leadIds.join(', ')} is in a batch: claim them first`);
+  return leads;
 }

@@ -1,9 +1,10 @@
 // Invariant 4, property-tested: whatever the order of suppressions (address or
 // whole domain), bounces, complaints, unsubscribes, claims, scheduling,
-// claim-due and sweeps, no suppressed address is ever handed out — neither in a
-// batch nor as a send to deliver.
+// compose, the gate, claim-due and sweeps, no suppressed address is ever handed
+// out — neither in a batch nor as a send to deliver.
 import fc from 'fast-check';
-import { rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { rawSql, stopService } from '../support/database';
+import { gateIntoWindow } from '../support/leads';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
@@ -33,7 +34,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
 );
 
 let run = 0;
-const handedOut = { leads: 0, sends: 0, blockedAtClaimDue: 0 };
+const handedOut = { leads: 0, sends: 0, refusedAtCompose: 0, refusedAtGate: 0, blockedAtClaimDue: 0 };
 
 test('a suppressed address is never handed out, whatever the order of events', async () => {
   await fc.assert(
@@ -68,13 +69,30 @@ test('a suppressed address is never handed out, whatever the order of events', a
             break;
           }
           case 'schedule': {
-            // the gate stand-in does not look at suppressions: claim-due must still hold the line
+            // compose the claimed leads (a suppressed one is refused and skipped, as the compose
+            // step does), then gate them into a window open now: the gate refuses the suppressed
             const claimed = await q(
-              "select l.id from leads l join batches b on b.id = l.batch_id where b.sender_id = $1 and l.status = 'claimed'",
+              "select l.id::text as id from leads l join batches b on b.id = l.batch_id where b.sender_id = $1 and l.status = 'claimed'",
               [sender],
             );
+            const composed: string[] = [];
+            for (const { id } of claimed) {
+              const draft = { subject: 's', text: 't', html: '<p>t</p>', source: 'generic' };
+              const saved = await svc.deps.db.call<{ ok: boolean; code?: string }>('save_draft', { p_lead_id: id, p_draft: draft, p_regenerate: false });
+              if (saved.ok) composed.push(id);
+              else {
+                expect(saved.code).toBe('lead_suppressed');
+                handedOut.refusedAtCompose += 1;
+                await svc.deps.db.call('skip_suppressed_lead', { p_lead_id: id });
+              }
+            }
             const now = Date.now();
-            await scheduleSends(svc, claimed.map((x) => String(x.id)), new Date(now - 60_000), new Date(now + 3_600_000));
+            const gated = await gateIntoWindow(svc, composed, new Date(now - 60_000), new Date(now + 3_600_000));
+            for (const s of gated.skipped) {
+              expect(s.code).toBe('suppressed');
+              handedOut.refusedAtGate += 1;
+            }
+            for (const s of gated.scheduled) expect(await suppressed(s.to)).toBe(false);
             break;
           }
           case 'claimDue': {
@@ -99,13 +117,18 @@ test('a suppressed address is never handed out, whatever the order of events', a
     }),
     {
       numRuns: 40,
-      // the guard at claim-due is exercised on every run, not only when the random
-      // sequences happen to suppress a claimed lead before it is scheduled
-      examples: [[[{ t: 'claim', size: 4 }, { t: 'suppressEmail', who: 0, kind: 'bounce' }, { t: 'schedule' }, { t: 'claimDue' }]]],
+      // each guard is exercised on every run, not only when the random sequences
+      // happen to suppress a lead at that moment: compose (suppressed once claimed)
+      // and claim-due (suppressed once scheduled)
+      examples: [
+        [[{ t: 'claim', size: 4 }, { t: 'suppressEmail', who: 0, kind: 'bounce' }, { t: 'schedule' }, { t: 'claimDue' }]],
+        [[{ t: 'claim', size: 4 }, { t: 'schedule' }, { t: 'suppressDomain', who: 2 }, { t: 'claimDue' }]],
+      ],
     },
   );
   // the property exercised both hand-outs and the claim-due guard
   expect(handedOut.leads).toBeGreaterThan(0);
   expect(handedOut.sends).toBeGreaterThan(0);
+  expect(handedOut.refusedAtCompose).toBeGreaterThan(0);
   expect(handedOut.blockedAtClaimDue).toBeGreaterThan(0);
 }, 600_000);
