@@ -31,12 +31,19 @@ export async function importLeadRecords(svc: TestService, leads: Record<string, 
  * it (save_draft: a claimed lead becomes composed). Throws when a lead is refused.
  */
 export async function composeLeads(svc: TestService | Query, leadIds: string[], step = 1): Promise<void> {
+  if (leadIds.length === 0) return;
   const q = typeof svc === 'function' ? svc : rawSql(svc);
-  for (const id of leadIds) {
-    const draft = { subject: `Subject for ${id}`, text: `Text for ${id}`, html: `<p>Html for ${id}</p>`, source: 'generic' };
-    const [{ saved }] = await q('select save_draft($1::bigint, $2::jsonb, false, $3::integer) as saved', [id, JSON.stringify(draft), step]);
-    if (!saved.ok) throw new Error(`lead ${id} was not composed: ${saved.code}`);
-  }
+  // one statement: save_draft per lead, each under its own row lock
+  const refused = await q(
+    `select id::text as id, saved->>'code' as code from (
+       select id, save_draft(id, jsonb_build_object('subject', 'Subject for ' || id, 'text', 'Text for ' || id,
+                                                    'html', '<p>Html for ' || id || '</p>', 'source', 'generic'),
+                             false, $2::integer) as saved
+         from unnest($1::bigint[]) with ordinality as t(id, n) order by n) s
+      where not (saved->>'ok')::boolean`,
+    [leadIds, step],
+  );
+  if (refused.length > 0) throw new Error(`not composed: ${refused.map((r) => `${r.id} ${r.code}`).join(', ')}`);
 }
 
 export interface GateAnswer {
