@@ -2,12 +2,11 @@
 // of claims and reports. Postgres only: PGlite is one process by design.
 import pg from 'pg';
 import { callApi } from '../support/test-service';
-import { createTestDatabase, sqlPool, type TestDatabase } from '../support/database';
+import { postgresOnly, createTestDatabase, sqlPool, type TestDatabase } from '../support/database';
 import { scheduleSends } from '../support/leads';
 import { exited, killAll, startProcess, type ServiceProcess } from './service-processes';
 
-const onPostgres = !!process.env.TEST_DATABASE_URL;
-const describePg = onPostgres ? describe : describe.skip;
+const { describe: describePg } = postgresOnly('several service processes share one database; PGlite is one process');
 
 let database: TestDatabase;
 let sql: pg.Pool | undefined;

@@ -2,13 +2,13 @@
 // replica taking the mailbox over. Postgres only: PGlite is one process by design.
 import type pg from 'pg';
 import { exited, killAll, startProcess, type ServiceProcess } from '../batches/service-processes';
-import { createTestDatabase, sqlPool, type TestDatabase } from '../support/database';
+import { postgresOnly, createTestDatabase, sqlPool, type TestDatabase } from '../support/database';
 import { composeLeads } from '../support/leads';
 import { callApi } from '../support/test-service';
 import { waitFor } from './dispatch-kit';
 import { startSmtpSink, type SmtpSink } from './smtp-fixture';
 
-const describePg = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+const { describe: describePg } = postgresOnly('service processes killed and replaced on one database; PGlite is one process');
 
 let database: TestDatabase;
 let sink: SmtpSink;

@@ -87,3 +87,15 @@ export async function stopService(svc: TestService | undefined): Promise<void> {
   await pool?.end();
   await svc.stop();
 }
+
+/**
+ * `test` and `describe` for what only Postgres can show (several processes or
+ * connections on one database, a server to cut off). On PGlite they are the
+ * skipped kinds, and the file says once, on stderr, what it skips and why.
+ */
+export function postgresOnly(why: string): { test: jest.It; describe: jest.Describe } {
+  if (process.env.TEST_DATABASE_URL) return { test, describe };
+  const file = path.relative(process.cwd(), expect.getState().testPath ?? 'this file');
+  process.stderr.write(`${file}: Postgres-only tests skipped on PGlite (${why}); set TEST_DATABASE_URL to run them\n`);
+  return { test: test.skip, describe: describe.skip };
+}
