@@ -64,7 +64,8 @@ async function main(): Promise<number> {
   const service = await startService(sandbox.config, createLogger('error'));
   await seedSandboxProfile(service.deps.db);
   const catcher = await startMailCatcher();
-  const smtp = nodemailer.createTransport({ host: '127.0.0.1', port: catcher.port, secure: false, ignoreTLS: true });
+  // pooled: one SMTP connection for the day's emails instead of a new one per email
+  const smtp = nodemailer.createTransport({ pool: true, maxConnections: 1, host: '127.0.0.1', port: catcher.port, secure: false, ignoreTLS: true });
   const api = async (method: string, route: string, body?: unknown) => {
     const res = await fetch(`${service.url}${route}`, {
       method,
