@@ -325,7 +325,7 @@ function History(props: { data: StatusPageData }) {
       <div class="chart small" id="credits-chart" role="img" aria-label="Apollo credits per day over the last 30 days"></div>
       <div class="chart small" id="tokens-chart" role="img" aria-label="OpenAI tokens per day over the last 30 days"></div>
       <p class="muted">
-        {n(totals.sent)} sent, {n(totals.replies)} replies, {n(totals.bounces)} bounces, {n(totals.apolloCredits)} Apollo credits
+        {n(totals.sent)} sent, {n(totals.replies)} {totals.replies === 1 ? 'reply' : 'replies'}, {n(totals.bounces)} {totals.bounces === 1 ? 'bounce' : 'bounces'}, {n(totals.apolloCredits)} Apollo credits
         and {n(totals.openaiTokens)} OpenAI tokens in 30 days; each sender's own days, as <code>GET /v1/stats</code> counts them.
       </p>
       <h3>Reply rate per sequence step</h3>
