@@ -16,8 +16,8 @@
 -- routine senders.sql bde4387644bb76f09af8a76d4b7b254bbb4b563fc8b833774271ed0077e646d7
 -- routine sends.sql a461d33c45ed21ee66cba3e8275a0e0a7a37bbad4f5d9c54bf48cf5489c9163a
 -- routine service.sql ecf1f86db5ac8cd41599394d220a5865ba3bdf53a37a65218c8dac1de7310993
--- routine stats.sql 0064fc23bacf623d2dbbe13d76ebb432e05b1c290cc930ff8b6e8c9bb0293e66
--- routine status.sql a74bb1b3d1e6dbc44199ccfd8636677cb10a520ba4434033325a20fe6c4ea570
+-- routine stats.sql d4826f09ee746ece2ee6868725af19d802ae56ed0db21edc933e6e740ae5b42d
+-- routine status.sql 2480acf3ba40a7f0fc678bd2dc8c0cce4e723c6b4795ceca8828d4f270072438
 -- routine suppressions.sql b074635b68529a31a2478385f60aafe4f479d8e8dac168b576834e5ffb89031e
 -- routine sweeper.sql 6f7af66de515fe76d125f8558b6d9b1c0fd2877cc7fb0ab80988144142c7af67
 -- routine webhooks.sql e47bdb93170678be63434803e585d9e3ea9bd64880c1d6fbf988191b17027f3e
@@ -2893,6 +2893,137 @@ begin
 end;
 $$;
 
+-- ---------------------------------------------------------------------------
+-- The daily rollup (status_days, see its migration): kept in the same
+-- transaction as every write to sends, events and a sender's time zone.
+
+-- THE one change of a rollup row: adds (or, negative, takes away) counts.
+-- Callers hold the (sender, day) ledger row when they mark a send sent (the
+-- global lock order), so two writers meet on a rollup row in the same order.
+create or replace function status_days_add(p_sender text, p_day date, p_step integer, p_sent integer,
+                                           p_replies integer, p_bounces integer, p_complaints integer,
+                                           p_unsubscribes integer) returns void
+language sql volatile as $$
+  insert into status_days as d (day, sender_id, step, sent, replies, bounces, complaints, unsubscribes)
+  values (p_day, p_sender, p_step, p_sent, p_replies, p_bounces, p_complaints, p_unsubscribes)
+  on conflict (day, sender_id, step) do update
+    set sent = d.sent + excluded.sent, replies = d.replies + excluded.replies,
+        bounces = d.bounces + excluded.bounces, complaints = d.complaints + excluded.complaints,
+        unsubscribes = d.unsubscribes + excluded.unsubscribes;
+$$;
+
+-- An event counts for its sender (none: it answers no lead of ours, as in
+-- get_stats) on the sender-local day it was received, under the step of the
+-- send it answers (0 when it matched the lead but none of its sends).
+create or replace function status_days_add_event(e events, p_sign integer) returns void
+language plpgsql volatile as $$
+begin
+  if e.sender_id is null then return; end if;
+  perform status_days_add(e.sender_id, (e.received_at at time zone s.timezone)::date,
+                          coalesce((select m.step from sends m where m.id = e.send_id), 0), 0,
+                          p_sign * (e.kind = 'reply')::integer, p_sign * (e.kind = 'bounce')::integer,
+                          p_sign * (e.kind = 'complaint')::integer, p_sign * (e.kind = 'unsubscribe')::integer)
+     from senders s where s.id = e.sender_id;
+end;
+$$;
+
+-- Inserts: one statement-level trigger per table (a bulk insert counts in one
+-- pass, in a fixed order); updates and deletes: a row trigger, only when the row
+-- moves in or out of what is counted.
+create or replace function status_days_sends_inserted() returns trigger
+language plpgsql as $$
+begin
+  perform status_days_add(sender_id, day, step, n::integer, 0, 0, 0, 0)
+     from (select sender_id, day, step, count(*) as n from inserted_sends where status = 'sent'
+            group by 1, 2, 3 order by 2, 1, 3) t;
+  return null;
+end;
+$$;
+
+create or replace function status_days_sends_changed() returns trigger
+language plpgsql as $$
+begin
+  if tg_op in ('UPDATE', 'DELETE') and old.status = 'sent' then
+    perform status_days_add(old.sender_id, old.day, old.step, -1, 0, 0, 0, 0);
+  end if;
+  if tg_op = 'UPDATE' and new.status = 'sent' then
+    perform status_days_add(new.sender_id, new.day, new.step, 1, 0, 0, 0, 0);
+  end if;
+  return null;
+end;
+$$;
+
+create or replace function status_days_events_inserted() returns trigger
+language plpgsql as $$
+begin
+  perform status_days_add(t.sender_id, t.day, t.step, 0, t.replies::integer, t.bounces::integer,
+                          t.complaints::integer, t.unsubscribes::integer)
+     from (select e.sender_id, (e.received_at at time zone s.timezone)::date as day, coalesce(m.step, 0) as step,
+                  count(*) filter (where e.kind = 'reply') as replies, count(*) filter (where e.kind = 'bounce') as bounces,
+                  count(*) filter (where e.kind = 'complaint') as complaints,
+                  count(*) filter (where e.kind = 'unsubscribe') as unsubscribes
+             from inserted_events e join senders s on s.id = e.sender_id left join sends m on m.id = e.send_id
+            group by 1, 2, 3 order by 2, 1, 3) t;
+  return null;
+end;
+$$;
+
+create or replace function status_days_events_changed() returns trigger
+language plpgsql as $$
+begin
+  if tg_op in ('UPDATE', 'DELETE') then perform status_days_add_event(old, -1); end if;
+  if tg_op = 'UPDATE' then perform status_days_add_event(new, 1); end if;
+  return null;
+end;
+$$;
+
+-- A sender's new time zone moves its events to other local days (as GET
+-- /v1/stats counts them from now on): its event counts are made again.
+create or replace function status_days_sender_rezoned() returns trigger
+language plpgsql as $$
+begin
+  update status_days set replies = 0, bounces = 0, complaints = 0, unsubscribes = 0 where sender_id = new.id;
+  perform status_days_add(t.sender_id, t.day, t.step, 0, t.replies::integer, t.bounces::integer,
+                          t.complaints::integer, t.unsubscribes::integer)
+     from (select e.sender_id, (e.received_at at time zone new.timezone)::date as day, coalesce(m.step, 0) as step,
+                  count(*) filter (where e.kind = 'reply') as replies, count(*) filter (where e.kind = 'bounce') as bounces,
+                  count(*) filter (where e.kind = 'complaint') as complaints,
+                  count(*) filter (where e.kind = 'unsubscribe') as unsubscribes
+             from events e left join sends m on m.id = e.send_id
+            where e.sender_id = new.id
+            group by 1, 2, 3 order by 2, 1, 3) t;
+  return null;
+end;
+$$;
+
+drop trigger if exists status_days_on_send_insert on sends;
+create trigger status_days_on_send_insert after insert on sends
+  referencing new table as inserted_sends for each statement execute function status_days_sends_inserted();
+drop trigger if exists status_days_on_send_update on sends;
+create trigger status_days_on_send_update after update of status, sender_id, day, step on sends
+  for each row when ((old.status = 'sent' or new.status = 'sent')
+                     and (old.status, old.sender_id, old.day, old.step) is distinct from (new.status, new.sender_id, new.day, new.step))
+  execute function status_days_sends_changed();
+drop trigger if exists status_days_on_send_delete on sends;
+create trigger status_days_on_send_delete after delete on sends
+  for each row when (old.status = 'sent') execute function status_days_sends_changed();
+
+drop trigger if exists status_days_on_event_insert on events;
+create trigger status_days_on_event_insert after insert on events
+  referencing new table as inserted_events for each statement execute function status_days_events_inserted();
+drop trigger if exists status_days_on_event_update on events;
+create trigger status_days_on_event_update after update of sender_id, send_id, kind, received_at on events
+  for each row when ((old.sender_id, old.send_id, old.kind, old.received_at)
+                     is distinct from (new.sender_id, new.send_id, new.kind, new.received_at))
+  execute function status_days_events_changed();
+drop trigger if exists status_days_on_event_delete on events;
+create trigger status_days_on_event_delete after delete on events
+  for each row when (old.sender_id is not null) execute function status_days_events_changed();
+
+drop trigger if exists status_days_on_sender_timezone on senders;
+create trigger status_days_on_sender_timezone after update of timezone on senders
+  for each row when (old.timezone is distinct from new.timezone) execute function status_days_sender_rezoned();
+
 
 -- ===== routines/status.sql =====
 
@@ -2931,11 +3062,16 @@ begin
     'day', to_char(v_day, 'YYYY-MM-DD'),
     'timezone', v_tz,
     'senders', coalesce((
+      -- limit/used/left: GET /v1/stats's (its quota is the day's effective limit);
+      -- paused, health and ramp: GET /v1/senders/{id}'s (null where not tracked)
       select jsonb_agg(get_stats(s.id, (p_now at time zone s.timezone)::date)
                        || jsonb_build_object('fromName', s.from_name, 'fromEmail', s.from_email,
-                                             'timezone', s.timezone, 'postalAddress', s.postal_address)
+                                             'timezone', s.timezone, 'postalAddress', s.postal_address,
+                                             'dailyQuota', s.daily_quota, 'delivery', v.view->'delivery',
+                                             'paused', v.view->'paused', 'health', v.view->'health',
+                                             'ramp', v.view->'ramp')
                        order by s.id)
-        from senders s), '[]'::jsonb),
+        from senders s cross join lateral (select sender_view(s.id) as view) v), '[]'::jsonb),
     'searched', (
       select jsonb_build_object('searches', count(*), 'leadsAdded', coalesce(sum(leads_added), 0),
                                 'creditsUsed', coalesce(sum(credits_used), 0))
@@ -2990,52 +3126,49 @@ begin
 end;
 $$;
 
--- The last p_days days (the page's day zone): sends, replies, bounces and Apollo
--- credits per day, and the reply rate of each sequence step over the period.
--- The period's sends are read once, for both the days and the steps.
+-- The last p_days days: sent, replies, bounces, complaints and unsubscribes per
+-- day and the reply rate of each sequence step, from the daily rollup
+-- (status_days: each sender's own days, as GET /v1/stats counts them, summed
+-- over the senders); OpenAI tokens per day from compose_usage (sender-local days
+-- too); Apollo credits per day of the page's day zone (a search has no sender).
 create or replace function status_history(p_now timestamptz default now(), p_days integer default 30) returns jsonb
 language plpgsql stable set jit = off as $$
 declare
   v_tz text := status_day_zone();
   v_last date := (p_now at time zone v_tz)::date;
   v_first date := v_last - (p_days - 1);
-  v_from timestamptz := v_first::timestamp at time zone v_tz;
-  v_to timestamptz := (v_last + 1)::timestamp at time zone v_tz;
 begin
   return (
-    with period as (
-      select (sent_at at time zone v_tz)::date as d, step, count(*) as n
-        from sends where sent_at >= v_from and sent_at < v_to group by 1, 2
-    ), sent as (
-      select d, sum(n) as n from period group by d
+    with rollup as (
+      select * from status_days where day between v_first and v_last
+    ), per_day as (
+      select day, sum(sent) as sent, sum(replies) as replies, sum(bounces) as bounces,
+             sum(complaints) as complaints, sum(unsubscribes) as unsubscribes
+        from rollup group by day
     ), steps as (
-      select step, sum(n) as n from period group by step
-    ), replies as (
-      select s.step, count(distinct e.send_id) as n
-        from events e join sends s on s.id = e.send_id
-       where e.kind = 'reply' and e.received_at >= v_from and e.received_at < v_to
-       group by 1
-    ), ev as (
-      select (received_at at time zone v_tz)::date as d,
-             count(*) filter (where kind = 'reply') as replies,
-             count(*) filter (where kind = 'bounce') as bounces
-        from events where received_at >= v_from and received_at < v_to group by 1
+      select step, sum(sent) as sent, sum(replies) as replies from rollup where step > 0 group by step
+    ), tokens as (
+      select day, sum(prompt_tokens + completion_tokens) as n from compose_usage
+       where day between v_first and v_last group by day
     ), credits as (
-      select (created_at at time zone v_tz)::date as d, sum(credits_used) as n
-        from apollo_searches where created_at >= v_from and created_at < v_to group by 1
+      select (created_at at time zone v_tz)::date as day, sum(credits_used) as n
+        from apollo_searches
+       where created_at >= v_first::timestamp at time zone v_tz and created_at < (v_last + 1)::timestamp at time zone v_tz
+       group by 1
     )
     select jsonb_build_object(
       'timezone', v_tz,
       'days', (
         select jsonb_agg(jsonb_build_object(
-                 'day', to_char(gd.d, 'YYYY-MM-DD'), 'sent', coalesce(sent.n, 0), 'replies', coalesce(ev.replies, 0),
-                 'bounces', coalesce(ev.bounces, 0), 'apolloCredits', coalesce(credits.n, 0)) order by gd.d)
+                 'day', to_char(gd.d, 'YYYY-MM-DD'), 'sent', coalesce(p.sent, 0), 'replies', coalesce(p.replies, 0),
+                 'bounces', coalesce(p.bounces, 0), 'complaints', coalesce(p.complaints, 0),
+                 'unsubscribes', coalesce(p.unsubscribes, 0), 'apolloCredits', coalesce(c.n, 0),
+                 'openaiTokens', coalesce(t.n, 0)) order by gd.d)
           from (select g::date as d from generate_series(v_first::timestamp, v_last::timestamp, interval '1 day') g) gd
-          left join sent on sent.d = gd.d left join ev on ev.d = gd.d left join credits on credits.d = gd.d),
+          left join per_day p on p.day = gd.d left join credits c on c.day = gd.d left join tokens t on t.day = gd.d),
       'steps', (
-        select coalesce(jsonb_agg(jsonb_build_object('step', steps.step, 'sent', steps.n, 'replies', coalesce(replies.n, 0))
-                                  order by steps.step), '[]'::jsonb)
-          from steps left join replies on replies.step = steps.step)));
+        select coalesce(jsonb_agg(jsonb_build_object('step', step, 'sent', sent, 'replies', replies) order by step), '[]'::jsonb)
+          from steps)));
 end;
 $$;
 

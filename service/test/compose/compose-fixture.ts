@@ -4,6 +4,7 @@ import type { MigratableDatabase } from '../../src/db/database';
 import { startFakeFirecrawl, type FakeFirecrawl, type FakeFirecrawlOptions } from '../../../sandbox/fake-firecrawl';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '../../../sandbox/fake-openai';
 import { startTestService, type TestService } from '../support/test-service';
+import { stopService } from '../support/database';
 
 /** Test domains → public addresses (never contacted: Firecrawl is the fake). */
 export const DNS = {
@@ -50,7 +51,7 @@ export async function startComposeWorld(
     openai,
     firecrawl,
     stop: async () => {
-      await svc.stop();
+      await stopService(svc);
       await openai.close();
       await firecrawl.close();
     },
