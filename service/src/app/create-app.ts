@@ -20,6 +20,7 @@ import { inboundRoutes } from '../inbound/inbound.routes';
 import { webhooksRoutes } from '../webhooks/webhooks.routes';
 import { leadsRoutes } from '../leads/leads.routes';
 import { senderProfileRoutes } from '../sender-profile/sender-profile.routes';
+import { poolsRoutes } from '../pools/pools.routes';
 import { sendersRoutes } from '../senders/senders.routes';
 import { sendsRoutes } from '../sends/sends.routes';
 import { statsRoutes } from '../stats/stats.routes';
@@ -159,6 +160,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', senderProfileRoutes(deps));
   app.route('/', statsRoutes(deps));
   app.route('/', batchesRoutes(deps));
+  app.route('/', poolsRoutes(deps));
   app.route('/', sendsRoutes(deps));
   app.route('/', eventsRoutes(deps));
   app.route('/', suppressionsRoutes(deps));

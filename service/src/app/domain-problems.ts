@@ -17,6 +17,8 @@ export const DOMAIN_PROBLEMS: Record<string, DomainProblem> = {
   lead_not_found: { status: 404 },
   sender_not_found: { status: 404, hint: 'Create it with PUT /v1/senders/{id}, or list them with GET /v1/senders.' },
   send_not_found: { status: 404 },
+  pool_not_found: { status: 404, hint: 'Create it with PUT /v1/pools/{id}.' },
+  sender_in_another_pool: { status: 409 },
   search_not_found: { status: 404 },
   suppression_not_found: { status: 404 },
   message_id_conflict: { status: 409 },

@@ -5,14 +5,16 @@
 -- routine batches.sql 720b026a9987b292bdbf9f4d9b70cb056af575d080862a7de65178d72bc73029
 -- routine compose.sql c1ea5bf266161f07c6d5001424c7f2e3e448bc364cf294f57ea07fd508cd7bc7
 -- routine events.sql 202bb58aac42b82e0ac7173212bc146f1466dc25a883b43cd44dcaed6864ea2e
--- routine gate.sql fe1bd21b09be658a6f89b5cb7e3441e1678cfb824297a611377b5d6d9e76ad1d
+-- routine gate.sql fb275c0b28ae72a82a942720151ad325cab60b96f1edad6571e05038418b68e0
 -- routine leads.sql 750a47116440a5dc40e346e5677b3e859f38b3f35ee89aec371fcc9f4dac8812
--- routine quota_ledger.sql 550f0c9133eb9a733a7d508b920e682fec826dd4ad66c855867c878b51b380aa
+-- routine mailbox_health.sql 3cc014a755861f4bc9dbded29ca804df97a6a32d7da0ae25aa4d0ef40c96489a
+-- routine pools.sql 082b7f7be35f01ded7f3ab10256ce6536e30cd249ab801ff5b5756411fdffaf9
+-- routine quota_ledger.sql 994d732024d8b09cec20c3c3b431efda6dfb637ad5814dbb57dd20daa6a1eed7
 -- routine sender_profiles.sql a2d8433909956630229e099c8d80474d06044f8031f7c1135171e57ce49049d3
--- routine senders.sql bde4387644bb76f09af8a76d4b7b254bbb4b563fc8b833774271ed0077e646d7
--- routine sends.sql a461d33c45ed21ee66cba3e8275a0e0a7a37bbad4f5d9c54bf48cf5489c9163a
+-- routine senders.sql a6e49a4dc620a463e00d0e9ff592005b4cb20e6058ef81622f3706e91c38d304
+-- routine sends.sql 260703508d600de6c76da2923a5ba359bd6e163b993d2cc894bbe6bb47dae4d4
 -- routine service.sql ecf1f86db5ac8cd41599394d220a5865ba3bdf53a37a65218c8dac1de7310993
--- routine stats.sql 0064fc23bacf623d2dbbe13d76ebb432e05b1c290cc930ff8b6e8c9bb0293e66
+-- routine stats.sql dab0467e868e934d052678c7e7347586184c0d08a93fce16150f7ef72a6705af
 -- routine status.sql a74bb1b3d1e6dbc44199ccfd8636677cb10a520ba4434033325a20fe6c4ea570
 -- routine suppressions.sql b074635b68529a31a2478385f60aafe4f479d8e8dac168b576834e5ffb89031e
 -- routine sweeper.sql 6f7af66de515fe76d125f8558b6d9b1c0fd2877cc7fb0ab80988144142c7af67
@@ -1033,6 +1035,14 @@ begin
   )
   select jsonb_agg(jsonb_build_object('sender', sender_id, 'day', day)) into v_days from days;
   perform ledger_lock_all(v_days);
+  -- A paused mailbox hands out nothing. Read after the ledger rows are locked:
+  -- a pause (which rewrites them, ledger_apply_limits) is either before us or waits for us.
+  if mailbox_paused(p_sender) then
+    return jsonb_build_object('sendNow', '[]'::jsonb, 'scheduled', '[]'::jsonb, 'alreadyGated', '[]'::jsonb,
+      'skipped', (select coalesce(jsonb_agg(jsonb_build_object('leadId', e->>'leadId', 'code', 'mailbox_paused',
+                    'detail', format('The mailbox of sender "%s" is paused; nothing is sent from it until a person resumes it.', p_sender))), '[]'::jsonb)
+                    from jsonb_array_elements(p_leads) e));
+  end if;
 
   for r in
     select distinct on ((e->>'leadId')::bigint)
@@ -1358,11 +1368,253 @@ create trigger lead_queue_on_renew after update of status on leads
   execute function lead_queue_add_renewed();
 
 
+-- ===== routines/mailbox_health.sql =====
+
+-- Mailbox health: when a mailbox is paused, and why.
+
+-- THE rule of whether a sender's mailbox is paused (health, authentication):
+-- a paused mailbox gets no room at claim, no send at the gate, and the
+-- dispatcher sends nothing from it. Only a person resumes it.
+create or replace function mailbox_paused(p_sender text) returns boolean
+language plpgsql stable as $$
+begin
+  return exists (select 1 from mailboxes where sender_id = p_sender and paused_at is not null);
+end;
+$$;
+
+
+-- ===== routines/pools.sql =====
+
+-- Pools: several mailboxes (senders) with one daily target (pools migration).
+
+create or replace function pool_or_raise(p_pool text) returns pools
+language plpgsql stable as $$
+declare p pools;
+begin
+  select * into p from pools where id = p_pool;
+  if not found then
+    raise exception using errcode = 'CR000', message = 'pool_not_found',
+      detail = format('No pool has id "%s".', p_pool);
+  end if;
+  return p;
+end;
+$$;
+
+-- Each member's room today (its own sender-local day): its effective limit
+-- (quota, ramp-up) less what the day already holds; none while its mailbox is
+-- paused or when today is not one of its sending days. Read without locking the
+-- ledger: the member's claim locks it and never exceeds it.
+create or replace function pool_mailboxes_today(p_pool text, p_now timestamptz)
+returns table (sender_id text, day date, limit_today integer, used integer, room integer, closed_reason text)
+language plpgsql stable as $$
+begin
+  return query
+  select s.id, x.day, coalesce(d.quota, sender_effective_limit(s, x.day)),
+         coalesce(d.claimed + d.scheduled + d.sent, 0),
+         case when x.closed is not null then 0
+              else greatest(coalesce(d.quota - d.claimed - d.scheduled - d.sent, sender_effective_limit(s, x.day)), 0) end,
+         x.closed
+    from pool_members m
+    join senders s on s.id = m.sender_id
+    cross join lateral (
+      select (p_now at time zone s.timezone)::date as day,
+             case when mailbox_paused(s.id) then 'paused'
+                  when (array['sun','mon','tue','wed','thu','fri','sat'])[extract(dow from (p_now at time zone s.timezone))::integer + 1]
+                       <> all(s.window_days) then 'not_a_sending_day' end as closed) x
+    left join sender_days d on d.sender_id = s.id and d.day = x.day
+   where m.pool_id = p_pool
+   order by s.id;
+end;
+$$;
+
+create or replace function pool_json(p pools, p_now timestamptz default now()) returns jsonb
+language plpgsql stable as $$
+declare v_members jsonb;
+begin
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'sender', t.sender_id, 'day', to_char(t.day, 'YYYY-MM-DD'), 'limitToday', t.limit_today,
+           'usedToday', t.used, 'roomToday', t.room, 'closedReason', t.closed_reason) order by t.sender_id), '[]'::jsonb)
+    into v_members
+    from pool_mailboxes_today(p.id, p_now) t;
+  return jsonb_build_object(
+    'id', p.id,
+    'dailyTarget', p.daily_target,
+    'usedToday', (select coalesce(sum((e->>'usedToday')::integer), 0) from jsonb_array_elements(v_members) e),
+    'remainingToday', greatest(p.daily_target - (select coalesce(sum((e->>'usedToday')::integer), 0)
+                                                    from jsonb_array_elements(v_members) e), 0),
+    'members', v_members,
+    'createdAt', p.created_at,
+    'updatedAt', p.updated_at);
+end;
+$$;
+
+create or replace function get_pool(p_pool text) returns jsonb
+language plpgsql stable as $$
+begin
+  return pool_json(pool_or_raise(p_pool));
+end;
+$$;
+
+-- Creates or updates a pool: { dailyTarget?, members?: [sender ids] }. Members
+-- given replace the pool's members; a sender already in another pool is
+-- refused (a lead keeps its mailbox, a mailbox keeps its pool's target).
+create or replace function put_pool(p_pool text, p_body jsonb) returns jsonb
+language plpgsql volatile as $$
+declare
+  p pools;
+  v_member text;
+  v_other text;
+begin
+  insert into pools (id) values (p_pool) on conflict (id) do nothing;
+  select * into p from pools where id = p_pool for update;
+  update pools set daily_target = coalesce((p_body->>'dailyTarget')::integer, daily_target), updated_at = now()
+   where id = p_pool returning * into p;
+  if p_body ? 'members' then
+    for v_member in select jsonb_array_elements_text(p_body->'members') loop
+      perform sender_or_raise(v_member);
+      select pool_id into v_other from pool_members where sender_id = v_member;
+      if v_other is not null and v_other <> p_pool then
+        raise exception using errcode = 'CR000', message = 'sender_in_another_pool',
+          detail = format('Sender "%s" is a member of pool "%s"; take it out of that pool first.', v_member, v_other);
+      end if;
+    end loop;
+    delete from pool_members where pool_id = p_pool
+       and sender_id not in (select jsonb_array_elements_text(p_body->'members'));
+    insert into pool_members (sender_id, pool_id)
+    select distinct m, p_pool from jsonb_array_elements_text(p_body->'members') m
+    on conflict (sender_id) do nothing;
+  end if;
+  return pool_json(p);
+end;
+$$;
+
+-- A pool's claim: the pool's room today (its target less what its mailboxes'
+-- days already hold, first steps and follow-ups alike; at most p_size) spread
+-- over the members in proportion to the room each has today (largest
+-- remainders first, then in id order), each share claimed by the member's own
+-- claim (claim_batches: its ledger, its limit, its sequence rules). Each lead
+-- claimed is the member's: its batch names the sender, the gate and every
+-- follow-up send from it.
+-- The pool row is locked first and held to the end: the pool's claims take turns
+-- (several replicas, many callers), then each member's ledger row, in id order.
+-- With an idempotency key each member's batch carries "pool:<pool>:<key>"; a
+-- key seen before answers the same batches again (replayed).
+create or replace function claim_pool(
+  p_pool text,
+  p_size integer default null,
+  p_idempotency_key text default null,
+  p_lease_seconds integer default 3600,
+  p_now timestamptz default now()
+) returns jsonb language plpgsql volatile as $$
+declare
+  p pools;
+  v_key text := case when p_idempotency_key is not null then format('pool:%s:%s', p_pool, p_idempotency_key) end;
+  v_replay text[];
+  v_used integer;
+  v_total_room integer;
+  v_left integer;
+  v_shares jsonb;
+  v_batches jsonb := '[]'::jsonb;
+  r record;
+begin
+  p := pool_or_raise(p_pool);
+  perform 1 from pools where id = p_pool for update;
+  if p_size is not null and p_size not between 1 and 100000 then
+    raise exception using errcode = 'CR000', message = 'validation_failed',
+      detail = 'A pool claim''s size is a whole number from 1 to 100000.';
+  end if;
+
+  if v_key is not null then
+    select array_agg(b.sender_id order by b.sender_id) into v_replay
+      from batches b join pool_members m on m.sender_id = b.sender_id
+     where m.pool_id = p_pool and b.idempotency_key = v_key;
+  end if;
+
+  if v_replay is not null then
+    for r in select unnest(v_replay) as sender_id loop
+      v_batches := v_batches || (select jsonb_agg(x::jsonb) from claim_batches(r.sender_id,
+                     jsonb_build_array(jsonb_build_object('idempotencyKey', v_key)), p_lease_seconds, p_now) x);
+    end loop;
+  else
+    select coalesce(jsonb_agg(jsonb_build_object('sender', t.sender_id, 'room', t.room) order by t.sender_id), '[]'::jsonb),
+           coalesce(sum(t.used), 0), coalesce(sum(t.room), 0)
+      into v_shares, v_used, v_total_room
+      from pool_mailboxes_today(p_pool, p_now) t;
+    v_left := least(greatest(p.daily_target - v_used, 0), v_total_room, coalesce(p_size, 2147483647));
+    if v_left > 0 then
+      for r in
+        with f as (
+          select e->>'sender' as sender_id, (e->>'room')::bigint as room,
+                 v_left::bigint * (e->>'room')::bigint / v_total_room as floor_share,
+                 v_left::bigint * (e->>'room')::bigint % v_total_room as remainder
+            from jsonb_array_elements(v_shares) e
+        ), ranked as (
+          select f.*, row_number() over (order by remainder desc, sender_id) as rank from f
+        )
+        select sender_id,
+               (floor_share + case when rank <= v_left - (select sum(floor_share) from f) then 1 else 0 end)::integer as share
+          from ranked order by sender_id
+      loop
+        continue when r.share = 0;
+        v_batches := v_batches || (select jsonb_agg(x::jsonb) from claim_batches(r.sender_id,
+                       jsonb_build_array(jsonb_build_object('size', r.share, 'idempotencyKey', v_key)), p_lease_seconds, p_now) x);
+      end loop;
+    end if;
+  end if;
+
+  return jsonb_build_object(
+    'pool', p.id,
+    'dailyTarget', p.daily_target,
+    'replayed', v_replay is not null,
+    'batches', (select coalesce(jsonb_agg(b - 'leads' - 'skipped' order by b->>'sender'), '[]'::jsonb) from jsonb_array_elements(v_batches) b),
+    'skipped', (select coalesce(jsonb_agg(sk), '[]'::jsonb) from jsonb_array_elements(v_batches) b, jsonb_array_elements(b->'skipped') sk),
+    'leads', (select coalesce(jsonb_agg(l || jsonb_build_object(
+                       'sender', b->>'sender', 'batchId', b->>'batchId', 'day', b->>'day',
+                       'from', jsonb_build_object('name', s.from_name, 'email', s.from_email))
+                     order by (l->>'id')::bigint), '[]'::jsonb)
+                from jsonb_array_elements(v_batches) b
+                join senders s on s.id = b->>'sender',
+                jsonb_array_elements(b->'leads') l)) || jsonb_build_object('today', pool_json(p, p_now) - 'createdAt' - 'updatedAt');
+end;
+$$;
+
+
 -- ===== routines/quota_ledger.sql =====
 
 -- The quota ledger (sender_days). Every change of a day's row goes through these
 -- functions, and only they write sender_days (a test scans the routines for it);
 -- see the quota_ledger migration for the lock order.
+
+-- A sender's daily limit on one of its local days: its quota, lowered by
+-- ramp-up, and none at all while its mailbox is paused (mailbox_paused). A ramped sender starts at ramp_start on ramp_from and gains
+-- ramp_step per sending day (a day of its sending window, Mon–Fri by default)
+-- before p_day, up to ramp_cap (and never above the quota). Counted on the
+-- calendar, not on what was sent, so a day's limit is the same whenever its
+-- ledger row is made (today, or ahead by the gate).
+create or replace function sender_effective_limit(s senders, p_day date) returns integer
+language plpgsql stable as $$
+declare
+  v_days integer;
+  v_weeks integer;
+  v_sending_days integer;
+begin
+  if mailbox_paused(s.id) then
+    return 0;
+  end if;
+  if s.ramp_start is null then
+    return s.daily_quota;
+  end if;
+  v_days := greatest(p_day - s.ramp_from, 0);
+  v_weeks := v_days / 7;
+  -- whole weeks, then the days left over, by weekday
+  select v_weeks * cardinality(s.window_days) + count(*) into v_sending_days
+    from generate_series(0, v_days - v_weeks * 7 - 1) i
+   where (array['sun','mon','tue','wed','thu','fri','sat'])[extract(dow from s.ramp_from + v_weeks * 7 + i)::integer + 1]
+         = any(s.window_days);
+  return least(s.daily_quota, s.ramp_cap,
+               (least(s.ramp_start::bigint + s.ramp_step::bigint * v_sending_days, 100000))::integer);
+end;
+$$;
 
 -- The ledger row of a sender-day, locked. Every claim, gate and outcome locks one:
 -- take the existing row straight away and only try an insert (with the sender's
@@ -1376,7 +1628,7 @@ begin
     return r;
   end if;
   insert into sender_days (sender_id, day, quota)
-  select id, p_day, daily_quota from senders where id = p_sender
+  select s.id, p_day, sender_effective_limit(s, p_day) from senders s where s.id = p_sender
   on conflict do nothing;
   select * into r from sender_days where sender_id = p_sender and day = p_day for update;
   return r;
@@ -1400,7 +1652,7 @@ begin
   end if;
   begin
     insert into sender_days (sender_id, day, quota)
-    select id, p_day, daily_quota from senders where id = p_sender
+    select s.id, p_day, sender_effective_limit(s, p_day) from senders s where s.id = p_sender
     on conflict do nothing;
   exception when lock_not_available then
     return null;
@@ -1433,14 +1685,16 @@ begin
 end;
 $$;
 
--- A sender's new daily quota, from p_from_day on. A lower quota takes effect at
--- once: a day that already used more keeps what it used as its quota (the
--- table's check) and has no room left.
-create or replace function ledger_set_quota(p_sender text, p_quota integer, p_from_day date)
+-- A sender's limits changed (daily quota, ramp-up): every ledger day from
+-- p_from_day on takes the sender's effective limit of that day. A lower limit
+-- takes effect at once: a day that already used more keeps what it used as its
+-- quota (the table's check) and has no room left.
+create or replace function ledger_apply_limits(p_sender text, p_from_day date)
 returns void language plpgsql volatile as $$
 begin
-  update sender_days set quota = greatest(p_quota, claimed + scheduled + sent)
-   where sender_id = p_sender and day >= p_from_day;
+  update sender_days d set quota = greatest(sender_effective_limit(s, d.day), d.claimed + d.scheduled + d.sent)
+    from senders s
+   where s.id = p_sender and d.sender_id = p_sender and d.day >= p_from_day;
 end;
 $$;
 
@@ -1553,6 +1807,10 @@ language sql stable as $$
     'postalAddress', s.postal_address,
     'minGapSeconds', s.min_gap_seconds,
     'jitterSeconds', s.jitter_seconds,
+    'rampUp', case when s.ramp_start is null then null else jsonb_build_object(
+      'start', s.ramp_start, 'step', s.ramp_step, 'cap', s.ramp_cap,
+      'startedOn', to_char(s.ramp_from, 'YYYY-MM-DD')) end,
+    'limitToday', sender_effective_limit(s, (now() at time zone s.timezone)::date),
     'createdAt', s.created_at,
     'updatedAt', s.updated_at);
 $$;
@@ -1605,7 +1863,27 @@ begin
   where id = p_id
   returning * into s;
 
-  perform ledger_set_quota(p_id, s.daily_quota, (now() at time zone s.timezone)::date);
+  -- rampUp: null turns ramp-up off; an object turns it on (the defaults 10, +5 a
+  -- day, cap 40 for what it leaves out) or changes it. The ramp counts from
+  -- startedOn, else from when it was turned on (today, sender-local): changing
+  -- the step or the cap of a running ramp does not start it over.
+  if p_sender ? 'rampUp' then
+    if jsonb_typeof(p_sender->'rampUp') = 'object' then
+      update senders set
+        ramp_start = coalesce((p_sender->'rampUp'->>'start')::integer, ramp_start, 10),
+        ramp_step  = coalesce((p_sender->'rampUp'->>'step')::integer, ramp_step, 5),
+        ramp_cap   = coalesce((p_sender->'rampUp'->>'cap')::integer, ramp_cap, 40),
+        ramp_from  = coalesce((p_sender->'rampUp'->>'startedOn')::date, ramp_from, (now() at time zone timezone)::date)
+      where id = p_id
+      returning * into s;
+    else
+      update senders set ramp_start = null, ramp_step = null, ramp_cap = null, ramp_from = null
+      where id = p_id
+      returning * into s;
+    end if;
+  end if;
+
+  perform ledger_apply_limits(p_id, (now() at time zone s.timezone)::date);
 
   return sender_json(s);
 end;
@@ -1675,6 +1953,7 @@ begin
        -- only on the sender-local day it counts on
        and p_now < ((s.day + 1)::timestamp at time zone se.timezone)
        and (p_sender is null or s.sender_id = p_sender)
+       and not mailbox_paused(s.sender_id)
        and not lead_status_stopped(l.status)
        and not exists (select from send_blocked(s.to_email, l.company_domain))
      order by s.send_at, s.id
@@ -2173,7 +2452,7 @@ begin
   select jsonb_build_object(
     'sender', s.id,
     'day', to_char(v_day, 'YYYY-MM-DD'),
-    'quota', coalesce(led.quota, s.daily_quota),
+    'quota', coalesce(led.quota, sender_effective_limit(s, v_day)),
     'claimed', coalesce(led.claimed, 0),
     'scheduled', sc.scheduled,
     'sending', sc.sending,
@@ -2187,7 +2466,7 @@ begin
     'unsubscribed', ev.unsubscribed,
     'complained', ev.complained,
     'used', coalesce(led.claimed + led.scheduled + led.sent, 0),
-    'remaining', greatest(coalesce(led.quota - led.claimed - led.scheduled - led.sent, s.daily_quota), 0),
+    'remaining', greatest(coalesce(led.quota - led.claimed - led.scheduled - led.sent, sender_effective_limit(s, v_day)), 0),
     'batchedLeads', coalesce((select sum(cardinality(lead_ids)) from batches where sender_id = s.id and day = v_day), 0),
     'apolloCreditsUsed', coalesce((select sum(credits_used) from apollo_searches
                                    where created_at >= v_from and created_at < v_to), 0))

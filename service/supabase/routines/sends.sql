@@ -59,6 +59,7 @@ begin
        -- only on the sender-local day it counts on
        and p_now < ((s.day + 1)::timestamp at time zone se.timezone)
        and (p_sender is null or s.sender_id = p_sender)
+       and not mailbox_paused(s.sender_id)
        and not lead_status_stopped(l.status)
        and not exists (select from send_blocked(s.to_email, l.company_domain))
      order by s.send_at, s.id

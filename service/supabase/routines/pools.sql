@@ -1,0 +1,192 @@
+-- Pools: several mailboxes (senders) with one daily target (pools migration).
+
+create or replace function pool_or_raise(p_pool text) returns pools
+language plpgsql stable as $$
+declare p pools;
+begin
+  select * into p from pools where id = p_pool;
+  if not found then
+    raise exception using errcode = 'CR000', message = 'pool_not_found',
+      detail = format('No pool has id "%s".', p_pool);
+  end if;
+  return p;
+end;
+$$;
+
+-- Each member's room today (its own sender-local day): its effective limit
+-- (quota, ramp-up) less what the day already holds; none while its mailbox is
+-- paused or when today is not one of its sending days. Read without locking the
+-- ledger: the member's claim locks it and never exceeds it.
+create or replace function pool_mailboxes_today(p_pool text, p_now timestamptz)
+returns table (sender_id text, day date, limit_today integer, used integer, room integer, closed_reason text)
+language plpgsql stable as $$
+begin
+  return query
+  select s.id, x.day, coalesce(d.quota, sender_effective_limit(s, x.day)),
+         coalesce(d.claimed + d.scheduled + d.sent, 0),
+         case when x.closed is not null then 0
+              else greatest(coalesce(d.quota - d.claimed - d.scheduled - d.sent, sender_effective_limit(s, x.day)), 0) end,
+         x.closed
+    from pool_members m
+    join senders s on s.id = m.sender_id
+    cross join lateral (
+      select (p_now at time zone s.timezone)::date as day,
+             case when mailbox_paused(s.id) then 'paused'
+                  when (array['sun','mon','tue','wed','thu','fri','sat'])[extract(dow from (p_now at time zone s.timezone))::integer + 1]
+                       <> all(s.window_days) then 'not_a_sending_day' end as closed) x
+    left join sender_days d on d.sender_id = s.id and d.day = x.day
+   where m.pool_id = p_pool
+   order by s.id;
+end;
+$$;
+
+create or replace function pool_json(p pools, p_now timestamptz default now()) returns jsonb
+language plpgsql stable as $$
+declare v_members jsonb;
+begin
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'sender', t.sender_id, 'day', to_char(t.day, 'YYYY-MM-DD'), 'limitToday', t.limit_today,
+           'usedToday', t.used, 'roomToday', t.room, 'closedReason', t.closed_reason) order by t.sender_id), '[]'::jsonb)
+    into v_members
+    from pool_mailboxes_today(p.id, p_now) t;
+  return jsonb_build_object(
+    'id', p.id,
+    'dailyTarget', p.daily_target,
+    'usedToday', (select coalesce(sum((e->>'usedToday')::integer), 0) from jsonb_array_elements(v_members) e),
+    'remainingToday', greatest(p.daily_target - (select coalesce(sum((e->>'usedToday')::integer), 0)
+                                                    from jsonb_array_elements(v_members) e), 0),
+    'members', v_members,
+    'createdAt', p.created_at,
+    'updatedAt', p.updated_at);
+end;
+$$;
+
+create or replace function get_pool(p_pool text) returns jsonb
+language plpgsql stable as $$
+begin
+  return pool_json(pool_or_raise(p_pool));
+end;
+$$;
+
+-- Creates or updates a pool: { dailyTarget?, members?: [sender ids] }. Members
+-- given replace the pool's members; a sender already in another pool is
+-- refused (a lead keeps its mailbox, a mailbox keeps its pool's target).
+create or replace function put_pool(p_pool text, p_body jsonb) returns jsonb
+language plpgsql volatile as $$
+declare
+  p pools;
+  v_member text;
+  v_other text;
+begin
+  insert into pools (id) values (p_pool) on conflict (id) do nothing;
+  select * into p from pools where id = p_pool for update;
+  update pools set daily_target = coalesce((p_body->>'dailyTarget')::integer, daily_target), updated_at = now()
+   where id = p_pool returning * into p;
+  if p_body ? 'members' then
+    for v_member in select jsonb_array_elements_text(p_body->'members') loop
+      perform sender_or_raise(v_member);
+      select pool_id into v_other from pool_members where sender_id = v_member;
+      if v_other is not null and v_other <> p_pool then
+        raise exception using errcode = 'CR000', message = 'sender_in_another_pool',
+          detail = format('Sender "%s" is a member of pool "%s"; take it out of that pool first.', v_member, v_other);
+      end if;
+    end loop;
+    delete from pool_members where pool_id = p_pool
+       and sender_id not in (select jsonb_array_elements_text(p_body->'members'));
+    insert into pool_members (sender_id, pool_id)
+    select distinct m, p_pool from jsonb_array_elements_text(p_body->'members') m
+    on conflict (sender_id) do nothing;
+  end if;
+  return pool_json(p);
+end;
+$$;
+
+-- A pool's claim: the pool's room today (its target less what its mailboxes'
+-- days already hold, first steps and follow-ups alike; at most p_size) spread
+-- over the members in proportion to the room each has today (largest
+-- remainders first, then in id order), each share claimed by the member's own
+-- claim (claim_batches: its ledger, its limit, its sequence rules). Each lead
+-- claimed is the member's: its batch names the sender, the gate and every
+-- follow-up send from it.
+-- The pool row is locked first and held to the end: the pool's claims take turns
+-- (several replicas, many callers), then each member's ledger row, in id order.
+-- With an idempotency key each member's batch carries "pool:<pool>:<key>"; a
+-- key seen before answers the same batches again (replayed).
+create or replace function claim_pool(
+  p_pool text,
+  p_size integer default null,
+  p_idempotency_key text default null,
+  p_lease_seconds integer default 3600,
+  p_now timestamptz default now()
+) returns jsonb language plpgsql volatile as $$
+declare
+  p pools;
+  v_key text := case when p_idempotency_key is not null then format('pool:%s:%s', p_pool, p_idempotency_key) end;
+  v_replay text[];
+  v_used integer;
+  v_total_room integer;
+  v_left integer;
+  v_shares jsonb;
+  v_batches jsonb := '[]'::jsonb;
+  r record;
+begin
+  p := pool_or_raise(p_pool);
+  perform 1 from pools where id = p_pool for update;
+  if p_size is not null and p_size not between 1 and 100000 then
+    raise exception using errcode = 'CR000', message = 'validation_failed',
+      detail = 'A pool claim''s size is a whole number from 1 to 100000.';
+  end if;
+
+  if v_key is not null then
+    select array_agg(b.sender_id order by b.sender_id) into v_replay
+      from batches b join pool_members m on m.sender_id = b.sender_id
+     where m.pool_id = p_pool and b.idempotency_key = v_key;
+  end if;
+
+  if v_replay is not null then
+    for r in select unnest(v_replay) as sender_id loop
+      v_batches := v_batches || (select jsonb_agg(x::jsonb) from claim_batches(r.sender_id,
+                     jsonb_build_array(jsonb_build_object('idempotencyKey', v_key)), p_lease_seconds, p_now) x);
+    end loop;
+  else
+    select coalesce(jsonb_agg(jsonb_build_object('sender', t.sender_id, 'room', t.room) order by t.sender_id), '[]'::jsonb),
+           coalesce(sum(t.used), 0), coalesce(sum(t.room), 0)
+      into v_shares, v_used, v_total_room
+      from pool_mailboxes_today(p_pool, p_now) t;
+    v_left := least(greatest(p.daily_target - v_used, 0), v_total_room, coalesce(p_size, 2147483647));
+    if v_left > 0 then
+      for r in
+        with f as (
+          select e->>'sender' as sender_id, (e->>'room')::bigint as room,
+                 v_left::bigint * (e->>'room')::bigint / v_total_room as floor_share,
+                 v_left::bigint * (e->>'room')::bigint % v_total_room as remainder
+            from jsonb_array_elements(v_shares) e
+        ), ranked as (
+          select f.*, row_number() over (order by remainder desc, sender_id) as rank from f
+        )
+        select sender_id,
+               (floor_share + case when rank <= v_left - (select sum(floor_share) from f) then 1 else 0 end)::integer as share
+          from ranked order by sender_id
+      loop
+        continue when r.share = 0;
+        v_batches := v_batches || (select jsonb_agg(x::jsonb) from claim_batches(r.sender_id,
+                       jsonb_build_array(jsonb_build_object('size', r.share, 'idempotencyKey', v_key)), p_lease_seconds, p_now) x);
+      end loop;
+    end if;
+  end if;
+
+  return jsonb_build_object(
+    'pool', p.id,
+    'dailyTarget', p.daily_target,
+    'replayed', v_replay is not null,
+    'batches', (select coalesce(jsonb_agg(b - 'leads' - 'skipped' order by b->>'sender'), '[]'::jsonb) from jsonb_array_elements(v_batches) b),
+    'skipped', (select coalesce(jsonb_agg(sk), '[]'::jsonb) from jsonb_array_elements(v_batches) b, jsonb_array_elements(b->'skipped') sk),
+    'leads', (select coalesce(jsonb_agg(l || jsonb_build_object(
+                       'sender', b->>'sender', 'batchId', b->>'batchId', 'day', b->>'day',
+                       'from', jsonb_build_object('name', s.from_name, 'email', s.from_email))
+                     order by (l->>'id')::bigint), '[]'::jsonb)
+                from jsonb_array_elements(v_batches) b
+                join senders s on s.id = b->>'sender',
+                jsonb_array_elements(b->'leads') l)) || jsonb_build_object('today', pool_json(p, p_now) - 'createdAt' - 'updatedAt');
+end;
+$$;
