@@ -2,7 +2,6 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { createRouter, type AppDeps } from '../app/create-app';
 import { problemContent, problemResponses } from '../app/problems';
 import { SenderIdSchema } from '../app/schemas';
-import { BatchSchema } from '../batches/batches.routes';
 import { LeadSchema } from '../leads/lead-input';
 
 // A pool: several mailboxes (senders) with one daily target. The claim spreads
@@ -64,13 +63,28 @@ const PoolLeadSchema = LeadSchema.extend({
   from: z.object({ name: z.string().nullable(), email: z.string().nullable() }).openapi({ description: "The sender's From" }),
 }).openapi('PoolLead');
 
+// (batches.routes' own schema cannot be imported here: it imports the app, which imports this)
+const MemberBatchSchema = z
+  .object({
+    batchId: z.string(),
+    sender: z.string(),
+    day: z.string().openapi({ description: 'Sender-local date the batch counts against', example: '2026-11-30' }),
+    quota: z.number().int().openapi({ description: "The member's effective limit that day" }),
+    claimedToday: z.number().int(),
+    remainingToday: z.number().int(),
+    replayed: z.boolean(),
+  })
+  .openapi('PoolMemberBatch');
+
 const PoolBatchSchema = z
   .object({
     pool: z.string(),
     dailyTarget: z.number().int(),
     replayed: z.boolean(),
-    batches: z.array(BatchSchema.omit({ leads: true, skipped: true })).openapi({ description: "Each member's batch of this claim" }),
-    skipped: BatchSchema.shape.skipped,
+    batches: z.array(MemberBatchSchema).openapi({ description: "Each member's batch of this claim" }),
+    skipped: z
+      .array(z.object({ leadId: z.string(), reason: z.string() }))
+      .openapi({ description: 'Leads passed over on the way (marked skipped with this reason)' }),
     leads: z.array(PoolLeadSchema),
     today: PoolSchema.omit({ createdAt: true, updatedAt: true }).openapi({ description: 'The pool after this claim' }),
   })

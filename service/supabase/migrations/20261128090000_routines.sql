@@ -2,13 +2,13 @@
 -- (change the routine file and run it again). The checksum of every routine file
 -- at this point; below, whole, the files changed since the previous routines migration.
 -- routine apollo.sql 7e286f50b0f05b03fcce45b02edbcf0355ec10b401758784ae32099bd77509c6
--- routine batches.sql 720b026a9987b292bdbf9f4d9b70cb056af575d080862a7de65178d72bc73029
+-- routine batches.sql a8be5da4a2fde0ed3a5781849248abcfa67b7ac5659598ab19d8d5909730c18b
 -- routine compose.sql c1ea5bf266161f07c6d5001424c7f2e3e448bc364cf294f57ea07fd508cd7bc7
 -- routine events.sql 202bb58aac42b82e0ac7173212bc146f1466dc25a883b43cd44dcaed6864ea2e
 -- routine gate.sql fb275c0b28ae72a82a942720151ad325cab60b96f1edad6571e05038418b68e0
 -- routine leads.sql 750a47116440a5dc40e346e5677b3e859f38b3f35ee89aec371fcc9f4dac8812
 -- routine mailbox_health.sql 3cc014a755861f4bc9dbded29ca804df97a6a32d7da0ae25aa4d0ef40c96489a
--- routine pools.sql 082b7f7be35f01ded7f3ab10256ce6536e30cd249ab801ff5b5756411fdffaf9
+-- routine pools.sql 62a40613cdbbd2517d65a88e4a961ea0911b396af9bbac3d6290d71367f64813
 -- routine quota_ledger.sql 994d732024d8b09cec20c3c3b431efda6dfb637ad5814dbb57dd20daa6a1eed7
 -- routine sender_profiles.sql a2d8433909956630229e099c8d80474d06044f8031f7c1135171e57ce49049d3
 -- routine senders.sql a6e49a4dc620a463e00d0e9ff592005b4cb20e6058ef81622f3706e91c38d304
@@ -416,6 +416,12 @@ declare
   c record;
 begin
   s := sender_or_raise(p_sender);
+  -- a pool's mailbox takes its leads from its pool's claim (the pool's target)
+  if exists (select 1 from pool_members where sender_id = p_sender) then
+    raise exception using errcode = 'CR000', message = 'sender_in_pool',
+      detail = format('Sender "%s" is a mailbox of pool "%s": claim the pool, which spreads its daily target over its mailboxes.',
+                      p_sender, (select pool_id from pool_members where sender_id = p_sender));
+  end if;
   if jsonb_typeof(p_claims) is distinct from 'array' or exists (
        select 1 from jsonb_array_elements(p_claims) e
         where jsonb_typeof(e) <> 'object'
@@ -1488,11 +1494,32 @@ begin
 end;
 $$;
 
+-- One member's share of a pool claim: the per-sender claim (claim_locked: its
+-- ledger, its limit, its sequence rules) on the member's ledger row of today,
+-- locked here (members are claimed in id order: the global ledger order).
+create or replace function pool_member_claim(p_sender text, p_size integer, p_key text,
+                                             p_lease_seconds integer, p_now timestamptz)
+returns jsonb language plpgsql volatile
+-- as claim_batches: generic plans, keyed lookups only, no JIT
+set plan_cache_mode = force_generic_plan
+set enable_seqscan = off
+set jit = off
+as $$
+declare
+  s senders := sender_or_raise(p_sender);
+  v_day date := (p_now at time zone s.timezone)::date;
+begin
+  perform ledger_lock(p_sender, v_day);
+  return claim_locked(s, v_day, p_size, p_key, p_lease_seconds, p_now)::jsonb;
+end;
+$$;
+
 -- A pool's claim: the pool's room today (its target less what its mailboxes'
 -- days already hold, first steps and follow-ups alike; at most p_size) spread
 -- over the members in proportion to the room each has today (largest
 -- remainders first, then in id order), each share claimed by the member's own
--- claim (claim_batches: its ledger, its limit, its sequence rules). Each lead
+-- claim (pool_member_claim). A member is claimed only through its pool
+-- (claim_batches refuses it), so nothing else adds claims to the pool's day. Each lead
 -- claimed is the member's: its batch names the sender, the gate and every
 -- follow-up send from it.
 -- The pool row is locked first and held to the end: the pool's claims take turns
@@ -1532,8 +1559,7 @@ begin
 
   if v_replay is not null then
     for r in select unnest(v_replay) as sender_id loop
-      v_batches := v_batches || (select jsonb_agg(x::jsonb) from claim_batches(r.sender_id,
-                     jsonb_build_array(jsonb_build_object('idempotencyKey', v_key)), p_lease_seconds, p_now) x);
+      v_batches := v_batches || jsonb_build_array(pool_member_claim(r.sender_id, null, v_key, p_lease_seconds, p_now));
     end loop;
   else
     select coalesce(jsonb_agg(jsonb_build_object('sender', t.sender_id, 'room', t.room) order by t.sender_id), '[]'::jsonb),
@@ -1556,8 +1582,7 @@ begin
           from ranked order by sender_id
       loop
         continue when r.share = 0;
-        v_batches := v_batches || (select jsonb_agg(x::jsonb) from claim_batches(r.sender_id,
-                       jsonb_build_array(jsonb_build_object('size', r.share, 'idempotencyKey', v_key)), p_lease_seconds, p_now) x);
+        v_batches := v_batches || jsonb_build_array(pool_member_claim(r.sender_id, r.share, v_key, p_lease_seconds, p_now));
       end loop;
     end if;
   end if;

@@ -101,11 +101,32 @@ begin
 end;
 $$;
 
+-- One member's share of a pool claim: the per-sender claim (claim_locked: its
+-- ledger, its limit, its sequence rules) on the member's ledger row of today,
+-- locked here (members are claimed in id order: the global ledger order).
+create or replace function pool_member_claim(p_sender text, p_size integer, p_key text,
+                                             p_lease_seconds integer, p_now timestamptz)
+returns jsonb language plpgsql volatile
+-- as claim_batches: generic plans, keyed lookups only, no JIT
+set plan_cache_mode = force_generic_plan
+set enable_seqscan = off
+set jit = off
+as $$
+declare
+  s senders := sender_or_raise(p_sender);
+  v_day date := (p_now at time zone s.timezone)::date;
+begin
+  perform ledger_lock(p_sender, v_day);
+  return claim_locked(s, v_day, p_size, p_key, p_lease_seconds, p_now)::jsonb;
+end;
+$$;
+
 -- A pool's claim: the pool's room today (its target less what its mailboxes'
 -- days already hold, first steps and follow-ups alike; at most p_size) spread
 -- over the members in proportion to the room each has today (largest
 -- remainders first, then in id order), each share claimed by the member's own
--- claim (claim_batches: its ledger, its limit, its sequence rules). Each lead
+-- claim (pool_member_claim). A member is claimed only through its pool
+-- (claim_batches refuses it), so nothing else adds claims to the pool's day. Each lead
 -- claimed is the member's: its batch names the sender, the gate and every
 -- follow-up send from it.
 -- The pool row is locked first and held to the end: the pool's claims take turns
@@ -145,8 +166,7 @@ begin
 
   if v_replay is not null then
     for r in select unnest(v_replay) as sender_id loop
-      v_batches := v_batches || (select jsonb_agg(x::jsonb) from claim_batches(r.sender_id,
-                     jsonb_build_array(jsonb_build_object('idempotencyKey', v_key)), p_lease_seconds, p_now) x);
+      v_batches := v_batches || jsonb_build_array(pool_member_claim(r.sender_id, null, v_key, p_lease_seconds, p_now));
     end loop;
   else
     select coalesce(jsonb_agg(jsonb_build_object('sender', t.sender_id, 'room', t.room) order by t.sender_id), '[]'::jsonb),
@@ -169,8 +189,7 @@ begin
           from ranked order by sender_id
       loop
         continue when r.share = 0;
-        v_batches := v_batches || (select jsonb_agg(x::jsonb) from claim_batches(r.sender_id,
-                       jsonb_build_array(jsonb_build_object('size', r.share, 'idempotencyKey', v_key)), p_lease_seconds, p_now) x);
+        v_batches := v_batches || jsonb_build_array(pool_member_claim(r.sender_id, r.share, v_key, p_lease_seconds, p_now));
       end loop;
     end if;
   end if;

@@ -92,8 +92,9 @@ test('a pool spreads its claim over its mailboxes by the room each has today; ev
   expect(new Set(ids).size).toBe(60);
   expect(claim.body.today).toMatchObject({ usedToday: 60, remainingToday: 0 });
 
-  // the target is spent: another claim gets nothing
+  // the target is spent: another claim gets nothing, and a member cannot be claimed around its pool
   expect((await svc.api('POST', '/v1/pools/team/claim', {})).body.leads).toHaveLength(0);
+  expect((await svc.api('POST', '/v1/batches/claim', { sender: 'pa' })).body).toMatchObject({ status: 409, code: 'sender_in_pool' });
   // each lead's batch is its mailbox's: the per-sender ledgers hold them
   const stats = await svc.api('GET', '/v1/stats?sender=pc');
   expect(stats.body).toMatchObject({ quota: 10, used: 6 });
