@@ -20,6 +20,7 @@ export const DOMAIN_PROBLEMS: Record<string, DomainProblem> = {
   pool_not_found: { status: 404, hint: 'Create it with PUT /v1/pools/{id}.' },
   sender_in_another_pool: { status: 409 },
   sender_in_pool: { status: 409, hint: 'Claim it with POST /v1/pools/{pool}/claim.' },
+  mailbox_paused: { status: 409, hint: 'Resume it with POST /v1/senders/{id}/resume once a person has looked.' },
   search_not_found: { status: 404 },
   suppression_not_found: { status: 404 },
   message_id_conflict: { status: 409 },

@@ -40,6 +40,27 @@ const RampUpUpdateSchema = z
       'Turns ramp-up on (defaults: start 10, step 5, cap 40, counted from today) or changes it; null turns it off',
   });
 
+const MailboxHealthSchema = z
+  .object({
+    status: z.enum(['ok', 'paused']),
+    paused: z
+      .object({ at: z.string(), code: z.string(), reason: z.string() })
+      .nullable()
+      .openapi({ description: 'Why and since when it is paused (hard_bounces, complaints, or an authentication code)' }),
+    hardBounces: z.object({
+      count: z.number().int().openapi({ description: 'Hard bounces among the last sends' }),
+      ofLastSends: z.number().int(),
+      window: z.number().int().openapi({ description: 'How many of the last sends are counted (200)' }),
+      pauseAbove: z.number().int().openapi({ description: 'More hard bounces than this pause the mailbox (3 % of the window)' }),
+    }),
+    complaints: z.object({
+      last24h: z.number().int(),
+      pauseAt: z.number().int().openapi({ description: 'This many complaints within a day pause the mailbox' }),
+    }),
+    since: z.string().nullable().openapi({ description: 'Counted from here (the last resume), or null: from the start' }),
+  })
+  .openapi('MailboxHealth');
+
 const SenderSchema = z
   .object({
     id: z.string(),
@@ -59,6 +80,7 @@ const SenderSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     ...MailboxViewFields,
+    health: MailboxHealthSchema,
   })
   .openapi('Sender');
 

@@ -2,21 +2,21 @@
 -- (change the routine file and run it again). The checksum of every routine file
 -- at this point; below, whole, the files changed since the previous routines migration.
 -- routine apollo.sql 7e286f50b0f05b03fcce45b02edbcf0355ec10b401758784ae32099bd77509c6
--- routine batches.sql a8be5da4a2fde0ed3a5781849248abcfa67b7ac5659598ab19d8d5909730c18b
+-- routine batches.sql 1e7d3200deb811794cc40080819280c01bc0d4d21fb56d543a1986ebcb74bad8
 -- routine compose.sql c1ea5bf266161f07c6d5001424c7f2e3e448bc364cf294f57ea07fd508cd7bc7
--- routine dispatch.sql 6d449530baae5d3c6412f22b504791d5e3a8bb66d7b4adab965a4b7fd7c8f5f9
--- routine events.sql 202bb58aac42b82e0ac7173212bc146f1466dc25a883b43cd44dcaed6864ea2e
--- routine gate.sql fb275c0b28ae72a82a942720151ad325cab60b96f1edad6571e05038418b68e0
+-- routine dispatch.sql 5e92eefa00339b780d813014b2e1d5e1a7d5378bd67b5289538dc5db54f758b7
+-- routine events.sql 78fbba1f2cdc653d4fc307fc9b631f7eacbee9e26bdcfb41c0099edc006d399d
+-- routine gate.sql 966bcfe7f4248948a09b7282cdd2a08994b201ff91f90a40a7145e4236cb88e7
 -- routine inbound.sql a634f094538a1bf851fedc79417496d4bb40215d97e25ad5c531ca8c217c315c
 -- routine leads.sql 750a47116440a5dc40e346e5677b3e859f38b3f35ee89aec371fcc9f4dac8812
--- routine mailbox_health.sql 3cc014a755861f4bc9dbded29ca804df97a6a32d7da0ae25aa4d0ef40c96489a
+-- routine mailbox_health.sql 5e9e7dc0f55e4e4ada90cdb36e5d10bb8338a11869586ef9c132d7555b24b6a9
 -- routine mailbox_watch.sql ab75ae38b19e09ec6d71e38fd8be2d738bd4d0636a48ea502cc70f532f6f0b01
--- routine mailboxes.sql 711589b1bf541ab8e4e72287a040864e06df51977eb78e97b9d29a80138aa044
--- routine pools.sql 62a40613cdbbd2517d65a88e4a961ea0911b396af9bbac3d6290d71367f64813
--- routine quota_ledger.sql 994d732024d8b09cec20c3c3b431efda6dfb637ad5814dbb57dd20daa6a1eed7
+-- routine mailboxes.sql dc88c72d30e07e37a6cc70dc52ff05032775d347820abc3c86be7f720b4e18aa
+-- routine pools.sql d30220faaff82d4639b84ebde60b3de9a8b528f7588b3b4cd542d4223c238f75
+-- routine quota_ledger.sql cdec21d85fd13ddd3325623dfeac3cfcc5db92a24799ef042cc5960a34b9d4ea
 -- routine sender_profiles.sql a2d8433909956630229e099c8d80474d06044f8031f7c1135171e57ce49049d3
 -- routine senders.sql a6e49a4dc620a463e00d0e9ff592005b4cb20e6058ef81622f3706e91c38d304
--- routine sends.sql 260703508d600de6c76da2923a5ba359bd6e163b993d2cc894bbe6bb47dae4d4
+-- routine sends.sql 269c67d11088f68c43afcdb89f5a2ed9d6361a3c8712164c4db6346f7cbfb3c5
 -- routine service.sql ecf1f86db5ac8cd41599394d220a5865ba3bdf53a37a65218c8dac1de7310993
 -- routine stats.sql dab0467e868e934d052678c7e7347586184c0d08a93fce16150f7ef72a6705af
 -- routine status.sql a74bb1b3d1e6dbc44199ccfd8636677cb10a520ba4434033325a20fe6c4ea570
@@ -426,6 +426,12 @@ begin
     raise exception using errcode = 'CR000', message = 'sender_in_pool',
       detail = format('Sender "%s" is a mailbox of pool "%s": claim the pool, which spreads its daily target over its mailboxes.',
                       p_sender, (select pool_id from pool_members where sender_id = p_sender));
+  end if;
+  -- a paused mailbox takes no new leads (nothing silent: the caller learns why)
+  if mailbox_paused(p_sender) then
+    raise exception using errcode = 'CR000', message = 'mailbox_paused',
+      detail = format('The mailbox of sender "%s" is paused (%s); nothing is claimed or sent for it until a person resumes it.',
+                      p_sender, (select paused_reason from mailboxes where sender_id = p_sender));
   end if;
   if jsonb_typeof(p_claims) is distinct from 'array' or exists (
        select 1 from jsonb_array_elements(p_claims) e
@@ -875,7 +881,7 @@ begin
                     and holder = p_holder and expires_at > p_now) then
     return '[]'::jsonb;
   end if;
-  if exists (select 1 from mailboxes where sender_id = p_sender and paused_at is not null) then
+  if mailbox_paused(p_sender) then
     return '[]'::jsonb;
   end if;
   select lower(split_part(from_email, '@', 2)) into v_domain from senders where id = p_sender;
@@ -1146,6 +1152,10 @@ begin
                       (select l.sender_id from sends l where l.lead_id = v_lead.id order by l.id desc limit 1),
                       (select b.sender_id from batches b where b.id = v_lead.batch_id))
    where id = v_event_id;
+  -- a hard bounce or a complaint counts against the mailbox it answers (mailbox health)
+  if v_kind in ('bounce', 'complaint') then
+    perform mailbox_health_check((select sender_id from events where id = v_event_id), p_now);
+  end if;
   return v_result || jsonb_build_object('duplicate', false);
 end;
 $$;
@@ -1274,8 +1284,8 @@ begin
   )
   select jsonb_agg(jsonb_build_object('sender', sender_id, 'day', day)) into v_days from days;
   perform ledger_lock_all(v_days);
-  -- A paused mailbox hands out nothing. Read after the ledger rows are locked:
-  -- a pause (which rewrites them, ledger_apply_limits) is either before us or waits for us.
+  -- A paused mailbox hands out nothing (a pause committed once this call has
+  -- read it is the next call's: this answer was decided before it).
   if mailbox_paused(p_sender) then
     return jsonb_build_object('sendNow', '[]'::jsonb, 'scheduled', '[]'::jsonb, 'alreadyGated', '[]'::jsonb,
       'skipped', (select coalesce(jsonb_agg(jsonb_build_object('leadId', e->>'leadId', 'code', 'mailbox_paused',
@@ -1814,15 +1824,89 @@ create trigger lead_queue_on_renew after update of status on leads
 
 -- ===== routines/mailbox_health.sql =====
 
--- Mailbox health: when a mailbox is paused, and why.
+-- Mailbox health: hard bounces and complaints per mailbox over a rolling
+-- window; a mailbox past a threshold is paused (pause_mailbox) in the
+-- transaction of the event that crossed it, and only a person resumes it.
+--
+-- The thresholds (the market's): more than 3 % hard bounces in the mailbox's
+-- last 200 sends (more than 6 of them: a young mailbox is judged on the same
+-- count, not on a percentage of its first few sends), or two complaints within
+-- a day. Counted from the last resume (mailboxes.health_since).
 
 -- THE rule of whether a sender's mailbox is paused (health, authentication):
--- a paused mailbox gets no room at claim, no send at the gate, and the
--- dispatcher sends nothing from it. Only a person resumes it.
+-- a paused mailbox gets no room in its pool, no claim, no send at the gate,
+-- no due send, and the dispatcher sends nothing from it.
 create or replace function mailbox_paused(p_sender text) returns boolean
 language plpgsql stable as $$
 begin
   return exists (select 1 from mailboxes where sender_id = p_sender and paused_at is not null);
+end;
+$$;
+
+-- The pause codes health gives (an authentication pause has the dispatcher's codes).
+create or replace function mailbox_health_code(p_code text) returns boolean
+language sql immutable as $$
+  select coalesce(p_code in ('hard_bounces', 'complaints'), false);
+$$;
+
+-- What GET /v1/senders/:id shows under "health", and what the check reads.
+create or replace function mailbox_health_json(p_sender text, p_now timestamptz) returns jsonb
+language plpgsql stable as $$
+declare
+  m mailboxes;
+  v_window constant integer := 200;
+  v_bounce_percent constant integer := 3;
+  v_complaints_per_day constant integer := 2;
+  v_sends integer;
+  v_bounces integer;
+  v_complaints integer;
+begin
+  select * into m from mailboxes where sender_id = p_sender;
+  -- the last sends that left (or hard-bounced at the SMTP dialogue), and how many of their leads bounced hard
+  select count(*), count(*) filter (where l.status = 'bounced') into v_sends, v_bounces
+    from (select s.lead_id from sends s
+           where s.sender_id = p_sender and s.status in ('sent', 'dead')
+             and (m.health_since is null or s.send_at > m.health_since)
+           order by s.send_at desc limit v_window) last
+    join leads l on l.id = last.lead_id;
+  select count(*) into v_complaints from events e
+   where e.sender_id = p_sender and e.kind = 'complaint'
+     and e.received_at > greatest(p_now - interval '1 day', coalesce(m.health_since, '-infinity'));
+  return jsonb_build_object(
+    'status', case when m.paused_at is not null then 'paused' else 'ok' end,
+    'paused', case when m.paused_at is null then null else jsonb_build_object(
+      'at', m.paused_at, 'code', m.paused_code, 'reason', m.paused_reason) end,
+    'hardBounces', jsonb_build_object('count', v_bounces, 'ofLastSends', v_sends, 'window', v_window,
+                                      'pauseAbove', v_window * v_bounce_percent / 100),
+    'complaints', jsonb_build_object('last24h', v_complaints, 'pauseAt', v_complaints_per_day),
+    'since', m.health_since);
+end;
+$$;
+
+-- Checks one mailbox after a hard bounce or a complaint of its own, and pauses
+-- it when it crossed a threshold. Returns whether it paused it now.
+create or replace function mailbox_health_check(p_sender text, p_now timestamptz) returns boolean
+language plpgsql volatile as $$
+declare
+  h jsonb;
+begin
+  if p_sender is null or mailbox_paused(p_sender) then
+    return false;
+  end if;
+  h := mailbox_health_json(p_sender, p_now);
+  if (h->'hardBounces'->>'count')::integer > (h->'hardBounces'->>'pauseAbove')::integer then
+    perform pause_mailbox(p_sender, 'hard_bounces',
+      format('%s hard bounces in the last %s sends (more than %s%% of %s): the list or the mailbox needs a look before it sends again.',
+             h->'hardBounces'->>'count', h->'hardBounces'->>'ofLastSends', 3, h->'hardBounces'->>'window'), p_now);
+    return true;
+  end if;
+  if (h->'complaints'->>'last24h')::integer >= (h->'complaints'->>'pauseAt')::integer then
+    perform pause_mailbox(p_sender, 'complaints',
+      format('%s spam complaints within a day: recipients are marking this mailbox''s email as spam.',
+             h->'complaints'->>'last24h'), p_now);
+    return true;
+  end if;
+  return false;
 end;
 $$;
 
@@ -1969,12 +2053,13 @@ $$;
 -- A sender as the API shows it: its settings and its mailbox.
 create or replace function sender_view(p_id text) returns jsonb
 language sql stable as $$
-  select get_sender(p_id) || mailbox_json(p_id);
+  select get_sender(p_id) || mailbox_json(p_id) || jsonb_build_object('health', mailbox_health_json(p_id, now()));
 $$;
 
 create or replace function list_sender_views() returns jsonb
 language sql stable as $$
-  select coalesce(jsonb_agg(sender_json(s) || mailbox_json(s.id) order by s.id), '[]'::jsonb) from senders s;
+  select coalesce(jsonb_agg(sender_json(s) || mailbox_json(s.id) || jsonb_build_object('health', mailbox_health_json(s.id, now()))
+                            order by s.id), '[]'::jsonb) from senders s;
 $$;
 
 -- Creates or updates a sender and its mailbox in one transaction.
@@ -1999,9 +2084,10 @@ begin
       imap = case when p_mailbox ? 'imap' then nullif(p_mailbox->'imap', 'null'::jsonb) else imap end,
       secrets = (secrets - coalesce(array(select jsonb_array_elements_text(p_mailbox->'dropSecrets')), '{}'::text[]))
                 || coalesce(p_mailbox->'setSecrets', '{}'::jsonb),
-      paused_at = case when p_mailbox ? 'smtp' then null else paused_at end,
-      paused_code = case when p_mailbox ? 'smtp' then null else paused_code end,
-      paused_reason = case when p_mailbox ? 'smtp' then null else paused_reason end,
+      -- new SMTP settings answer an authentication pause, not a health one (bounces, complaints)
+      paused_at = case when p_mailbox ? 'smtp' and not mailbox_health_code(paused_code) then null else paused_at end,
+      paused_reason = case when p_mailbox ? 'smtp' and not mailbox_health_code(paused_code) then null else paused_reason end,
+      paused_code = case when p_mailbox ? 'smtp' and not mailbox_health_code(paused_code) then null else paused_code end,
       updated_at = now()
     where sender_id = p_id
     returning * into m;
@@ -2046,24 +2132,40 @@ begin
 end;
 $$;
 
--- Stops a mailbox's sending until a person looks (new settings, or resume).
+-- Stops a mailbox's sending until a person looks (resume; new SMTP settings
+-- for an authentication pause). Pausing (once: a paused mailbox stays paused
+-- with its first reason) fires the mailbox_paused webhook event and hands the
+-- mailbox's scheduled first emails to its pool's other mailboxes where they
+-- have room (pool_move_scheduled_sends); the rest wait for the resume.
 create or replace function pause_mailbox(p_sender text, p_code text, p_reason text, p_now timestamptz default now())
 returns jsonb language plpgsql volatile as $$
+declare
+  v_paused boolean;
+  v_moved jsonb;
 begin
   insert into mailboxes (sender_id) values (p_sender) on conflict (sender_id) do nothing;
-  update mailboxes set paused_at = coalesce(paused_at, p_now), paused_code = p_code, paused_reason = p_reason,
-    updated_at = p_now
-  where sender_id = p_sender;
+  update mailboxes set paused_at = p_now, paused_code = p_code, paused_reason = p_reason, updated_at = p_now
+  where sender_id = p_sender and paused_at is null;
+  v_paused := found;
+  if v_paused then
+    v_moved := pool_move_scheduled_sends(p_sender, p_now);
+    perform enqueue_webhook_event('mailbox_paused', 'mailbox:' || p_sender,
+      jsonb_build_object('sender', p_sender, 'code', p_code, 'reason', p_reason, 'pausedAt', p_now,
+                         'movedSends', v_moved->'moved', 'waitingSends', v_moved->'waiting',
+                         'health', mailbox_health_json(p_sender, p_now)),
+      p_now);
+  end if;
   return mailbox_json(p_sender);
 end;
 $$;
 
+-- A person resumes a paused mailbox; its health counts afresh from now.
 create or replace function resume_mailbox(p_sender text) returns jsonb
 language plpgsql volatile as $$
 begin
   perform get_sender(p_sender);
-  update mailboxes set paused_at = null, paused_code = null, paused_reason = null, updated_at = now()
-  where sender_id = p_sender;
+  update mailboxes set paused_at = null, paused_code = null, paused_reason = null, health_since = now(), updated_at = now()
+  where sender_id = p_sender and paused_at is not null;
   return sender_view(p_sender);
 end;
 $$;
@@ -2299,6 +2401,61 @@ begin
 end;
 $$;
 
+-- A mailbox was paused: its scheduled first emails go to its pool's other
+-- mailboxes, each to the member with the most room on the day the email is
+-- due there (that member's ledger takes it; its limit holds), and goes out
+-- from that mailbox (the send names its sender). What cannot move waits for
+-- the resume: follow-ups (their thread is this mailbox's), sends already tried
+-- (their Message-ID is on this mailbox's domain), and sends no member has room
+-- for. Called inside pause_mailbox, which may hold lead and ledger rows:
+-- everything here is taken without waiting (SKIP LOCKED, ledger_try_lock).
+create or replace function pool_move_scheduled_sends(p_sender text, p_now timestamptz) returns jsonb
+language plpgsql volatile as $$
+declare
+  r record;
+  t record;
+  v_pool text;
+  v_day date;
+  v_moved integer := 0;
+  v_waiting integer := 0;
+  v_done boolean;
+  v_led sender_days;
+  v_own sender_days;
+begin
+  select pool_id into v_pool from pool_members where sender_id = p_sender;
+  for r in select * from sends where sender_id = p_sender and status in ('scheduled', 'failed')
+            order by send_at, id for update skip locked loop
+    v_done := false;
+    if v_pool is not null and r.step = 1 and r.status = 'scheduled' and r.message_id is null and r.attempts = 0 then
+      for t in
+        select s.id, (r.send_at at time zone s.timezone)::date as day
+          from pool_members m join senders s on s.id = m.sender_id
+         where m.pool_id = v_pool and m.sender_id <> p_sender and not mailbox_paused(m.sender_id)
+         order by coalesce((select d.quota - d.claimed - d.scheduled - d.sent from sender_days d
+                             where d.sender_id = s.id and d.day = (r.send_at at time zone s.timezone)::date),
+                           sender_effective_limit(s, (r.send_at at time zone s.timezone)::date)) desc, s.id
+      loop
+        -- the member's day, and this mailbox's, both without waiting
+        select * into v_led from ledger_try_lock(t.id, t.day);
+        continue when v_led.sender_id is null or v_led.quota - v_led.claimed - v_led.scheduled - v_led.sent <= 0;
+        select * into v_own from ledger_try_lock(p_sender, r.day);
+        exit when v_own.sender_id is null;
+        perform ledger_adjust(p_sender, r.day, 0, -1, 0);
+        perform ledger_adjust(t.id, t.day, 0, 1, 0);
+        update sends set sender_id = t.id, day = t.day, updated_at = p_now where id = r.id;
+        v_moved := v_moved + 1;
+        v_done := true;
+        exit;
+      end loop;
+    end if;
+    if not v_done then
+      v_waiting := v_waiting + 1;
+    end if;
+  end loop;
+  return jsonb_build_object('moved', v_moved, 'waiting', v_waiting);
+end;
+$$;
+
 
 -- ===== routines/quota_ledger.sql =====
 
@@ -2307,21 +2464,18 @@ $$;
 -- see the quota_ledger migration for the lock order.
 
 -- A sender's daily limit on one of its local days: its quota, lowered by
--- ramp-up, and none at all while its mailbox is paused (mailbox_paused). A ramped sender starts at ramp_start on ramp_from and gains
+-- ramp-up. A ramped sender starts at ramp_start on ramp_from and gains
 -- ramp_step per sending day (a day of its sending window, Mon–Fri by default)
 -- before p_day, up to ramp_cap (and never above the quota). Counted on the
 -- calendar, not on what was sent, so a day's limit is the same whenever its
 -- ledger row is made (today, or ahead by the gate).
 create or replace function sender_effective_limit(s senders, p_day date) returns integer
-language plpgsql stable as $$
+language plpgsql immutable as $$
 declare
   v_days integer;
   v_weeks integer;
   v_sending_days integer;
 begin
-  if mailbox_paused(s.id) then
-    return 0;
-  end if;
   if s.ramp_start is null then
     return s.daily_quota;
   end if;
@@ -2825,6 +2979,8 @@ begin
             update leads set status = 'bounced', status_reason = coalesce(r.input->>'error', 'permanent failure'),
                              updated_at = p_now
              where id = r.lead_id;
+            -- a hard bounce at the SMTP dialogue counts against the mailbox (mailbox health)
+            perform mailbox_health_check(r.sender_id, p_now);
           else
             update leads set status = 'dead',
                              status_reason = format('gave up after %s attempts: %s', r.attempts - r.retry_base,

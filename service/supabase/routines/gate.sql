@@ -104,8 +104,8 @@ begin
   )
   select jsonb_agg(jsonb_build_object('sender', sender_id, 'day', day)) into v_days from days;
   perform ledger_lock_all(v_days);
-  -- A paused mailbox hands out nothing. Read after the ledger rows are locked:
-  -- a pause (which rewrites them, ledger_apply_limits) is either before us or waits for us.
+  -- A paused mailbox hands out nothing (a pause committed once this call has
+  -- read it is the next call's: this answer was decided before it).
   if mailbox_paused(p_sender) then
     return jsonb_build_object('sendNow', '[]'::jsonb, 'scheduled', '[]'::jsonb, 'alreadyGated', '[]'::jsonb,
       'skipped', (select coalesce(jsonb_agg(jsonb_build_object('leadId', e->>'leadId', 'code', 'mailbox_paused',

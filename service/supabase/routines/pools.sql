@@ -209,3 +209,58 @@ begin
                 jsonb_array_elements(b->'leads') l)) || jsonb_build_object('today', pool_json(p, p_now) - 'createdAt' - 'updatedAt');
 end;
 $$;
+
+-- A mailbox was paused: its scheduled first emails go to its pool's other
+-- mailboxes, each to the member with the most room on the day the email is
+-- due there (that member's ledger takes it; its limit holds), and goes out
+-- from that mailbox (the send names its sender). What cannot move waits for
+-- the resume: follow-ups (their thread is this mailbox's), sends already tried
+-- (their Message-ID is on this mailbox's domain), and sends no member has room
+-- for. Called inside pause_mailbox, which may hold lead and ledger rows:
+-- everything here is taken without waiting (SKIP LOCKED, ledger_try_lock).
+create or replace function pool_move_scheduled_sends(p_sender text, p_now timestamptz) returns jsonb
+language plpgsql volatile as $$
+declare
+  r record;
+  t record;
+  v_pool text;
+  v_day date;
+  v_moved integer := 0;
+  v_waiting integer := 0;
+  v_done boolean;
+  v_led sender_days;
+  v_own sender_days;
+begin
+  select pool_id into v_pool from pool_members where sender_id = p_sender;
+  for r in select * from sends where sender_id = p_sender and status in ('scheduled', 'failed')
+            order by send_at, id for update skip locked loop
+    v_done := false;
+    if v_pool is not null and r.step = 1 and r.status = 'scheduled' and r.message_id is null and r.attempts = 0 then
+      for t in
+        select s.id, (r.send_at at time zone s.timezone)::date as day
+          from pool_members m join senders s on s.id = m.sender_id
+         where m.pool_id = v_pool and m.sender_id <> p_sender and not mailbox_paused(m.sender_id)
+         order by coalesce((select d.quota - d.claimed - d.scheduled - d.sent from sender_days d
+                             where d.sender_id = s.id and d.day = (r.send_at at time zone s.timezone)::date),
+                           sender_effective_limit(s, (r.send_at at time zone s.timezone)::date)) desc, s.id
+      loop
+        -- the member's day, and this mailbox's, both without waiting
+        select * into v_led from ledger_try_lock(t.id, t.day);
+        continue when v_led.sender_id is null or v_led.quota - v_led.claimed - v_led.scheduled - v_led.sent <= 0;
+        select * into v_own from ledger_try_lock(p_sender, r.day);
+        exit when v_own.sender_id is null;
+        perform ledger_adjust(p_sender, r.day, 0, -1, 0);
+        perform ledger_adjust(t.id, t.day, 0, 1, 0);
+        update sends set sender_id = t.id, day = t.day, updated_at = p_now where id = r.id;
+        v_moved := v_moved + 1;
+        v_done := true;
+        exit;
+      end loop;
+    end if;
+    if not v_done then
+      v_waiting := v_waiting + 1;
+    end if;
+  end loop;
+  return jsonb_build_object('moved', v_moved, 'waiting', v_waiting);
+end;
+$$;

@@ -3,21 +3,18 @@
 -- see the quota_ledger migration for the lock order.
 
 -- A sender's daily limit on one of its local days: its quota, lowered by
--- ramp-up, and none at all while its mailbox is paused (mailbox_paused). A ramped sender starts at ramp_start on ramp_from and gains
+-- ramp-up. A ramped sender starts at ramp_start on ramp_from and gains
 -- ramp_step per sending day (a day of its sending window, Mon–Fri by default)
 -- before p_day, up to ramp_cap (and never above the quota). Counted on the
 -- calendar, not on what was sent, so a day's limit is the same whenever its
 -- ledger row is made (today, or ahead by the gate).
 create or replace function sender_effective_limit(s senders, p_day date) returns integer
-language plpgsql stable as $$
+language plpgsql immutable as $$
 declare
   v_days integer;
   v_weeks integer;
   v_sending_days integer;
 begin
-  if mailbox_paused(s.id) then
-    return 0;
-  end if;
   if s.ramp_start is null then
     return s.daily_quota;
   end if;

@@ -210,6 +210,8 @@ begin
             update leads set status = 'bounced', status_reason = coalesce(r.input->>'error', 'permanent failure'),
                              updated_at = p_now
              where id = r.lead_id;
+            -- a hard bounce at the SMTP dialogue counts against the mailbox (mailbox health)
+            perform mailbox_health_check(r.sender_id, p_now);
           else
             update leads set status = 'dead',
                              status_reason = format('gave up after %s attempts: %s', r.attempts - r.retry_base,
