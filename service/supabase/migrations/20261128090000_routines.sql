@@ -12,7 +12,7 @@
 -- routine mailbox_health.sql 5e9e7dc0f55e4e4ada90cdb36e5d10bb8338a11869586ef9c132d7555b24b6a9
 -- routine mailbox_watch.sql ab75ae38b19e09ec6d71e38fd8be2d738bd4d0636a48ea502cc70f532f6f0b01
 -- routine mailboxes.sql dc88c72d30e07e37a6cc70dc52ff05032775d347820abc3c86be7f720b4e18aa
--- routine pools.sql d30220faaff82d4639b84ebde60b3de9a8b528f7588b3b4cd542d4223c238f75
+-- routine pools.sql 856d606323cc344c2a74bfdbbafd0332576113302997baf248cec8f9f487dd30
 -- routine quota_ledger.sql cdec21d85fd13ddd3325623dfeac3cfcc5db92a24799ef042cc5960a34b9d4ea
 -- routine sender_profiles.sql a2d8433909956630229e099c8d80474d06044f8031f7c1135171e57ce49049d3
 -- routine senders.sql a6e49a4dc620a463e00d0e9ff592005b4cb20e6058ef81622f3706e91c38d304
@@ -2426,7 +2426,9 @@ begin
   for r in select * from sends where sender_id = p_sender and status in ('scheduled', 'failed')
             order by send_at, id for update skip locked loop
     v_done := false;
-    if v_pool is not null and r.step = 1 and r.status = 'scheduled' and r.message_id is null and r.attempts = 0 then
+    -- a lead's first email (no earlier step: no thread yet), never tried
+    if v_pool is not null and r.status = 'scheduled' and r.message_id is null and r.attempts = 0
+       and not exists (select 1 from sends p where p.lead_id = r.lead_id and p.step < r.step) then
       for t in
         select s.id, (r.send_at at time zone s.timezone)::date as day
           from pool_members m join senders s on s.id = m.sender_id

@@ -235,7 +235,9 @@ begin
   for r in select * from sends where sender_id = p_sender and status in ('scheduled', 'failed')
             order by send_at, id for update skip locked loop
     v_done := false;
-    if v_pool is not null and r.step = 1 and r.status = 'scheduled' and r.message_id is null and r.attempts = 0 then
+    -- a lead's first email (no earlier step: no thread yet), never tried
+    if v_pool is not null and r.status = 'scheduled' and r.message_id is null and r.attempts = 0
+       and not exists (select 1 from sends p where p.lead_id = r.lead_id and p.step < r.step) then
       for t in
         select s.id, (r.send_at at time zone s.timezone)::date as day
           from pool_members m join senders s on s.id = m.sender_id

@@ -98,6 +98,13 @@ test('a pool spreads its claim over its mailboxes by the room each has today; ev
   // each lead's batch is its mailbox's: the per-sender ledgers hold them
   const stats = await svc.api('GET', '/v1/stats?sender=pc');
   expect(stats.body).toMatchObject({ quota: 10, used: 6 });
+  // the pool and each mailbox in GET /v1/stats
+  const poolStats = await svc.api('GET', '/v1/stats?pool=team');
+  expect(poolStats.body.pool).toEqual({ id: 'team', dailyTarget: 60, usedToday: 60, remainingToday: 0 });
+  expect(poolStats.body.mailboxes.map((m: { sender: string; quota: number; used: number }) => [m.sender, m.quota, m.used])).toEqual([
+    ['pa', 40, 27], ['pb', 40, 27], ['pc', 10, 6],
+  ]);
+  expect((await svc.api('GET', '/v1/stats?pool=nope')).body).toMatchObject({ status: 404, code: 'pool_not_found' });
 });
 
 test('a pool claim with an idempotency key answers the same leads again', async () => {
