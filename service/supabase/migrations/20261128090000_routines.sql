@@ -9,7 +9,7 @@
 -- routine gate.sql 966bcfe7f4248948a09b7282cdd2a08994b201ff91f90a40a7145e4236cb88e7
 -- routine inbound.sql a634f094538a1bf851fedc79417496d4bb40215d97e25ad5c531ca8c217c315c
 -- routine leads.sql 750a47116440a5dc40e346e5677b3e859f38b3f35ee89aec371fcc9f4dac8812
--- routine mailbox_health.sql 5e9e7dc0f55e4e4ada90cdb36e5d10bb8338a11869586ef9c132d7555b24b6a9
+-- routine mailbox_health.sql 454fe00dfbea8fb34386df567f14f426e5a68dfafb16fe2517690c51d31f7283
 -- routine mailbox_watch.sql ab75ae38b19e09ec6d71e38fd8be2d738bd4d0636a48ea502cc70f532f6f0b01
 -- routine mailboxes.sql dc88c72d30e07e37a6cc70dc52ff05032775d347820abc3c86be7f720b4e18aa
 -- routine pools.sql 856d606323cc344c2a74bfdbbafd0332576113302997baf248cec8f9f487dd30
@@ -1890,7 +1890,14 @@ language plpgsql volatile as $$
 declare
   h jsonb;
 begin
-  if p_sender is null or mailbox_paused(p_sender) then
+  if p_sender is null then
+    return false;
+  end if;
+  -- Checks of one mailbox take turns on its row: seven bounces recorded at once
+  -- each see the others once they committed, so a burst cannot slip under the line.
+  insert into mailboxes (sender_id) values (p_sender) on conflict (sender_id) do nothing;
+  perform 1 from mailboxes where sender_id = p_sender for update;
+  if mailbox_paused(p_sender) then
     return false;
   end if;
   h := mailbox_health_json(p_sender, p_now);

@@ -64,7 +64,14 @@ language plpgsql volatile as $$
 declare
   h jsonb;
 begin
-  if p_sender is null or mailbox_paused(p_sender) then
+  if p_sender is null then
+    return false;
+  end if;
+  -- Checks of one mailbox take turns on its row: seven bounces recorded at once
+  -- each see the others once they committed, so a burst cannot slip under the line.
+  insert into mailboxes (sender_id) values (p_sender) on conflict (sender_id) do nothing;
+  perform 1 from mailboxes where sender_id = p_sender for update;
+  if mailbox_paused(p_sender) then
     return false;
   end if;
   h := mailbox_health_json(p_sender, p_now);
