@@ -12,7 +12,7 @@
 -- routine mailbox_health.sql 454fe00dfbea8fb34386df567f14f426e5a68dfafb16fe2517690c51d31f7283
 -- routine mailbox_watch.sql ab75ae38b19e09ec6d71e38fd8be2d738bd4d0636a48ea502cc70f532f6f0b01
 -- routine mailboxes.sql dc88c72d30e07e37a6cc70dc52ff05032775d347820abc3c86be7f720b4e18aa
--- routine pools.sql 856d606323cc344c2a74bfdbbafd0332576113302997baf248cec8f9f487dd30
+-- routine pools.sql 954b6c7235a1082e191acffea6a70ffd6afe77c0e67c03968348bd9590d344e4
 -- routine quota_ledger.sql cdec21d85fd13ddd3325623dfeac3cfcc5db92a24799ef042cc5960a34b9d4ea
 -- routine sender_profiles.sql a2d8433909956630229e099c8d80474d06044f8031f7c1135171e57ce49049d3
 -- routine senders.sql a6e49a4dc620a463e00d0e9ff592005b4cb20e6058ef81622f3706e91c38d304
@@ -2302,8 +2302,13 @@ $$;
 -- One member's share of a pool claim: the per-sender claim (claim_locked: its
 -- ledger, its limit, its sequence rules) on the member's ledger row of today,
 -- locked here (members are claimed in id order: the global ledger order).
+-- p_scan_from: where the pool's previous member began its scan (see
+-- lead_claim_scan in the batches migration). The members share one lead
+-- queue, so each would otherwise step again over the dead queue entries every
+-- other member's claims left since its own last claim (twenty mailboxes: twenty
+-- times the work). Returns the batch and where the next member starts.
 create or replace function pool_member_claim(p_sender text, p_size integer, p_key text,
-                                             p_lease_seconds integer, p_now timestamptz)
+                                             p_lease_seconds integer, p_now timestamptz, p_scan_from bigint)
 returns jsonb language plpgsql volatile
 -- as claim_batches: generic plans, keyed lookups only, no JIT
 set plan_cache_mode = force_generic_plan
@@ -2313,9 +2318,19 @@ as $$
 declare
   s senders := sender_or_raise(p_sender);
   v_day date := (p_now at time zone s.timezone)::date;
+  v_epoch bigint;
+  led sender_days;
+  v_batch json;
 begin
-  perform ledger_lock(p_sender, v_day);
-  return claim_locked(s, v_day, p_size, p_key, p_lease_seconds, p_now)::jsonb;
+  led := ledger_lock(p_sender, v_day);
+  select epoch into v_epoch from lead_claim_scan;
+  if p_scan_from is not null and (led.claim_epoch <> v_epoch or led.claim_low < p_scan_from) then
+    perform ledger_record_claim(p_sender, v_day, 0, p_scan_from, v_epoch);
+  end if;
+  v_batch := claim_locked(s, v_day, p_size, p_key, p_lease_seconds, p_now);
+  select * into led from sender_days where sender_id = p_sender and day = v_day;
+  return jsonb_build_object('batch', v_batch::jsonb,
+                            'scanFrom', case when led.claim_epoch = v_epoch then led.claim_low end);
 end;
 $$;
 
@@ -2347,6 +2362,8 @@ declare
   v_left integer;
   v_shares jsonb;
   v_batches jsonb := '[]'::jsonb;
+  v_claim jsonb;
+  v_scan_from bigint;
   r record;
 begin
   p := pool_or_raise(p_pool);
@@ -2364,7 +2381,7 @@ begin
 
   if v_replay is not null then
     for r in select unnest(v_replay) as sender_id loop
-      v_batches := v_batches || jsonb_build_array(pool_member_claim(r.sender_id, null, v_key, p_lease_seconds, p_now));
+      v_batches := v_batches || jsonb_build_array(pool_member_claim(r.sender_id, null, v_key, p_lease_seconds, p_now, null)->'batch');
     end loop;
   else
     select coalesce(jsonb_agg(jsonb_build_object('sender', t.sender_id, 'room', t.room) order by t.sender_id), '[]'::jsonb),
@@ -2372,6 +2389,11 @@ begin
       into v_shares, v_used, v_total_room
       from pool_mailboxes_today(p_pool, p_now) t;
     v_left := least(greatest(p.daily_target - v_used, 0), v_total_room, coalesce(p_size, 2147483647));
+    -- the furthest any member's scan of today may start (the queue is shared)
+    select max(d.claim_low) into v_scan_from
+      from pool_members m join senders s on s.id = m.sender_id
+      join sender_days d on d.sender_id = s.id and d.day = (p_now at time zone s.timezone)::date
+     where m.pool_id = p_pool and d.claim_epoch = (select epoch from lead_claim_scan);
     if v_left > 0 then
       for r in
         with f as (
@@ -2387,7 +2409,9 @@ begin
           from ranked order by sender_id
       loop
         continue when r.share = 0;
-        v_batches := v_batches || jsonb_build_array(pool_member_claim(r.sender_id, r.share, v_key, p_lease_seconds, p_now));
+        v_claim := pool_member_claim(r.sender_id, r.share, v_key, p_lease_seconds, p_now, v_scan_from);
+        v_batches := v_batches || jsonb_build_array(v_claim->'batch');
+        v_scan_from := greatest(v_scan_from, (v_claim->>'scanFrom')::bigint);
       end loop;
     end if;
   end if;
