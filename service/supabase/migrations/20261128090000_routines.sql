@@ -12,7 +12,7 @@
 -- routine mailbox_health.sql 454fe00dfbea8fb34386df567f14f426e5a68dfafb16fe2517690c51d31f7283
 -- routine mailbox_watch.sql ab75ae38b19e09ec6d71e38fd8be2d738bd4d0636a48ea502cc70f532f6f0b01
 -- routine mailboxes.sql dc88c72d30e07e37a6cc70dc52ff05032775d347820abc3c86be7f720b4e18aa
--- routine pools.sql 954b6c7235a1082e191acffea6a70ffd6afe77c0e67c03968348bd9590d344e4
+-- routine pools.sql 56bccb1e4be7d7d577cfa742eb8f8a28c8ea5c133cda631997434cf63b2f565e
 -- routine quota_ledger.sql cdec21d85fd13ddd3325623dfeac3cfcc5db92a24799ef042cc5960a34b9d4ea
 -- routine sender_profiles.sql a2d8433909956630229e099c8d80474d06044f8031f7c1135171e57ce49049d3
 -- routine senders.sql a6e49a4dc620a463e00d0e9ff592005b4cb20e6058ef81622f3706e91c38d304
@@ -2306,7 +2306,8 @@ $$;
 -- lead_claim_scan in the batches migration). The members share one lead
 -- queue, so each would otherwise step again over the dead queue entries every
 -- other member's claims left since its own last claim (twenty mailboxes: twenty
--- times the work). Returns the batch and where the next member starts.
+-- times the work). Returns the batch's id, the leads it passed over, and where
+-- the next member starts.
 create or replace function pool_member_claim(p_sender text, p_size integer, p_key text,
                                              p_lease_seconds integer, p_now timestamptz, p_scan_from bigint)
 returns jsonb language plpgsql volatile
@@ -2329,9 +2330,21 @@ begin
   end if;
   v_batch := claim_locked(s, v_day, p_size, p_key, p_lease_seconds, p_now);
   select * into led from sender_days where sender_id = p_sender and day = v_day;
-  return jsonb_build_object('batch', v_batch::jsonb,
+  return jsonb_build_object('batchId', v_batch->>'batchId', 'skipped', (v_batch->'skipped')::jsonb,
                             'scanFrom', case when led.claim_epoch = v_epoch then led.claim_low end);
 end;
+$$;
+
+-- A lead of a pool claim: the lead, its mailbox (sender), batch and day, and its From.
+-- Text is put together as lead_json does (a pool claim answers hundreds).
+create or replace function pool_lead_json(l leads, b batches, s senders) returns json
+language sql stable as $$
+  select (left(lead_json(l)::text, -1)
+          || ',"sender":' || to_json(b.sender_id)
+          || ',"batchId":"' || b.id || '"'
+          || ',"day":"' || to_char(b.day, 'YYYY-MM-DD') || '"'
+          || ',"from":' || json_build_object('name', s.from_name, 'email', s.from_email)
+          || '}')::json;
 $$;
 
 -- A pool's claim: the pool's room today (its target less what its mailboxes'
@@ -2339,29 +2352,31 @@ $$;
 -- over the members in proportion to the room each has today (largest
 -- remainders first, then in id order), each share claimed by the member's own
 -- claim (pool_member_claim). A member is claimed only through its pool
--- (claim_batches refuses it), so nothing else adds claims to the pool's day. Each lead
--- claimed is the member's: its batch names the sender, the gate and every
--- follow-up send from it.
+-- (claim_batches refuses it), so nothing else adds claims to the pool's day.
+-- Each lead claimed is the member's: its batch names the sender, the gate and
+-- every follow-up send from it.
 -- The pool row is locked first and held to the end: the pool's claims take turns
 -- (several replicas, many callers), then each member's ledger row, in id order.
 -- With an idempotency key each member's batch carries "pool:<pool>:<key>"; a
 -- key seen before answers the same batches again (replayed).
+-- One row: a set, so the service passes the answer on as text on every transport.
 create or replace function claim_pool(
   p_pool text,
   p_size integer default null,
   p_idempotency_key text default null,
   p_lease_seconds integer default 3600,
   p_now timestamptz default now()
-) returns jsonb language plpgsql volatile as $$
+) returns setof json language plpgsql volatile as $$
 declare
   p pools;
   v_key text := case when p_idempotency_key is not null then format('pool:%s:%s', p_pool, p_idempotency_key) end;
-  v_replay text[];
+  v_replayed boolean := false;
   v_used integer;
   v_total_room integer;
   v_left integer;
   v_shares jsonb;
-  v_batches jsonb := '[]'::jsonb;
+  v_batch_ids uuid[] := '{}';
+  v_skipped jsonb := '[]'::jsonb;
   v_claim jsonb;
   v_scan_from bigint;
   r record;
@@ -2374,16 +2389,13 @@ begin
   end if;
 
   if v_key is not null then
-    select array_agg(b.sender_id order by b.sender_id) into v_replay
+    select coalesce(array_agg(b.id), '{}') into v_batch_ids
       from batches b join pool_members m on m.sender_id = b.sender_id
      where m.pool_id = p_pool and b.idempotency_key = v_key;
+    v_replayed := cardinality(v_batch_ids) > 0;
   end if;
 
-  if v_replay is not null then
-    for r in select unnest(v_replay) as sender_id loop
-      v_batches := v_batches || jsonb_build_array(pool_member_claim(r.sender_id, null, v_key, p_lease_seconds, p_now, null)->'batch');
-    end loop;
-  else
+  if not v_replayed then
     select coalesce(jsonb_agg(jsonb_build_object('sender', t.sender_id, 'room', t.room) order by t.sender_id), '[]'::jsonb),
            coalesce(sum(t.used), 0), coalesce(sum(t.room), 0)
       into v_shares, v_used, v_total_room
@@ -2410,25 +2422,33 @@ begin
       loop
         continue when r.share = 0;
         v_claim := pool_member_claim(r.sender_id, r.share, v_key, p_lease_seconds, p_now, v_scan_from);
-        v_batches := v_batches || jsonb_build_array(v_claim->'batch');
+        v_batch_ids := v_batch_ids || (v_claim->>'batchId')::uuid;
+        v_skipped := v_skipped || coalesce(v_claim->'skipped', '[]'::jsonb);
         v_scan_from := greatest(v_scan_from, (v_claim->>'scanFrom')::bigint);
       end loop;
     end if;
   end if;
 
-  return jsonb_build_object(
+  -- built once from the batches (a replay leaves out leads released meanwhile)
+  return next json_build_object(
     'pool', p.id,
     'dailyTarget', p.daily_target,
-    'replayed', v_replay is not null,
-    'batches', (select coalesce(jsonb_agg(b - 'leads' - 'skipped' order by b->>'sender'), '[]'::jsonb) from jsonb_array_elements(v_batches) b),
-    'skipped', (select coalesce(jsonb_agg(sk), '[]'::jsonb) from jsonb_array_elements(v_batches) b, jsonb_array_elements(b->'skipped') sk),
-    'leads', (select coalesce(jsonb_agg(l || jsonb_build_object(
-                       'sender', b->>'sender', 'batchId', b->>'batchId', 'day', b->>'day',
-                       'from', jsonb_build_object('name', s.from_name, 'email', s.from_email))
-                     order by (l->>'id')::bigint), '[]'::jsonb)
-                from jsonb_array_elements(v_batches) b
-                join senders s on s.id = b->>'sender',
-                jsonb_array_elements(b->'leads') l)) || jsonb_build_object('today', pool_json(p, p_now) - 'createdAt' - 'updatedAt');
+    'replayed', v_replayed,
+    'batches', (select coalesce(json_agg(json_build_object(
+                         'batchId', b.id, 'sender', b.sender_id, 'day', to_char(b.day, 'YYYY-MM-DD'),
+                         'quota', d.quota, 'claimedToday', d.claimed + d.scheduled + d.sent,
+                         'remainingToday', greatest(d.quota - d.claimed - d.scheduled - d.sent, 0),
+                         'replayed', v_replayed) order by b.sender_id), '[]'::json)
+                  from batches b join sender_days d on d.sender_id = b.sender_id and d.day = b.day
+                 where b.id = any(v_batch_ids)),
+    'skipped', v_skipped,
+    'leads', (select coalesce(json_agg(pool_lead_json(l, b, s) order by l.id), '[]'::json)
+                from batches b
+                join senders s on s.id = b.sender_id
+                join leads l on l.id = any(b.lead_ids) and l.batch_id = b.id
+               where b.id = any(v_batch_ids)),
+    'today', pool_json(p, p_now) - 'createdAt' - 'updatedAt');
+  return;
 end;
 $$;
 
