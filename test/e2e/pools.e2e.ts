@@ -7,6 +7,7 @@
 // non-zero on any failure.
 //
 //   node --import tsx test/e2e/pools.e2e.ts        (part of npm run test:e2e)
+import { startFakeApollo } from '../../sandbox/fake-apollo';
 import { startFakeOpenAI } from '../../sandbox/fake-openai';
 import { ALL_DAYS_WINDOW, zonesByWindow } from '../workflows/support/zones';
 import { createDatabase, E2eRun, N8n, seconds, startService, startSmtpServer, waitFor, type ReceivedMail } from './support/harness';
@@ -31,7 +32,9 @@ void e2e.main(async () => {
   const n8nAt = await N8n.prepare(e2e);
   const databaseUrl = await createDatabase(e2e);
   const openai = await startFakeOpenAI();
+  const apollo = await startFakeApollo({ seed: 7, people: 200 });
   e2e.onCleanup(() => openai.close());
+  e2e.onCleanup(() => apollo.close());
 
   // one SMTP server per mailbox: what each received is what that mailbox sent
   const inbox: Record<string, ReceivedMail[]> = {};
@@ -44,6 +47,8 @@ void e2e.main(async () => {
   const service = await startService(e2e, {
     databaseUrl,
     env: {
+      APOLLO_API_KEY: apollo.state.apiKey,
+      APOLLO_BASE_URL: apollo.url,
       OPENAI_API_KEY: 'sk-e2e',
       OPENAI_BASE_URL: openai.baseUrl,
       OPENAI_RPM: '10000',
@@ -55,6 +60,8 @@ void e2e.main(async () => {
   const { api, apiKey, url: serviceUrl } = service;
 
   const { inside, senderZone } = zonesByWindow();
+  // the pipeline's Quota Left Today reads the sender "default": with nothing left there, it buys no leads
+  await api('PUT', '/v1/senders/default', { dailyQuota: 0 });
   for (const { id, settings } of MAILBOXES) {
     await api('PUT', `/v1/senders/${id}`, {
       ...settings,
@@ -108,7 +115,9 @@ void e2e.main(async () => {
   const claimed = first.items('Claim Daily Batch');
   const bySender = countBy(claimed, (l: any) => l.sender);
   // 20 over rooms 10, 10, 4 (24): 8.33, 8.33, 3.33 → 8, 8, 3, the one left to the first in id order
-  report.firstRun = { wallSeconds: seconds(first.wallMs), claimedBySender: bySender };
+  report.firstRun = { wallSeconds: seconds(first.wallMs), executionSeconds: seconds(first.execMs), claimedBySender: bySender };
+  check('no leads bought (Quota Left Today reads the default sender, which has none left)',
+    first.items('Apollo Search')[0]?.searched === false, first.items('Apollo Search')[0]);
   check('the target is spread by the room each mailbox has: alpha 9, bravo 8, fresh 3',
     JSON.stringify(bySender) === JSON.stringify({ alpha: 9, bravo: 8, fresh: 3 }), bySender);
   check('every item carries its mailbox and its From',
