@@ -38,7 +38,7 @@ begin
   select jsonb_build_object(
     'sender', s.id,
     'day', to_char(v_day, 'YYYY-MM-DD'),
-    'quota', coalesce(led.quota, s.daily_quota),
+    'quota', coalesce(led.quota, sender_effective_limit(s, v_day)),
     'claimed', coalesce(led.claimed, 0),
     'scheduled', sc.scheduled,
     'sending', sc.sending,
@@ -52,7 +52,7 @@ begin
     'unsubscribed', ev.unsubscribed,
     'complained', ev.complained,
     'used', coalesce(led.claimed + led.scheduled + led.sent, 0),
-    'remaining', greatest(coalesce(led.quota - led.claimed - led.scheduled - led.sent, s.daily_quota), 0),
+    'remaining', greatest(coalesce(led.quota - led.claimed - led.scheduled - led.sent, sender_effective_limit(s, v_day)), 0),
     'batchedLeads', coalesce((select sum(cardinality(lead_ids)) from batches where sender_id = s.id and day = v_day), 0),
     'apolloCreditsUsed', coalesce((select sum(credits_used) from apollo_searches
                                    where created_at >= v_from and created_at < v_to), 0))
