@@ -33,7 +33,7 @@ export interface SenderToday {
   delivery: 'n8n' | 'corofy';
   /** Why the mailbox is not sending (GET /v1/senders/{id}'s `paused`), null when it sends. */
   paused: { at: string; code: string | null; reason: string | null } | null;
-  /** GET /v1/senders/{id}'s `health` and `ramp` once mailboxes track them (null until then). */
+  /** GET /v1/senders/{id}'s `health` and `rampUp` (null when the sender is not ramped). */
   health: Record<string, unknown> | null;
   ramp: Record<string, unknown> | null;
 }

@@ -19,7 +19,7 @@
 -- routine sends.sql 269c67d11088f68c43afcdb89f5a2ed9d6361a3c8712164c4db6346f7cbfb3c5
 -- routine service.sql ecf1f86db5ac8cd41599394d220a5865ba3bdf53a37a65218c8dac1de7310993
 -- routine stats.sql 344b0efe743c89d81686a3d818e7fb9a13bd6a842fc92468db4fadefbea72514
--- routine status.sql 2480acf3ba40a7f0fc678bd2dc8c0cce4e723c6b4795ceca8828d4f270072438
+-- routine status.sql d470990fe8d93888c1df547b394b5722eb73fe9f67a186eec373f4b711aebd15
 -- routine suppressions.sql b074635b68529a31a2478385f60aafe4f479d8e8dac168b576834e5ffb89031e
 -- routine sweeper.sql 6f7af66de515fe76d125f8558b6d9b1c0fd2877cc7fb0ab80988144142c7af67
 -- routine webhooks.sql e47bdb93170678be63434803e585d9e3ea9bd64880c1d6fbf988191b17027f3e
@@ -3582,7 +3582,7 @@ begin
                                              'timezone', s.timezone, 'postalAddress', s.postal_address,
                                              'dailyQuota', s.daily_quota, 'delivery', v.view->'delivery',
                                              'paused', v.view->'paused', 'health', v.view->'health',
-                                             'ramp', v.view->'ramp')
+                                             'ramp', v.view->'rampUp')
                        order by s.id)
         from senders s cross join lateral (select sender_view(s.id) as view) v), '[]'::jsonb),
     'searched', (

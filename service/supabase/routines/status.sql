@@ -40,7 +40,7 @@ begin
                                              'timezone', s.timezone, 'postalAddress', s.postal_address,
                                              'dailyQuota', s.daily_quota, 'delivery', v.view->'delivery',
                                              'paused', v.view->'paused', 'health', v.view->'health',
-                                             'ramp', v.view->'ramp')
+                                             'ramp', v.view->'rampUp')
                        order by s.id)
         from senders s cross join lateral (select sender_view(s.id) as view) v), '[]'::jsonb),
     'searched', (
