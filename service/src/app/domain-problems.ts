@@ -16,6 +16,7 @@ export const DOMAIN_PROBLEMS: Record<string, DomainProblem> = {
   validation_failed: { status: 400 },
   lead_not_found: { status: 404 },
   sender_not_found: { status: 404, hint: 'Create it with PUT /v1/senders/{id}, or list them with GET /v1/senders.' },
+  sender_incomplete: { status: 409, hint: 'Set them with PUT /v1/senders/{id}.' },
   send_not_found: { status: 404 },
   search_not_found: { status: 404 },
   suppression_not_found: { status: 404 },
@@ -28,6 +29,7 @@ export const DOMAIN_PROBLEMS: Record<string, DomainProblem> = {
   lead_replied: { status: 409 },
   lead_unsubscribed: { status: 409 },
   lead_complained: { status: 409 },
+  lead_erased: { status: 409 },
 };
 
 /** SQLSTATE of Corofy's domain errors. */

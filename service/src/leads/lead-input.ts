@@ -68,6 +68,14 @@ export const LeadInputSchema = z
       .optional(),
     linkedinUrl: z.url({ message: 'must be a URL' }).max(2048).optional(),
     externalId: text(200).optional(),
+    sourceDetail: text(500)
+      .optional()
+      .openapi({ description: 'Where this lead came from (a fair, a list bought from whom): kept for GDPR Art. 14 notices.' }),
+    obtainedAt: z.iso
+      .datetime({ offset: true, message: 'must be an ISO 8601 date-time such as "2026-11-02T09:00:00Z"' })
+      .refine((v) => Date.parse(v) <= Date.now() + 60_000, 'must not be in the future')
+      .optional()
+      .openapi({ description: 'When the data was obtained (default: when it is imported).' }),
   })
   .openapi('LeadInput');
 
@@ -82,6 +90,8 @@ export const LeadSchema = LeadInputSchema.extend({
   timezone: z.string().optional(),
   timezoneSource: z.string().optional(),
   apolloId: z.string().optional(),
+  source: z.enum(['apollo', 'import']).optional().openapi({ description: 'Where the data came from (GET /v1/leads/{id} only).' }),
+  searchId: z.string().optional().openapi({ description: 'The Apollo search that found the lead (source apollo).' }),
   status: z.string().openapi({ example: 'new' }),
   statusReason: z.string().optional(),
   createdAt: z.string(),
@@ -95,20 +105,24 @@ export interface InvalidLead {
 }
 
 /** Splits raw input into valid normalised leads (with their input index) and reasons for the rest. */
-export function validateLeads(raw: unknown[]): { valid: LeadInput[]; invalid: InvalidLead[] } {
+export function validateLeads(raw: unknown[]): { valid: LeadInput[]; validIndexes: number[]; invalid: InvalidLead[] } {
   const valid: LeadInput[] = [];
+  const validIndexes: number[] = [];
   const invalid: InvalidLead[] = [];
   raw.forEach((item, index) => {
     const parsed = LeadInputSchema.safeParse(item);
     // text Postgres cannot store makes this lead invalid, not the whole import
     const illFormed = parsed.success ? illFormedTextPath(parsed.data) : undefined;
     if (illFormed) invalid.push({ index, reason: `${illFormed}: ${LONE_SURROGATE_MESSAGE}` });
-    else if (parsed.success) valid.push(parsed.data);
+    else if (parsed.success) {
+      valid.push(parsed.data);
+      validIndexes.push(index);
+    }
     else
       invalid.push({
         index,
         reason: parsed.error.issues.map((i) => `${i.path.join('.') || '(lead)'}: ${i.message}`).join('; '),
       });
   });
-  return { valid, invalid };
+  return { valid, validIndexes, invalid };
 }
