@@ -137,8 +137,9 @@ test('an erased person is never emailed, imported or paid for again; nothing of 
 test('erasing a claimed lead gives its claim back to the day; erasing an unknown lead is 404, without erase=true 400', async () => {
   const { svc } = w;
   const [id] = (await svc.api('POST', '/v1/leads/import', { leads: [{ email: 'clara.claimed@erasure-test.example' }] })).body.leadIds;
-  const claim = await svc.api('POST', '/v1/batches/claim', { sender: 'default', size: 1 });
-  expect(claim.body.leads.map((l: { id: string }) => l.id)).toEqual([id]);
+  // (leads imported or found by the test before are claimed with it)
+  const claim = await svc.api('POST', '/v1/batches/claim', { sender: 'default' });
+  expect(claim.body.leads.map((l: { id: string }) => l.id)).toContain(id);
   const before = (await svc.api('GET', `/v1/stats?sender=default&day=${claim.body.day}`)).body.claimed;
   const erased = await svc.api('DELETE', `/v1/leads/${id}?erase=true`);
   expect(erased.body).toEqual(expect.objectContaining({ status: 'erased', claimReleased: true }));
