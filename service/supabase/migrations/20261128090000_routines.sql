@@ -5,7 +5,7 @@
 -- routine batches.sql 6c6a064691e6629bb9ebb743b35cfe88743ddf7d3b6b9c356643a55bdd4d0c95
 -- routine compliance.sql 8bc7e451cac71680c1ef00a3e1c37ce928f37c32d25d1b62207acefffeae7ff0
 -- routine compose.sql 913df6ba30b88d84881f12a9e377041c0dcca2bfcd11db65da8d1229c54096c2
--- routine events.sql 202bb58aac42b82e0ac7173212bc146f1466dc25a883b43cd44dcaed6864ea2e
+-- routine events.sql b5e33c9c06450fb8f660dac91b4ecdb232bd01ad0370aee59432e86c8e6929e6
 -- routine gate.sql fe1bd21b09be658a6f89b5cb7e3441e1678cfb824297a611377b5d6d9e76ad1d
 -- routine leads.sql 11ea5f6812fd399ad13d4a0dd6536237b6293879b08c9b95acad43b0f30f2353
 -- routine quota_ledger.sql 550f0c9133eb9a733a7d508b920e682fec826dd4ad66c855867c878b51b380aa
@@ -957,6 +957,18 @@ begin
     elsif v_email is not null then
       select * into v_lead from leads where lower(email) = v_email;
     end if;
+  end if;
+
+  -- a message from or about a person who was erased (a late reply to an email
+  -- sent before): nothing of it is kept and nothing changes; they are blocked
+  -- already (by hash), and their lead stays erased
+  if v_lead.status = 'erased' or exists (select from send_blocked(v_email) b where b.kind = 'erased') then
+    v_result := jsonb_build_object('eventId', v_event_id::text, 'leadId', v_lead.id::text,
+                                   'status', case when v_lead.id is null then null else 'erased' end,
+                                   'cancelledSends', 0, 'suppressed', false);
+    update events set email = null, subject = null, text = null, lead_id = v_lead.id, send_id = v_send_id, result = v_result
+     where id = v_event_id;
+    return v_result || jsonb_build_object('duplicate', false);
   end if;
 
   v_status := case v_kind when 'reply' then 'replied' when 'bounce' then 'bounced'

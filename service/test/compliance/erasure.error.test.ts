@@ -98,6 +98,16 @@ test('an erased person is never emailed, imported or paid for again; nothing of 
   expect((await svc.api('GET', `/v1/stats?sender=later&day=${day}`)).body.scheduled).toBe(0);
   expect((await svc.api('DELETE', `/v1/leads/${piaId}?erase=true`)).body.alreadyErased).toBe(true);
 
+  // a late reply to the email sent before, and an opt-out from the address: recorded
+  // as having happened, nothing of them kept, the lead stays erased
+  const late = await svc.api('POST', '/v1/events', {
+    kind: 'reply', inReplyTo: message.messageId, email: ana.email, subject: 'Re: still there?', text: 'Please delete everything, again',
+  });
+  expect(late.body).toEqual(expect.objectContaining({ leadId: ana.id, status: 'erased', cancelledSends: 0 }));
+  const optOut = await svc.api('POST', '/v1/events', { kind: 'unsubscribe', email: ana.email.toUpperCase(), text: 'Please delete everything' });
+  expect(optOut.body).toEqual(expect.objectContaining({ leadId: null, suppressed: false }));
+  expect((await svc.api('GET', `/v1/leads/${ana.id}`)).body.status).toBe('erased');
+
   // nothing of them in any table: not the address, the Apollo id, the name, the reply
   for (const needle of [ana.email, ana.apolloId, ana.linkedinUrl, `${ana.firstName} ${ana.lastName}`, 'Please delete everything', pia.email, 'Pendleton']) {
     if (needle) expect(await rowsMentioning(needle)).toEqual([]);
