@@ -8,7 +8,7 @@
 -- routine dispatch.sql 6d449530baae5d3c6412f22b504791d5e3a8bb66d7b4adab965a4b7fd7c8f5f9
 -- routine events.sql b5e33c9c06450fb8f660dac91b4ecdb232bd01ad0370aee59432e86c8e6929e6
 -- routine gate.sql fe1bd21b09be658a6f89b5cb7e3441e1678cfb824297a611377b5d6d9e76ad1d
--- routine inbound.sql a634f094538a1bf851fedc79417496d4bb40215d97e25ad5c531ca8c217c315c
+-- routine inbound.sql c1c06b141853e2d7be4214a898a2c941c12eb2bb465389033c895c5f60ba5e1b
 -- routine leads.sql 11ea5f6812fd399ad13d4a0dd6536237b6293879b08c9b95acad43b0f30f2353
 -- routine mailbox_watch.sql ab75ae38b19e09ec6d71e38fd8be2d738bd4d0636a48ea502cc70f532f6f0b01
 -- routine mailboxes.sql 711589b1bf541ab8e4e72287a040864e06df51977eb78e97b9d29a80138aa044
@@ -1760,6 +1760,20 @@ begin
     'bounce', case when v_recipients is null then null else jsonb_build_object('recipients', v_recipients) end,
     'event', case when jsonb_array_length(v_events) = 0 then null else (v_events->0) - 'duplicate' end,
     'events', (select coalesce(jsonb_agg(e - 'duplicate'), '[]'::jsonb) from jsonb_array_elements(v_events) e));
+  -- a message from or about a person who was erased keeps nothing of them: not
+  -- their address (as sender or bounced recipient), not the subject
+  if exists (select 1 from leads where id = v_lead_id and status = 'erased')
+     or exists (select from send_blocked(v_from) b where b.kind = 'erased')
+     or exists (select from jsonb_array_elements(coalesce(v_recipients, '[]'::jsonb)) r, send_blocked(r->>'email') b
+                 where b.kind = 'erased') then
+    if v_recipients is not null then
+      v_result := jsonb_set(v_result, '{bounce,recipients}', (
+        select coalesce(jsonb_agg(case when exists (select from send_blocked(r->>'email') b where b.kind = 'erased')
+                                       then r || jsonb_build_object('email', null) else r end), '[]'::jsonb)
+          from jsonb_array_elements(v_recipients) r));
+    end if;
+    update inbound_messages set from_email = null, subject = null where message_key = v_key;
+  end if;
   update inbound_messages
      set kind = v_kind, lead_id = v_lead_id, send_id = v_send_id, result = v_result,
          sender_id = coalesce(sender_id, v_sender)
@@ -1775,6 +1789,12 @@ create or replace function record_soft_event(p_kind text, p_key text, p_email te
 returns jsonb language plpgsql volatile as $$
 declare v_id bigint; v_result jsonb;
 begin
+  -- nothing is kept of a person who was erased (their lead stays as it is)
+  if exists (select 1 from leads where id = p_lead_id and status = 'erased')
+     or exists (select from send_blocked(p_email) b where b.kind = 'erased') then
+    p_email := null;
+    p_event := p_event - 'subject' - 'text';
+  end if;
   insert into events (kind, dedupe_key, lead_id, send_id, sender_id, email, message_id, subject, text, received_at, created_at)
   values (p_kind, p_key, p_lead_id, p_send_id, p_sender, p_email, norm_message_id(p_event->>'messageId'),
           p_event->>'subject', p_event->>'text', coalesce((p_event->>'receivedAt')::timestamptz, p_now), p_now)

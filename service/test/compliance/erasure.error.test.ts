@@ -107,6 +107,16 @@ test('an erased person is never emailed, imported or paid for again; nothing of 
   const optOut = await svc.api('POST', '/v1/events', { kind: 'unsubscribe', email: ana.email.toUpperCase(), text: 'Please delete everything' });
   expect(optOut.body).toEqual(expect.objectContaining({ leadId: null, suppressed: false }));
   expect((await svc.api('GET', `/v1/leads/${ana.id}`)).body.status).toBe('erased');
+  // the same reply read from the mailbox (POST /v1/inbound, as the IMAP watcher records it)
+  const raw = [
+    `From: ${ana.firstName} ${ana.lastName} <${ana.email}>`, 'To: Jane Seller <jane@seller.example>', 'Subject: Re: your email, Pendleton-free',
+    'Message-ID: <late-reply-1@client.example>', `In-Reply-To: ${message.messageId}`, `Date: ${new Date().toUTCString()}`,
+    'Content-Type: text/plain; charset=utf-8', '', 'Please delete everything you hold, once more.', '',
+  ].join('\r\n');
+  const inbound = await svc.api('POST', '/v1/inbound', raw, { 'content-type': 'message/rfc822' });
+  expect(inbound.status).toBe(200);
+  expect(inbound.body).toEqual(expect.objectContaining({ kind: 'reply', leadId: ana.id }));
+  expect((await svc.api('GET', `/v1/leads/${ana.id}`)).body.status).toBe('erased');
 
   // nothing of them in any table: not the address, the Apollo id, the name, the reply
   for (const needle of [ana.email, ana.apolloId, ana.linkedinUrl, `${ana.firstName} ${ana.lastName}`, 'Please delete everything', pia.email, 'Pendleton']) {
