@@ -3,27 +3,21 @@
 -- Retention: the texts of events, inbound messages and webhook payloads, and
 -- the bodies of sends that are done (sent, dead, cancelled), older than
 -- p_days are removed (what happened and when stays; what was written goes).
--- Drafts go with their send's body. Runs at most once an hour (the tables are
--- scanned); p_days 0 keeps everything. Returns what it removed.
+-- Drafts go with their send's body. The tables are scanned: the service asks
+-- for it about once an hour (see sweeper.ts); p_days null or 0 keeps
+-- everything. Returns what it removed (null when it did not run).
 create or replace function apply_retention(p_now timestamptz, p_days integer, p_limit integer default 10000)
 returns jsonb language plpgsql volatile as $$
 declare
-  v_before timestamptz := p_now - make_interval(days => p_days);
-  v_last timestamptz;
+  v_before timestamptz := p_now - make_interval(days => coalesce(p_days, 0));
   v_events integer := 0;
   v_sends integer := 0;
   v_inbound integer := 0;
   v_webhooks integer := 0;
 begin
-  if p_days <= 0 then
+  if coalesce(p_days, 0) <= 0 then
     return null;
   end if;
-  select value::timestamptz into v_last from service_settings where name = 'retention_applied_at';
-  if v_last is not null and v_last > p_now - interval '1 hour' and v_last <= p_now then
-    return null;
-  end if;
-  insert into service_settings (name, value) values ('retention_applied_at', p_now::text)
-  on conflict (name) do update set value = excluded.value;
 
   with old as (
     select id from events where received_at < v_before and (text is not null or subject is not null)
@@ -69,10 +63,11 @@ $$;
 -- releases expired claims, turns expired sending leases into needs_review (their
 -- outcome is unknown: it counts as sent and never goes back to the queue),
 -- cancels pending sends to suppressed addresses, starts a new claim-scan epoch,
--- lists sends whose window passed for the service to place again, and applies
--- retention (apply_retention: texts and bodies older than p_retention_days).
+-- lists sends whose window passed for the service to place again, and, when
+-- asked, applies retention (apply_retention: texts and bodies older than
+-- p_retention_days; null: not this time).
 create or replace function sweep(p_now timestamptz default now(), p_limit integer default 1000,
-                                 p_retention_days integer default 365)
+                                 p_retention_days integer default null)
 returns jsonb language plpgsql volatile as $$
 declare
   d record;
