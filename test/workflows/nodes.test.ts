@@ -100,8 +100,8 @@ test("lead erase: the person's data goes everywhere, a hash stays; the same addr
   ]);
   const lead = await svc.api('GET', `/v1/leads/${leadId}`);
   expect(lead.body).toEqual(expect.objectContaining({ id: leadId, status: 'erased' }));
-  expect(lead.body.email).toBeUndefined();
-  expect(lead.body.firstName).toBeUndefined();
+  expect(lead.body.email).toBeNull();
+  expect(lead.body.firstName).toBeNull();
   const again = await svc.api('POST', '/v1/leads/import', { leads: [{ email: 'Forget.Me@erasure.example' }] });
   expect(again.body).toEqual(expect.objectContaining({ imported: 0, erased: [0] }));
   await expect(runNode(node, { resource: 'lead', operation: 'erase', leadId: 'frida' })).rejects.toMatchObject({

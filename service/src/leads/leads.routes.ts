@@ -1,8 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter, type AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
+import { createRouter } from '../app/router';
 import { bigintIdSchema } from '../app/ids';
 import { problemContent, problemResponses } from '../app/problems';
-import { LeadSchema, validateLeads, type Lead } from './lead-input';
+import { leadRecord, LeadRecordSchema, validateLeads, type Lead } from './lead-input';
+import { withImportedZone } from '../timezone/imported-zone';
 
 const ImportBody = z
   .object({
@@ -46,7 +48,7 @@ const getLead = createRoute({
   summary: 'One lead',
   request: { params: z.object({ id: bigintIdSchema('lead') }) },
   responses: {
-    200: { description: 'The lead', content: { 'application/json': { schema: LeadSchema } } },
+    200: { description: 'The lead, every field (null when unknown)', content: { 'application/json': { schema: LeadRecordSchema } } },
     ...problemResponses,
     404: problemContent('No such lead'),
   },
@@ -95,7 +97,7 @@ export function leadsRoutes({ db }: AppDeps) {
       let erased: number[] = [];
       if (valid.length > 0) {
         // a repeat is safe: a lead already there (by email) is a duplicate
-        const r = await db.call<{ imported: number; leadIds: string[]; erased: number[] }>('import_leads', { p_leads: valid }, { repeatable: true });
+        const r = await db.call<{ imported: number; leadIds: string[]; erased: number[] }>('import_leads', { p_leads: valid.map(withImportedZone) }, { repeatable: true });
         imported = r.imported;
         leadIds = r.leadIds;
         erased = r.erased.map((i) => validIndexes[i]!);
@@ -104,7 +106,7 @@ export function leadsRoutes({ db }: AppDeps) {
     })
     .openapi(getLead, async (c) => {
       const lead = await db.call<Lead>('get_lead', { p_id: c.req.valid('param').id });
-      return c.json(lead, 200);
+      return c.json(leadRecord(lead), 200);
     })
     .openapi(eraseLead, async (c) => {
       const erased = await db.call<z.infer<typeof ErasureResult>>('erase_lead', { p_lead_id: c.req.valid('param').id }, { repeatable: true });

@@ -32,8 +32,10 @@ $$;
 -- Duplicates (same email case-insensitively, same externalId or apolloId) are
 -- skipped, never updated. A person who was erased (send_blocked finds their
 -- hashed entry) is refused: their data is not stored again. Input is already
--- validated and normalised by the service. Each lead records where it came
--- from (an import, with the importer's sourceDetail) and when (obtainedAt, else now).
+-- validated and normalised by the service, which also resolved each lead's zone
+-- from its own data (resolvedTimezone, timezoneSource). Each lead records where
+-- it came from (an import, with the importer's sourceDetail) and when
+-- (obtainedAt, else now).
 -- Returns only ids: building 5000 lead documents nobody reads halves throughput.
 create or replace function import_leads(p_leads jsonb, p_now timestamptz default now())
 returns jsonb language plpgsql volatile as $$
@@ -55,10 +57,12 @@ begin
   ), inserted as (
     insert into leads (email, first_name, last_name, title, company_name, company_domain,
                        website, industry, country, state, city, timezone, linkedin_url,
-                       external_id, source, source_detail, obtained_at, created_at)
+                       external_id, resolved_timezone, timezone_source,
+                       source, source_detail, obtained_at, created_at)
     select l->>'email', l->>'firstName', l->>'lastName', l->>'title', l->>'companyName',
            l->>'companyDomain', l->>'website', l->>'industry', l->>'country', l->>'state',
            l->>'city', l->>'timezone', l->>'linkedinUrl', l->>'externalId',
+           l->>'resolvedTimezone', l->>'timezoneSource',
            'import', l->>'sourceDetail', coalesce((l->>'obtainedAt')::timestamptz, p_now), p_now
     from input
     where not ((n - 1) = any(select jsonb_array_elements_text(v_erased)::bigint))

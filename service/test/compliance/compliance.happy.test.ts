@@ -85,7 +85,7 @@ test('every imported lead says where its data came from (what the importer said)
   expect(Date.parse(a.obtainedAt)).toBe(Date.parse('2026-04-22T10:00:00Z'));
   const b = (await svc.api('GET', `/v1/leads/${plain}`)).body;
   expect(b.source).toBe('import');
-  expect(b.sourceDetail).toBeUndefined();
+  expect(b.sourceDetail).toBeNull();
   expect(Date.parse(b.obtainedAt)).toBeGreaterThanOrEqual(before - 1000);
   // the claim's items stay as they were (the source is read per lead)
   const claim = await svc.api('POST', '/v1/batches/claim', { sender: 'default', size: 1 });
