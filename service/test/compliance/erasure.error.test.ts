@@ -154,17 +154,23 @@ test('an erased person is never emailed, imported or paid for again; nothing of 
   expect(second.body.suppressedSkipped).toBeGreaterThanOrEqual(1);
 });
 
-test('erasing a claimed lead gives its claim back to the day; erasing an unknown lead is 404, without erase=true 400', async () => {
+test('a composed lead erased before the gate: its claim goes back to the day, the gate and compose hand nothing out; unknown lead 404, no erase=true 400', async () => {
   const { svc } = w;
   const [id] = (await svc.api('POST', '/v1/leads/import', { leads: [{ email: 'clara.claimed@erasure-test.example' }] })).body.leadIds;
   // (leads imported or found by the test before are claimed with it)
   const claim = await svc.api('POST', '/v1/batches/claim', { sender: 'default' });
   expect(claim.body.leads.map((l: { id: string }) => l.id)).toContain(id);
+  // composed, then erased before the gate
+  expect((await svc.api('POST', '/v1/compose', { leadIds: [id] })).body.failed).toEqual([]);
   const before = (await svc.api('GET', `/v1/stats?sender=default&day=${claim.body.day}`)).body.claimed;
   const erased = await svc.api('DELETE', `/v1/leads/${id}?erase=true`);
   expect(erased.body).toEqual(expect.objectContaining({ status: 'erased', claimReleased: true }));
   expect((await svc.api('GET', `/v1/stats?sender=default&day=${claim.body.day}`)).body.claimed).toBe(before - 1);
-  // compose refuses it (nothing is written to an erased person)
+  // the gate hands nothing out for it, compose writes nothing for it
+  const gated = await svc.api('POST', '/v1/gate', { leadIds: [id], sender: 'default' });
+  expect(gated.status).toBe(200);
+  expect([...gated.body.sendNow, ...gated.body.scheduled]).toEqual([]);
+  expect(gated.body.skipped).toEqual([expect.objectContaining({ leadId: id })]);
   const composed = await svc.api('POST', '/v1/compose', { leadIds: [id] });
   expect(composed.body.failed).toEqual([expect.objectContaining({ leadId: id, code: 'lead_erased' })]);
 
