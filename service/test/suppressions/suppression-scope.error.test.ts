@@ -3,7 +3,7 @@
 // covers every lead of the company, and look-alikes are not covered. Checked on every path that decides whether mail may go out: the
 // claim, suppressing (cancelling pending sends), claim-due, the Apollo intake
 // and compose's refusal.
-import { importLeads, installGateStandIn, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { importLeads, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
@@ -11,7 +11,6 @@ beforeAll(async () => {
   svc = await startTestService();
   // compose refuses a sender without a name and a postal address (sender_incomplete)
   await svc.api('PUT', '/v1/senders/default', { fromName: 'Jane Seller', postalAddress: '1 Harbour Road, Rotterdam, NL' });
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 
