@@ -75,7 +75,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     logger.info({ url, database: db.kind, schemaVersion }, 'corofy service listening');
     await logStartupReadiness(config, db, logger);
-    const stopSweeper = startSweeper(deps, config.sweepIntervalMs);
+    const stopSweeper = startSweeper(deps, config.sweepIntervalMs, config.retentionDays);
     // unsubscribe links in dispatched mail point at COROFY_PUBLIC_URL (set it in production)
     const dispatcher = config.dispatch.intervalMs > 0 ? startDispatcher(deps, config.publicUrl ?? url) : undefined;
     deps.dispatcher = dispatcher;

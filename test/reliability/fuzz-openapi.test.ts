@@ -41,6 +41,8 @@ beforeAll(async () => {
   await svc.api('POST', '/v1/leads/import', { leads });
   const batch = await svc.api('POST', '/v1/batches/claim', { size: 5 });
   const ids = batch.body.leads.map((l: { id: string }) => l.id);
+  // compose refuses a sender without a name and a postal address
+  await svc.api('PUT', '/v1/senders/default', { fromName: 'Fuzz Sender', postalAddress: '1 Fuzz Street, Springfield' });
   await svc.api('POST', '/v1/compose', { leadIds: ids });
   await svc.api('POST', '/v1/gate', { leadIds: ids });
   await svc.api('POST', '/v1/events', { kind: 'reply', email: 'fuzz20@fuzz.example' });

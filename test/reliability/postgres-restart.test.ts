@@ -40,6 +40,8 @@ test('restart -m fast and -m immediate under load: every 2xx answer is kept, onl
   const put = await call(svc.url, 'PUT', '/v1/senders/default', {
     dailyQuota: 100_000,
     timezone: 'UTC',
+    fromName: 'Jane Seller',
+    postalAddress: '1 Harbour Road, Rotterdam, NL',
     // always open, every day: the gate hands out sends now whatever day CI runs
     window: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '00:00', end: '23:59' },
     skipHolidays: false,

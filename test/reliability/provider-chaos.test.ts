@@ -43,6 +43,8 @@ beforeAll(async () => {
     FIRECRAWL_RETRY_BASE_MS: '5',
     FIRECRAWL_TIMEOUT_MS: '1000',
   });
+  // compose refuses a sender without a name and a postal address (sender_incomplete)
+  await svc.api('PUT', '/v1/senders/default', { fromName: 'Jane Seller', postalAddress: '1 Harbour Road, Rotterdam, NL' });
 }, 120_000);
 afterAll(async () => {
   await svc?.stop();

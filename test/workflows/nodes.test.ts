@@ -88,6 +88,28 @@ test('suppressions: add an address and a domain, list them, remove one', async (
   expect(left.map((s) => s.value)).not.toContain('no@thanks.example');
 });
 
+test("lead erase: the person's data goes everywhere, a hash stays; the same address is refused at import", async () => {
+  const node = 'n8n-nodes-corofy.corofy';
+  const imported = await svc.api('POST', '/v1/leads/import', { leads: [{ email: 'forget.me@erasure.example', firstName: 'Frida' }] });
+  const [leadId] = imported.body.leadIds;
+  const [erased] = await runNode(node, { resource: 'lead', operation: 'erase', leadId });
+  expect(erased).toEqual(expect.objectContaining({ leadId, status: 'erased', alreadyErased: false }));
+  // the node retried (same item again) is harmless
+  expect(await runNode(node, { resource: 'lead', operation: 'erase', leadId })).toEqual([
+    expect.objectContaining({ leadId, status: 'erased', alreadyErased: true }),
+  ]);
+  const lead = await svc.api('GET', `/v1/leads/${leadId}`);
+  expect(lead.body).toEqual(expect.objectContaining({ id: leadId, status: 'erased' }));
+  expect(lead.body.email).toBeNull();
+  expect(lead.body.firstName).toBeNull();
+  const again = await svc.api('POST', '/v1/leads/import', { leads: [{ email: 'Forget.Me@erasure.example' }] });
+  expect(again.body).toEqual(expect.objectContaining({ imported: 0, erased: [0] }));
+  await expect(runNode(node, { resource: 'lead', operation: 'erase', leadId: 'frida' })).rejects.toMatchObject({
+    name: 'NodeOperationError',
+    message: '"frida" is not a lead ID (a whole number such as 42)',
+  });
+});
+
 test('stats and the send list answer for the default sender', async () => {
   const node = 'n8n-nodes-corofy.corofy';
   const [stats] = await runNode(node, { resource: 'stats', operation: 'get', sender: 'default' });

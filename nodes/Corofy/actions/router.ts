@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import * as event from './event/Event.resource';
+import * as lead from './lead/Lead.resource';
 import * as send from './send/Send.resource';
 import * as stats from './stats/Stats.resource';
 import * as suppression from './suppression/Suppression.resource';
@@ -15,6 +16,7 @@ const operations: Record<string, Record<string, Operation>> = {
 		retry: send.retry.execute,
 	},
 	event: { record: event.record.execute, inbound: event.inbound.execute },
+	lead: { erase: lead.erase.execute },
 	suppression: {
 		add: suppression.add.execute,
 		getMany: suppression.getMany.execute,

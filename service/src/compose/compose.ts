@@ -68,6 +68,7 @@ interface SenderIdentity {
   id: string;
   fromName: string | null;
   postalAddress: string | null;
+  privacyNoticeUrl: string | null;
 }
 
 interface Prepared {
@@ -83,6 +84,7 @@ const REFUSALS: Record<string, string> = {
   lead_bounced: "The lead's address bounced.",
   lead_unsubscribed: 'The lead unsubscribed.',
   lead_complained: 'The lead complained (marked as spam).',
+  lead_erased: "The person's data was erased at their request: nothing is ever written to them again.",
   lead_suppressed: "The lead's address or domain is on the suppression list.",
   lead_already_scheduled: 'The lead already has a send scheduled with the stored draft; it cannot be regenerated now.',
 };

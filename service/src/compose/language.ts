@@ -11,22 +11,24 @@ export interface Language {
   signOff: string;
   notInterested: string;
   unsubscribe: string;
+  /** The footer's link text to the sender's privacy notice (GDPR Art. 14). */
+  privacyNotice: string;
 }
 
 export const LANGUAGE_CODES = ['en', 'de', 'fr', 'es', 'it', 'nl', 'pt', 'pl', 'sv', 'da'] as const;
 export type LanguageCode = (typeof LANGUAGE_CODES)[number];
 
 export const LANGUAGES: Record<LanguageCode, Language> = {
-  en: { code: 'en', name: 'English', greeting: 'Hi', signOff: 'Best regards,', notInterested: 'Not interested?', unsubscribe: 'Unsubscribe' },
-  de: { code: 'de', name: 'German', greeting: 'Hallo', signOff: 'Viele Grüße', notInterested: 'Kein Interesse?', unsubscribe: 'Abmelden' },
-  fr: { code: 'fr', name: 'French', greeting: 'Bonjour', signOff: 'Cordialement,', notInterested: 'Pas intéressé ?', unsubscribe: 'Se désinscrire' },
-  es: { code: 'es', name: 'Spanish', greeting: 'Hola', signOff: 'Saludos cordiales,', notInterested: '¿No le interesa?', unsubscribe: 'Darse de baja' },
-  it: { code: 'it', name: 'Italian', greeting: 'Buongiorno', signOff: 'Cordiali saluti,', notInterested: 'Non le interessa?', unsubscribe: "Annulla l'iscrizione" },
-  nl: { code: 'nl', name: 'Dutch', greeting: 'Hallo', signOff: 'Met vriendelijke groet,', notInterested: 'Geen interesse?', unsubscribe: 'Afmelden' },
-  pt: { code: 'pt', name: 'Portuguese', greeting: 'Olá', signOff: 'Atenciosamente,', notInterested: 'Não tem interesse?', unsubscribe: 'Cancelar inscrição' },
-  pl: { code: 'pl', name: 'Polish', greeting: 'Dzień dobry', signOff: 'Z poważaniem,', notInterested: 'Nie jest to dla Państwa?', unsubscribe: 'Wypisz się' },
-  sv: { code: 'sv', name: 'Swedish', greeting: 'Hej', signOff: 'Med vänliga hälsningar,', notInterested: 'Inte intresserad?', unsubscribe: 'Avregistrera' },
-  da: { code: 'da', name: 'Danish', greeting: 'Hej', signOff: 'Med venlig hilsen,', notInterested: 'Ikke interesseret?', unsubscribe: 'Afmeld' },
+  en: { code: 'en', name: 'English', greeting: 'Hi', signOff: 'Best regards,', notInterested: 'Not interested?', unsubscribe: 'Unsubscribe', privacyNotice: 'How we got your address, and your rights' },
+  de: { code: 'de', name: 'German', greeting: 'Hallo', signOff: 'Viele Grüße', notInterested: 'Kein Interesse?', unsubscribe: 'Abmelden', privacyNotice: 'Woher wir Ihre Adresse haben und Ihre Rechte' },
+  fr: { code: 'fr', name: 'French', greeting: 'Bonjour', signOff: 'Cordialement,', notInterested: 'Pas intéressé ?', unsubscribe: 'Se désinscrire', privacyNotice: "D'où viennent vos coordonnées et vos droits" },
+  es: { code: 'es', name: 'Spanish', greeting: 'Hola', signOff: 'Saludos cordiales,', notInterested: '¿No le interesa?', unsubscribe: 'Darse de baja', privacyNotice: 'De dónde obtuvimos su dirección y sus derechos' },
+  it: { code: 'it', name: 'Italian', greeting: 'Buongiorno', signOff: 'Cordiali saluti,', notInterested: 'Non le interessa?', unsubscribe: "Annulla l'iscrizione", privacyNotice: 'Da dove abbiamo il suo indirizzo e i suoi diritti' },
+  nl: { code: 'nl', name: 'Dutch', greeting: 'Hallo', signOff: 'Met vriendelijke groet,', notInterested: 'Geen interesse?', unsubscribe: 'Afmelden', privacyNotice: 'Waar we uw adres vandaan hebben en uw rechten' },
+  pt: { code: 'pt', name: 'Portuguese', greeting: 'Olá', signOff: 'Atenciosamente,', notInterested: 'Não tem interesse?', unsubscribe: 'Cancelar inscrição', privacyNotice: 'De onde obtivemos o seu endereço e os seus direitos' },
+  pl: { code: 'pl', name: 'Polish', greeting: 'Dzień dobry', signOff: 'Z poważaniem,', notInterested: 'Nie jest to dla Państwa?', unsubscribe: 'Wypisz się', privacyNotice: 'Skąd mamy Państwa adres i jakie mają Państwo prawa' },
+  sv: { code: 'sv', name: 'Swedish', greeting: 'Hej', signOff: 'Med vänliga hälsningar,', notInterested: 'Inte intresserad?', unsubscribe: 'Avregistrera', privacyNotice: 'Var vi fick din adress och dina rättigheter' },
+  da: { code: 'da', name: 'Danish', greeting: 'Hej', signOff: 'Med venlig hilsen,', notInterested: 'Ikke interesseret?', unsubscribe: 'Afmeld', privacyNotice: 'Hvor vi har din adresse fra, og dine rettigheder' },
 };
 
 /** The language of business correspondence by ISO 3166 alpha-2 country; anything else is English. */

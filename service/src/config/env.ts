@@ -65,6 +65,7 @@ const EnvSchema = z.object({
   COROFY_SANDBOX: flag(false),
   COROFY_AUTO_MIGRATE: flag(true),
   COROFY_SWEEP_INTERVAL_MS: integer(15_000, 0, 3_600_000),
+  COROFY_RETENTION_DAYS: integer(365, 0, 36_500),
   COROFY_CLAIM_LEASE_SECONDS: integer(3600, 1, 7 * 86400),
   COROFY_SEND_LEASE_SECONDS: integer(600, 1, 86400),
   COROFY_SEND_MAX_ATTEMPTS: integer(5, 1, 100),
@@ -161,6 +162,8 @@ export interface Config {
   /** Apply pending migrations at start (PGlite, DATABASE_URL); off: only check. */
   autoMigrate: boolean;
   sweepIntervalMs: number;
+  /** Event texts and the bodies of finished sends older than this many days are removed by the sweeper (0: kept). */
+  retentionDays: number;
   /** A claimed lead not composed within this returns to 'new'. */
   claimLeaseSeconds: number;
   /** A send 'sending' this long without an outcome goes to needs_review. */
@@ -282,6 +285,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sandbox: e.COROFY_SANDBOX,
     autoMigrate: e.COROFY_AUTO_MIGRATE,
     sweepIntervalMs: e.COROFY_SWEEP_INTERVAL_MS,
+    retentionDays: e.COROFY_RETENTION_DAYS,
     claimLeaseSeconds: e.COROFY_CLAIM_LEASE_SECONDS,
     sendLeaseSeconds: e.COROFY_SEND_LEASE_SECONDS,
     sendMaxAttempts: e.COROFY_SEND_MAX_ATTEMPTS,

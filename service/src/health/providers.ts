@@ -48,7 +48,8 @@ export async function logStartupReadiness(config: Config, db: Database, logger: 
     const lacks = [s.fromName ? undefined : 'fromName', s.postalAddress ? undefined : 'postalAddress'].filter(Boolean);
     logger.warn(
       { sender: s.id, missing: lacks },
-      `sender "${s.id}" cannot compose a lawful cold email (CAN-SPAM needs a sender name and a postal address): set ${lacks.join(' and ')} with PUT /v1/senders/${s.id}`,
+      `sender "${s.id}" cannot compose a lawful cold email (CAN-SPAM needs a sender name and a postal address): ` +
+        `compose answers 409 sender_incomplete until ${lacks.join(' and ')} ${lacks.length > 1 ? 'are' : 'is'} set with PUT /v1/senders/${s.id}`,
     );
   }
 }

@@ -31,6 +31,14 @@ export const LeadInputSchema = z
     timezone: TimeZoneSchema.optional(),
     linkedinUrl: z.url({ message: 'must be a URL' }).max(2048).optional(),
     externalId: text(200).optional(),
+    sourceDetail: text(500)
+      .optional()
+      .openapi({ description: 'Where this lead came from (a fair, a list bought from whom): kept for GDPR Art. 14 notices.' }),
+    obtainedAt: z.iso
+      .datetime({ offset: true, message: 'must be an ISO 8601 date-time such as "2026-11-02T09:00:00Z"' })
+      .refine((v) => Date.parse(v) <= Date.now() + 60_000, 'must not be in the future')
+      .optional()
+      .openapi({ description: 'When the data was obtained (default: when it is imported).' }),
   })
   .openapi('LeadInput');
 
@@ -86,6 +94,10 @@ export const LeadRecordSchema = z
     apolloId: unknownAsNull(),
     status: z.string().openapi({ example: 'new' }),
     statusReason: unknownAsNull(),
+    source: z.enum(['apollo', 'import']).openapi({ description: 'Where the data came from (GDPR Art. 14): an Apollo search or an import.' }),
+    sourceDetail: unknownAsNull('What the importer said about the source (import only).'),
+    searchId: unknownAsNull('The Apollo search that found the lead (source apollo).'),
+    obtainedAt: z.string().openapi({ description: 'When the data was obtained.' }),
     createdAt: z.string(),
   })
   .openapi('LeadRecord');
@@ -106,20 +118,24 @@ export interface InvalidLead {
 }
 
 /** Splits raw input into valid normalised leads (with their input index) and reasons for the rest. */
-export function validateLeads(raw: unknown[]): { valid: LeadInput[]; invalid: InvalidLead[] } {
+export function validateLeads(raw: unknown[]): { valid: LeadInput[]; validIndexes: number[]; invalid: InvalidLead[] } {
   const valid: LeadInput[] = [];
+  const validIndexes: number[] = [];
   const invalid: InvalidLead[] = [];
   raw.forEach((item, index) => {
     const parsed = LeadInputSchema.safeParse(item);
     // text Postgres cannot store makes this lead invalid, not the whole import
     const illFormed = parsed.success ? illFormedTextPath(parsed.data) : undefined;
     if (illFormed) invalid.push({ index, reason: `${illFormed}: ${LONE_SURROGATE_MESSAGE}` });
-    else if (parsed.success) valid.push(parsed.data);
+    else if (parsed.success) {
+      valid.push(parsed.data);
+      validIndexes.push(index);
+    }
     else
       invalid.push({
         index,
         reason: parsed.error.issues.map((i) => `${i.path.join('.') || '(lead)'}: ${i.message}`).join('; '),
       });
   });
-  return { valid, invalid };
+  return { valid, validIndexes, invalid };
 }

@@ -6,6 +6,7 @@ import { SenderIdSchema } from '../app/schemas';
 import { TimeZoneSchema } from '../timezone/zone-name';
 import { loadMailboxSettings, MailboxUpdateFields, MailboxViewFields, mailboxUpdate } from '../mailboxes/mailbox-settings';
 import { verifyMailbox } from '../mailboxes/verify';
+import { normalizeCountry } from '../timezone/countries';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');
@@ -72,6 +73,8 @@ const SenderSchema = z
     fromName: z.string().nullable(),
     fromEmail: z.string().nullable(),
     postalAddress: z.string().nullable(),
+    privacyNoticeUrl: z.string().nullable(),
+    blockedCountries: z.array(z.string()).openapi({ description: 'ISO 3166 alpha-2 codes; their leads are skipped at claim (country_blocked).' }),
     minGapSeconds: z.number().int(),
     jitterSeconds: z.number().int(),
     rampUp: RampUpSchema.nullable().openapi({ description: 'Ramp-up of a new mailbox, or null (no ramp: the daily quota every day)' }),
@@ -100,6 +103,24 @@ const SenderUpdateSchema = z
     fromName: z.string().trim().min(1).max(200).nullable(),
     fromEmail: z.email().nullable(),
     postalAddress: z.string().trim().min(1).max(500).nullable(),
+    privacyNoticeUrl: z
+      .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+      .max(2048)
+      .nullable()
+      .openapi({ description: "A page saying where the recipient's data came from, why, and how to object (GDPR Art. 14); linked from every email's footer." }),
+    blockedCountries: z
+      .array(
+        z.string().transform((v, ctx) => {
+          const iso = normalizeCountry(v);
+          if (!iso) {
+            ctx.addIssue({ code: 'custom', message: `"${v}" is not an ISO 3166 country code or English country name` });
+            return z.NEVER;
+          }
+          return iso;
+        }),
+      )
+      .max(300)
+      .openapi({ description: 'Countries this sender never emails (codes or English names; stored as alpha-2). [] clears.' }),
     minGapSeconds: z.number().int().min(0).max(86400),
     jitterSeconds: z.number().int().min(0).max(86400),
     rampUp: RampUpUpdateSchema.nullable(),

@@ -21,6 +21,8 @@ export interface SweepResult {
   cancelled: number;
   rescheduled: number;
   unplaced: number;
+  /** What retention removed (null when it did not run this time, and always with 0 days). */
+  retention: { events: number; sends: number; inboundMessages: number; webhookDeliveries: number } | null;
 }
 
 type Deps = Pick<AppDeps, 'db' | 'logger'>;
@@ -54,10 +56,21 @@ export async function rescheduleMissed(deps: Deps, missed: MissedSend[], now: Da
   return moved;
 }
 
-/** One pass: expired claims back to new, expired sending leases to needs_review, missed windows moved. */
-export async function runSweep(deps: Deps, now = new Date()): Promise<SweepResult> {
+/** The default of COROFY_RETENTION_DAYS. */
+export const DEFAULT_RETENTION_DAYS = 365;
+
+/** Retention scans whole tables: the sweeper applies it once an hour, not every pass. */
+const RETENTION_EVERY_MS = 3_600_000;
+
+/**
+ * One pass: expired claims back to new, expired sending leases to needs_review,
+ * missed windows moved and, when `retentionDays` is given, texts and bodies
+ * older than that many days removed.
+ */
+export async function runSweep(deps: Deps, now = new Date(), retentionDays: number | null = null): Promise<SweepResult> {
   const r = await deps.db.call<Omit<SweepResult, 'rescheduled' | 'unplaced'> & { missed: MissedSend[] }>('sweep', {
     p_now: now,
+    p_retention_days: retentionDays,
   });
   const moved = r.missed.length > 0 ? await rescheduleMissed(deps, r.missed, now) : new Map();
   const { missed, ...counts } = r;
@@ -65,15 +78,20 @@ export async function runSweep(deps: Deps, now = new Date()): Promise<SweepResul
 }
 
 /** Runs the sweep every `intervalMs` (0: never) until the returned stop() is awaited. */
-export function startSweeper(deps: Deps, intervalMs: number): () => Promise<void> {
+export function startSweeper(deps: Deps, intervalMs: number, retentionDays = DEFAULT_RETENTION_DAYS): () => Promise<void> {
   if (intervalMs <= 0) return async () => undefined;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
+  let retentionDue = 0; // the first pass applies it
   const timer = setInterval(() => {
     if (stopped) return;
-    running = runSweep(deps).then(
+    const now = new Date();
+    const retain = now.getTime() >= retentionDue ? retentionDays : null;
+    running = runSweep(deps, now, retain).then(
       (r) => {
-        if (r.releasedClaims + r.needsReview + r.cancelled + r.rescheduled > 0) deps.logger.info(r, 'sweep');
+        const retained = r.retention ? r.retention.events + r.retention.sends + r.retention.inboundMessages + r.retention.webhookDeliveries : 0;
+        if (r.retention) retentionDue = now.getTime() + RETENTION_EVERY_MS;
+        if (r.releasedClaims + r.needsReview + r.cancelled + r.rescheduled + retained > 0) deps.logger.info(r, 'sweep');
       },
       (err) => deps.logger.warn({ err: (err as Error).message }, 'sweep failed; will try again'),
     );

@@ -5,6 +5,8 @@ import { unsubscribeSecret, unsubscribeToken } from './unsubscribe-token';
 export interface SenderIdentity {
   fromName?: string | null;
   postalAddress?: string | null;
+  /** GDPR Art. 14 notice (where the data came from, why, how to object): linked when set. */
+  privacyNoticeUrl?: string | null;
 }
 
 export interface UnsubscribeLinks {
@@ -44,13 +46,16 @@ export async function unsubscribeLinks(
 export interface FooterWords {
   notInterested: string;
   unsubscribe: string;
+  privacyNotice: string;
 }
 
-const ENGLISH: FooterWords = { notInterested: 'Not interested?', unsubscribe: 'Unsubscribe' };
+const ENGLISH: FooterWords = { notInterested: 'Not interested?', unsubscribe: 'Unsubscribe', privacyNotice: 'How we got your address, and your rights' };
 
 /**
  * The footer every composed email carries (CAN-SPAM: a working opt-out and the
- * sender's postal address). Append `text` to the plain body and `html` to the HTML body.
+ * sender's postal address; compose refuses a sender without one), and the
+ * sender's privacy notice when it has one (GDPR Art. 14). Append `text` to the
+ * plain body and `html` to the HTML body.
  */
 export async function unsubscribeFooter(
   deps: { config: Config; db: Database },
@@ -66,10 +71,15 @@ export async function unsubscribeFooter(
 /** The footer's text and HTML around a given unsubscribe link. */
 export function renderFooter(unsubscribeUrl: string, sender: SenderIdentity, words: FooterWords = ENGLISH): { text: string; html: string } {
   const who = [sender.fromName, sender.postalAddress].filter((v): v is string => !!v && v.trim() !== '');
-  const text = `\n\n--\n${who.length > 0 ? `${who.join(', ')}\n` : ''}${words.notInterested} ${words.unsubscribe}: ${unsubscribeUrl}\n`;
+  const notice = sender.privacyNoticeUrl?.trim() || undefined;
+  const text =
+    `\n\n--\n${who.length > 0 ? `${who.join(', ')}\n` : ''}${words.notInterested} ${words.unsubscribe}: ${unsubscribeUrl}\n` +
+    (notice ? `${words.privacyNotice}: ${notice}\n` : '');
   const html =
     `<hr><p style="font-size:12px;color:#666">${who.map(escapeHtml).join(', ')}${who.length > 0 ? '<br>' : ''}` +
-    `${escapeHtml(words.notInterested)} <a href="${escapeHtml(unsubscribeUrl)}">${escapeHtml(words.unsubscribe)}</a></p>`;
+    `${escapeHtml(words.notInterested)} <a href="${escapeHtml(unsubscribeUrl)}">${escapeHtml(words.unsubscribe)}</a>` +
+    (notice ? `<br><a href="${escapeHtml(notice)}">${escapeHtml(words.privacyNotice)}</a>` : '') +
+    `</p>`;
   return { text, html };
 }
 

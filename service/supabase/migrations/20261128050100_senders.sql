@@ -11,6 +11,12 @@ create table if not exists senders (
   from_name       text,
   from_email      text,
   postal_address  text,
+  -- GDPR Art. 14: a page saying where the data came from, why, and how to object;
+  -- linked from every email's footer when set
+  privacy_notice_url text,
+  -- ISO 3166 alpha-2 codes of countries this sender does not email (where B2B
+  -- cold email needs prior consent): their leads are skipped at claim
+  blocked_countries text[] not null default '{}',
   -- pacing: a minimum gap (plus random jitter) between two sends of this sender
   min_gap_seconds integer not null default 0 check (min_gap_seconds >= 0),
   jitter_seconds  integer not null default 0 check (jitter_seconds >= 0),

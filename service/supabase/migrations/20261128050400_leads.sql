@@ -23,10 +23,15 @@ create table if not exists leads (
   external_id       text,
   apollo_id         text,
   search_id         uuid references apollo_searches (id),
+  -- where the person's data came from and when (GDPR Art. 14): an Apollo search
+  -- (search_id) or an import (source_detail: what the importer said, if anything)
+  source            text not null default 'import' check (source in ('apollo', 'import')),
+  source_detail     text,
+  obtained_at       timestamptz not null default now(),
   status            text not null default 'new' check (status in (
                       'new', 'claimed', 'composed', 'scheduled', 'sending', 'sent',
                       'skipped', 'dead', 'needs_review', 'replied', 'bounced',
-                      'unsubscribed', 'complained')),
+                      'unsubscribed', 'complained', 'erased')),
   status_reason     text,          -- why a lead was skipped, dead or needs review
   batch_id          uuid,
   claimed_at        timestamptz,

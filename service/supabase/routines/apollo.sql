@@ -57,12 +57,19 @@ declare
   v_reserved jsonb := '[]'::jsonb;
   v_known integer := 0;
   v_busy integer := 0;
+  v_erased integer := 0;
 begin
   for v_id in
     select e.value from jsonb_array_elements_text(p_apollo_ids) with ordinality as e(value, n) order by e.n
   loop
     if exists (select 1 from leads where apollo_id = v_id) then
       v_known := v_known + 1;
+      continue;
+    end if;
+    -- an erased person is recognised by the hash of their Apollo id, before
+    -- anything is paid to reveal them
+    if exists (select from send_blocked(null, null, v_id)) then
+      v_erased := v_erased + 1;
       continue;
     end if;
     v_got := null;
@@ -80,9 +87,10 @@ begin
     end if;
   end loop;
 
-  update apollo_searches set duplicates_skipped = duplicates_skipped + v_known + v_busy
+  update apollo_searches set duplicates_skipped = duplicates_skipped + v_known + v_busy,
+                             suppressed_skipped = suppressed_skipped + v_erased
   where id = p_search_id;
-  return jsonb_build_object('reserved', v_reserved, 'known', v_known, 'busy', v_busy);
+  return jsonb_build_object('reserved', v_reserved, 'known', v_known, 'busy', v_busy, 'erased', v_erased);
 end;
 $$;
 
@@ -107,15 +115,15 @@ begin
   with allowed as (
     select e.value as l, e.ordinality as n
     from jsonb_array_elements(coalesce(p_leads, '[]'::jsonb)) with ordinality as e
-    where not exists (select from send_blocked(e.value->>'email', e.value->>'companyDomain'))
+    where not exists (select from send_blocked(e.value->>'email', e.value->>'companyDomain', e.value->>'apolloId'))
   ), inserted as (
     insert into leads (email, first_name, last_name, title, company_name, company_domain,
                        website, industry, country, state, city, timezone, linkedin_url,
-                       external_id, apollo_id, search_id, resolved_timezone, timezone_source)
+                       external_id, apollo_id, search_id, resolved_timezone, timezone_source, source)
     select l->>'email', l->>'firstName', l->>'lastName', l->>'title', l->>'companyName',
            l->>'companyDomain', l->>'website', l->>'industry', l->>'country', l->>'state',
            l->>'city', l->>'timezone', l->>'linkedinUrl', l->>'externalId', l->>'apolloId',
-           p_search_id, l->>'resolvedTimezone', l->>'timezoneSource'
+           p_search_id, l->>'resolvedTimezone', l->>'timezoneSource', 'apollo'
     from allowed
     order by n
     on conflict do nothing

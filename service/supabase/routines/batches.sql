@@ -28,7 +28,8 @@ $$;
 -- claim_batches): the next eligible leads in ascending sequence, within what is
 -- left of the day's quota. Leads are taken from the front of lead_queue (SKIP
 -- LOCKED: claims of other senders take other leads), classified (no email,
--- suppressed → skipped with the reason) and updated in one statement; the batch
+-- suppressed, in a country the sender does not email → skipped with the
+-- reason) and updated in one statement; the batch
 -- row is written once at the end. A known idempotency key answers its batch again.
 create or replace function claim_locked(
   s senders,
@@ -85,7 +86,8 @@ begin
     -- waited is only dequeued.
     with k as materialized (
       select id, case when nullif(btrim(email), '') is null then 'no_email'
-                      when exists (select from send_blocked(email, company_domain)) then 'suppressed' end as skip
+                      when exists (select from send_blocked(email, company_domain)) then 'suppressed'
+                      when country = any(s.blocked_countries) then 'country_blocked' end as skip
         from leads where id = any(v_pick)
          for no key update skip locked
     ), taken as (

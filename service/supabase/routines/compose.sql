@@ -90,10 +90,10 @@ returns jsonb language plpgsql stable as $$
 declare
   s senders;
 begin
-  s := sender_or_raise(p_sender);
+  s := sender_lawful_or_raise(p_sender);
   return jsonb_build_object(
     'sender', jsonb_build_object('id', s.id, 'fromName', s.from_name, 'fromEmail', s.from_email,
-                                 'postalAddress', s.postal_address),
+                                 'postalAddress', s.postal_address, 'privacyNoticeUrl', s.privacy_notice_url),
     'profile', effective_sender_profile(s.id),
     'catalog', get_catalog()->'products',
     'leads', coalesce((

@@ -57,6 +57,18 @@ begin
     end if;
   end if;
 
+  -- a message from or about a person who was erased (a late reply to an email
+  -- sent before): nothing of it is kept and nothing changes; they are blocked
+  -- already (by hash), and their lead stays erased
+  if v_lead.status = 'erased' or exists (select from send_blocked(v_email) b where b.kind = 'erased') then
+    v_result := jsonb_build_object('eventId', v_event_id::text, 'leadId', v_lead.id::text,
+                                   'status', case when v_lead.id is null then null else 'erased' end,
+                                   'cancelledSends', 0, 'suppressed', false);
+    update events set email = null, subject = null, text = null, lead_id = v_lead.id, send_id = v_send_id, result = v_result
+     where id = v_event_id;
+    return v_result || jsonb_build_object('duplicate', false);
+  end if;
+
   v_status := case v_kind when 'reply' then 'replied' when 'bounce' then 'bounced'
                           when 'complaint' then 'complained' else 'unsubscribed' end;
   v_stop := v_kind = 'reply'

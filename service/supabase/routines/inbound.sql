@@ -168,6 +168,20 @@ begin
     'bounce', case when v_recipients is null then null else jsonb_build_object('recipients', v_recipients) end,
     'event', case when jsonb_array_length(v_events) = 0 then null else (v_events->0) - 'duplicate' end,
     'events', (select coalesce(jsonb_agg(e - 'duplicate'), '[]'::jsonb) from jsonb_array_elements(v_events) e));
+  -- a message from or about a person who was erased keeps nothing of them: not
+  -- their address (as sender or bounced recipient), not the subject
+  if exists (select 1 from leads where id = v_lead_id and status = 'erased')
+     or exists (select from send_blocked(v_from) b where b.kind = 'erased')
+     or exists (select from jsonb_array_elements(coalesce(v_recipients, '[]'::jsonb)) r, send_blocked(r->>'email') b
+                 where b.kind = 'erased') then
+    if v_recipients is not null then
+      v_result := jsonb_set(v_result, '{bounce,recipients}', (
+        select coalesce(jsonb_agg(case when exists (select from send_blocked(r->>'email') b where b.kind = 'erased')
+                                       then r || jsonb_build_object('email', null) else r end), '[]'::jsonb)
+          from jsonb_array_elements(v_recipients) r));
+    end if;
+    update inbound_messages set from_email = null, subject = null where message_key = v_key;
+  end if;
   update inbound_messages
      set kind = v_kind, lead_id = v_lead_id, send_id = v_send_id, result = v_result,
          sender_id = coalesce(sender_id, v_sender)
@@ -183,6 +197,12 @@ create or replace function record_soft_event(p_kind text, p_key text, p_email te
 returns jsonb language plpgsql volatile as $$
 declare v_id bigint; v_result jsonb;
 begin
+  -- nothing is kept of a person who was erased (their lead stays as it is)
+  if exists (select 1 from leads where id = p_lead_id and status = 'erased')
+     or exists (select from send_blocked(p_email) b where b.kind = 'erased') then
+    p_email := null;
+    p_event := p_event - 'subject' - 'text';
+  end if;
   insert into events (kind, dedupe_key, lead_id, send_id, sender_id, email, message_id, subject, text, received_at, created_at)
   values (p_kind, p_key, p_lead_id, p_send_id, p_sender, p_email, norm_message_id(p_event->>'messageId'),
           p_event->>'subject', p_event->>'text', coalesce((p_event->>'receivedAt')::timestamptz, p_now), p_now)

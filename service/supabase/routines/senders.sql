@@ -14,6 +14,8 @@ language sql stable as $$
     'fromName', s.from_name,
     'fromEmail', s.from_email,
     'postalAddress', s.postal_address,
+    'privacyNoticeUrl', s.privacy_notice_url,
+    'blockedCountries', to_jsonb(s.blocked_countries),
     'minGapSeconds', s.min_gap_seconds,
     'jitterSeconds', s.jitter_seconds,
     'rampUp', case when s.ramp_start is null then null else jsonb_build_object(
@@ -44,6 +46,27 @@ begin
 end;
 $$;
 
+-- A sender that may compose: every cold email carries the sender's name and
+-- postal address (CAN-SPAM; most EU laws ask the same of a business), so
+-- without them nothing is written. The sender row, or sender_incomplete
+-- naming the missing fields.
+create or replace function sender_lawful_or_raise(p_sender text) returns senders
+language plpgsql stable as $$
+declare
+  s senders := sender_or_raise(p_sender);
+  v_missing text[] := array_remove(array[
+    case when s.from_name is null then 'fromName' end,
+    case when s.postal_address is null then 'postalAddress' end], null);
+begin
+  if cardinality(v_missing) > 0 then
+    raise exception using errcode = 'CR000', message = 'sender_incomplete',
+      detail = format('Sender "%s" has no %s: every cold email must carry the sender''s name and postal address.',
+                      s.id, array_to_string(v_missing, ' and no '));
+  end if;
+  return s;
+end;
+$$;
+
 create or replace function get_sender(p_id text) returns jsonb
 language sql stable as $$
   select sender_json(sender_or_raise(p_id));
@@ -66,6 +89,9 @@ begin
     from_name       = case when p_sender ? 'fromName' then p_sender->>'fromName' else from_name end,
     from_email      = case when p_sender ? 'fromEmail' then p_sender->>'fromEmail' else from_email end,
     postal_address  = case when p_sender ? 'postalAddress' then p_sender->>'postalAddress' else postal_address end,
+    privacy_notice_url = case when p_sender ? 'privacyNoticeUrl' then p_sender->>'privacyNoticeUrl' else privacy_notice_url end,
+    blocked_countries = coalesce((select array_agg(c order by c) from jsonb_array_elements_text(p_sender->'blockedCountries') c),
+                                 case when p_sender ? 'blockedCountries' then '{}'::text[] else blocked_countries end),
     min_gap_seconds = coalesce((p_sender->>'minGapSeconds')::integer, min_gap_seconds),
     jitter_seconds  = coalesce((p_sender->>'jitterSeconds')::integer, jitter_seconds),
     updated_at      = now()

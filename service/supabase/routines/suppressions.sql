@@ -32,26 +32,41 @@ language sql immutable as $$
          || domain_keys(split_part(lower(btrim(p_email, E' \t\r\n')), '@', 2));
 $$;
 
--- Every suppression value that stops mail to an address of a lead: the
--- address's keys (see suppression_keys) and the lead's company domain with the
--- domains above it: a suppressed company stops every lead of that company,
--- whatever mailbox domain its people use.
-create or replace function send_block_keys(p_email text, p_company_domain text default null) returns text[]
+-- The 'erased' suppression values of a person: the SHA-256 of their address
+-- (as suppression_keys writes it, and without a "+tag") and of their Apollo id.
+-- An erasure keeps only these, so the person is recognised again (never
+-- emailed, imported or paid for) without Corofy holding their address.
+create or replace function erased_keys(p_email text, p_apollo_id text default null) returns text[]
 language sql immutable as $$
-  select suppression_keys(p_email) || domain_keys(p_company_domain);
+  select array[
+    'sha256:' || encode(sha256(convert_to(nullif(lower(btrim(p_email, E' \t\r\n')), ''), 'UTF8')), 'hex'),
+    case when strpos(p_email, '+') > 0 then
+      'sha256:' || encode(sha256(convert_to(regexp_replace(lower(btrim(p_email, E' \t\r\n')), '\+[^@]*@', '@'), 'UTF8')), 'hex') end,
+    'apollo-sha256:' || encode(sha256(convert_to(nullif(btrim(p_apollo_id), ''), 'UTF8')), 'hex')];
+$$;
+
+-- Every suppression value that stops mail to an address of a lead: the
+-- address's keys (see suppression_keys), the lead's company domain with the
+-- domains above it (a suppressed company stops every lead of that company,
+-- whatever mailbox domain its people use), and the hashes an erasure keeps of
+-- the address and of the person's Apollo id (see erased_keys).
+create or replace function send_block_keys(p_email text, p_company_domain text default null, p_apollo_id text default null)
+returns text[] language sql immutable as $$
+  select suppression_keys(p_email) || domain_keys(p_company_domain) || erased_keys(p_email, p_apollo_id);
 $$;
 
 -- THE suppression rule, for every path (claim, gate, claim-due, report, retry,
--- sweep, compose, Apollo intake): the suppressions that block mail to this
--- address of a lead with this company domain; none, and mail may go.
+-- sweep, compose, Apollo intake, import): the suppressions that block mail to
+-- this address of a lead with this company domain (and, before Apollo is paid
+-- to reveal an address, to the person with this Apollo id); none, and mail may go.
 -- A set-returning SQL function so that Postgres inlines it where it is used
 -- (`exists (select from send_blocked(…))`): the claim checks 400 leads a call,
 -- and a scalar function with a subquery would be called, not inlined, per lead.
-create or replace function send_blocked(p_email text, p_company_domain text default null)
+create or replace function send_blocked(p_email text, p_company_domain text default null, p_apollo_id text default null)
 returns table (value text, kind text, reason text)
 language sql stable as $$
   select s.value, s.kind, s.reason from suppressions s
-   where s.value = any(send_block_keys(p_email, p_company_domain));
+   where s.value = any(send_block_keys(p_email, p_company_domain, p_apollo_id));
 $$;
 
 -- Suppresses an address or domain and cancels the pending sends it blocks
@@ -76,6 +91,16 @@ begin
   end loop;
   return n;
 end;
+$$;
+
+-- An erased person is known from now on only by hashes (erased_keys): they
+-- replace a suppression of the address in clear text.
+create or replace function suppress_erased(p_email text, p_apollo_id text, p_now timestamptz)
+returns void language sql volatile as $$
+  insert into suppressions (value, kind, reason, created_at)
+  select k, 'erased', 'erased', p_now from unnest(erased_keys(p_email, p_apollo_id)) k where k is not null
+  on conflict (value) do nothing;
+  delete from suppressions where kind = 'email' and value = lower(btrim(p_email, E' \t\r\n'));
 $$;
 
 create or replace function suppression_json(s suppressions) returns jsonb

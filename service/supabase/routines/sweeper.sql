@@ -1,11 +1,73 @@
 -- The background sweep.
 
+-- Retention: the texts of events, inbound messages and webhook payloads, and
+-- the bodies of sends that are done (sent, dead, cancelled), older than
+-- p_days are removed (what happened and when stays; what was written goes).
+-- Drafts go with their send's body. The tables are scanned: the service asks
+-- for it about once an hour (see sweeper.ts); p_days null or 0 keeps
+-- everything. Returns what it removed (null when it did not run).
+create or replace function apply_retention(p_now timestamptz, p_days integer, p_limit integer default 10000)
+returns jsonb language plpgsql volatile as $$
+declare
+  v_before timestamptz := p_now - make_interval(days => coalesce(p_days, 0));
+  v_events integer := 0;
+  v_sends integer := 0;
+  v_inbound integer := 0;
+  v_webhooks integer := 0;
+begin
+  if coalesce(p_days, 0) <= 0 then
+    return null;
+  end if;
+
+  with old as (
+    select id from events where received_at < v_before and (text is not null or subject is not null)
+     order by id limit p_limit for update skip locked
+  ), done as (
+    update events e set text = null, subject = null from old where e.id = old.id returning e.id
+  ) select count(*) into v_events from done;
+
+  with old as (
+    select id, lead_id, step from sends
+     where status in ('sent', 'dead', 'cancelled') and coalesce(sent_at, updated_at) < v_before
+       and (text <> '' or html <> '' or subject <> '')
+     order by id limit p_limit for update skip locked
+  ), drafts_gone as (
+    delete from drafts d using old where d.lead_id = old.lead_id and d.step = old.step
+  ), done as (
+    update sends s set subject = '', text = '', html = '' from old where s.id = old.id returning s.id
+  ) select count(*) into v_sends from done;
+
+  with old as (
+    select message_key from inbound_messages
+     where coalesce(received_at, created_at) < v_before and (subject is not null or result ? 'event' or result ? 'events')
+     order by message_key limit p_limit for update skip locked
+  ), done as (
+    update inbound_messages m set subject = null, result = m.result - 'event' - 'events'
+      from old where m.message_key = old.message_key returning 1
+  ) select count(*) into v_inbound from done;
+
+  with old as (
+    select id from webhook_deliveries
+     where created_at < v_before and status <> 'pending' and (payload->'data' ? 'text' or payload->'data' ? 'subject')
+     order by id limit p_limit for update skip locked
+  ), done as (
+    update webhook_deliveries w set payload = w.payload #- '{data,text}' #- '{data,subject}' #- '{data,result}'
+      from old where w.id = old.id returning 1
+  ) select count(*) into v_webhooks from done;
+
+  return jsonb_build_object('events', v_events, 'sends', v_sends, 'inboundMessages', v_inbound, 'webhookDeliveries', v_webhooks);
+end;
+$$;
+
 -- The background sweep (safe with several replicas: one sweeps at a time):
 -- releases expired claims, turns expired sending leases into needs_review (their
 -- outcome is unknown: it counts as sent and never goes back to the queue),
 -- cancels pending sends to suppressed addresses, starts a new claim-scan epoch,
--- and lists sends whose window passed for the service to place again.
-create or replace function sweep(p_now timestamptz default now(), p_limit integer default 1000)
+-- lists sends whose window passed for the service to place again, and, when
+-- asked, applies retention (apply_retention: texts and bodies older than
+-- p_retention_days; null: not this time).
+create or replace function sweep(p_now timestamptz default now(), p_limit integer default 1000,
+                                 p_retention_days integer default null)
 returns jsonb language plpgsql volatile as $$
 declare
   d record;
@@ -17,7 +79,8 @@ declare
   v_due uuid[];
 begin
   if not pg_try_advisory_xact_lock(7262026003) then
-    return jsonb_build_object('skipped', true, 'releasedClaims', 0, 'needsReview', 0, 'cancelled', 0, 'missed', '[]'::jsonb);
+    return jsonb_build_object('skipped', true, 'releasedClaims', 0, 'needsReview', 0, 'cancelled', 0, 'missed', '[]'::jsonb,
+                              'retention', null);
   end if;
 
   -- claimed leads not composed in time, and composed leads nothing gated in time
@@ -95,6 +158,7 @@ begin
   v_missed := missed_sends(p_now, p_limit, null);
 
   return jsonb_build_object('skipped', false, 'releasedClaims', v_released, 'needsReview', v_review,
-                            'cancelled', v_cancelled, 'missed', v_missed);
+                            'cancelled', v_cancelled, 'missed', v_missed,
+                            'retention', apply_retention(p_now, p_retention_days));
 end;
 $$;

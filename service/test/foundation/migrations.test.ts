@@ -174,7 +174,7 @@ describe('each rule is written once', () => {
   const fns = routineFunctions();
 
   test('only send_blocked decides from suppressions (the list management functions aside)', () => {
-    const list = ['list_suppressions', 'add_suppression', 'delete_suppression'];
+    const list = ['list_suppressions', 'add_suppression', 'delete_suppression', 'suppress_erased'];
     const readers = fns.filter((f) => /\b(from|join)\s+suppressions\b/i.test(f.body)).map((f) => f.name);
     expect(readers.filter((n) => !list.includes(n))).toEqual(['send_blocked']);
   });

@@ -66,6 +66,11 @@ test('GET /v1/leads/{id} answers every field of the contract, null when unknown'
     apolloId: null,
     status: 'new',
     statusReason: null,
+    // where the data came from and when (GDPR Art. 14)
+    source: 'import',
+    sourceDetail: null,
+    searchId: null,
+    obtainedAt: expect.any(String),
     createdAt: expect.any(String),
   });
   // the document says the same: every field required, the unknown ones nullable

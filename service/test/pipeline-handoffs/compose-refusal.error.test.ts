@@ -9,6 +9,8 @@ import { startTestService, type TestService } from '../support/test-service';
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
+  // compose refuses a sender without a name and a postal address (sender_incomplete)
+  await svc.api('PUT', '/v1/senders/default', { fromName: 'Jane Seller', postalAddress: '1 Harbour Road, Rotterdam, NL' });
 });
 afterAll(() => stopService(svc)); // also ends the raw SQL pool of sends-fixture before the drop
 
