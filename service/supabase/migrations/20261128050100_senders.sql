@@ -8,6 +8,8 @@ create table if not exists senders (
   window_start    time not null default '09:00',
   window_end      time not null default '17:00',
   skip_holidays   boolean not null default true,
+  -- an out-of-office answer stops the lead only when the sender wants it to
+  stop_on_auto_reply boolean not null default false,
   from_name       text,
   from_email      text,
   postal_address  text,

@@ -4,12 +4,12 @@
 -- routine apollo.sql 7e286f50b0f05b03fcce45b02edbcf0355ec10b401758784ae32099bd77509c6
 -- routine batches.sql 720b026a9987b292bdbf9f4d9b70cb056af575d080862a7de65178d72bc73029
 -- routine compose.sql c1ea5bf266161f07c6d5001424c7f2e3e448bc364cf294f57ea07fd508cd7bc7
--- routine events.sql 202bb58aac42b82e0ac7173212bc146f1466dc25a883b43cd44dcaed6864ea2e
+-- routine events.sql 43e715c32dfa00063ba5dce9889845f2a943582f66e097997fb0ebae2c0008f4
 -- routine gate.sql fe1bd21b09be658a6f89b5cb7e3441e1678cfb824297a611377b5d6d9e76ad1d
 -- routine leads.sql 750a47116440a5dc40e346e5677b3e859f38b3f35ee89aec371fcc9f4dac8812
 -- routine quota_ledger.sql 550f0c9133eb9a733a7d508b920e682fec826dd4ad66c855867c878b51b380aa
 -- routine sender_profiles.sql a2d8433909956630229e099c8d80474d06044f8031f7c1135171e57ce49049d3
--- routine senders.sql bde4387644bb76f09af8a76d4b7b254bbb4b563fc8b833774271ed0077e646d7
+-- routine senders.sql a956daf8b499a491ee62e927fe67eef63817e34c7315282608c72831c00c1224
 -- routine sends.sql a461d33c45ed21ee66cba3e8275a0e0a7a37bbad4f5d9c54bf48cf5489c9163a
 -- routine service.sql ecf1f86db5ac8cd41599394d220a5865ba3bdf53a37a65218c8dac1de7310993
 -- routine stats.sql 0064fc23bacf623d2dbbe13d76ebb432e05b1c290cc930ff8b6e8c9bb0293e66
@@ -806,9 +806,9 @@ language sql immutable as $$
   select nullif(btrim(btrim(p), '<>'), '');
 $$;
 
--- Records a reply, bounce, complaint or unsubscribe. Matched by the Message-ID we
--- sent (inReplyTo, then messageId), then by email. The same event twice returns
--- the first answer and changes nothing.
+-- Records a reply, bounce, complaint or unsubscribe (or an auto-reply that stops
+-- its lead). Matched by the Message-ID we sent (inReplyTo, then messageId), then
+-- by email. The same event twice returns the first answer and changes nothing.
 --
 -- Events matched by our Message-ID (inReplyTo / messageId) rather than by
 -- address: a bounce notice comes from the mail system (MAILER-DAEMON@…), an
@@ -857,7 +857,9 @@ begin
     end if;
   end if;
 
-  v_status := case v_kind when 'reply' then 'replied' when 'bounce' then 'bounced'
+  -- an auto-reply reaches here only when its sender stops leads on one (record_inbound):
+  -- the lead is stopped as replied, nothing is suppressed
+  v_status := case v_kind when 'reply' then 'replied' when 'auto_reply' then 'replied' when 'bounce' then 'bounced'
                           when 'complaint' then 'complained' else 'unsubscribed' end;
   v_stop := v_kind = 'reply'
             and coalesce(p_event->>'text', '') ~* '^\s*(stop|unsubscribe|remove me|take me off)\y';
@@ -898,7 +900,7 @@ begin
   v_result := jsonb_build_object('eventId', v_event_id::text, 'leadId', v_lead.id::text,
                                  'status', case when v_lead.id is null then null else v_status end,
                                  'cancelledSends', v_cancelled,
-                                 'suppressed', v_email is not null and (v_kind <> 'reply' or v_stop));
+                                 'suppressed', v_email is not null and (v_kind in ('bounce', 'complaint', 'unsubscribe') or v_stop));
   update events set lead_id = v_lead.id, send_id = v_send_id, result = v_result,
                     sender_id = coalesce(
                       (select m.sender_id from sends m where m.id = v_send_id),
@@ -1548,6 +1550,7 @@ language sql stable as $$
       'start', to_char(s.window_start, 'HH24:MI'),
       'end', to_char(s.window_end, 'HH24:MI')),
     'skipHolidays', s.skip_holidays,
+    'stopOnAutoReply', s.stop_on_auto_reply,
     'fromName', s.from_name,
     'fromEmail', s.from_email,
     'postalAddress', s.postal_address,
@@ -1596,6 +1599,7 @@ begin
     window_start    = coalesce((p_sender->'window'->>'start')::time, window_start),
     window_end      = coalesce((p_sender->'window'->>'end')::time, window_end),
     skip_holidays   = coalesce((p_sender->>'skipHolidays')::boolean, skip_holidays),
+    stop_on_auto_reply = coalesce((p_sender->>'stopOnAutoReply')::boolean, stop_on_auto_reply),
     from_name       = case when p_sender ? 'fromName' then p_sender->>'fromName' else from_name end,
     from_email      = case when p_sender ? 'fromEmail' then p_sender->>'fromEmail' else from_email end,
     postal_address  = case when p_sender ? 'postalAddress' then p_sender->>'postalAddress' else postal_address end,
