@@ -7,7 +7,7 @@
 -- routine dispatch.sql 6d449530baae5d3c6412f22b504791d5e3a8bb66d7b4adab965a4b7fd7c8f5f9
 -- routine events.sql 43e715c32dfa00063ba5dce9889845f2a943582f66e097997fb0ebae2c0008f4
 -- routine gate.sql fe1bd21b09be658a6f89b5cb7e3441e1678cfb824297a611377b5d6d9e76ad1d
--- routine inbound.sql a634f094538a1bf851fedc79417496d4bb40215d97e25ad5c531ca8c217c315c
+-- routine inbound.sql 56ba6c119f8acc6c9d81473e4294cbbcd638d6848a90c5c95dbfb5ce3ae0aee6
 -- routine leads.sql 750a47116440a5dc40e346e5677b3e859f38b3f35ee89aec371fcc9f4dac8812
 -- routine mailbox_watch.sql ab75ae38b19e09ec6d71e38fd8be2d738bd4d0636a48ea502cc70f532f6f0b01
 -- routine mailboxes.sql 711589b1bf541ab8e4e72287a040864e06df51977eb78e97b9d29a80138aa044
@@ -1623,9 +1623,10 @@ begin
 
     if v_shape = 'auto_reply' then
       v_kind := 'auto_reply';
+      -- the sender's stopOnAutoReply: the lead stops as on a reply (record_event), the event stays an auto_reply
       if v_lead_id is not null and coalesce((select stop_on_auto_reply from senders
                                                where id = coalesce(v_sender, (select s.sender_id from sends s where s.id = v_send_id))), false) then
-        v_event := record_event(v_base || jsonb_build_object('kind', 'reply', 'email', v_from, 'inReplyTo', v_irt,
+        v_event := record_event(v_base || jsonb_build_object('kind', 'auto_reply', 'email', v_from, 'inReplyTo', v_irt,
                                                              'dedupeKey', 'inbound:' || v_key), v_lead_id, p_now);
       else
         v_event := record_soft_event('auto_reply', 'inbound:' || v_key, v_from, v_lead_id, v_send_id,
