@@ -65,12 +65,49 @@ const MailboxServerView = z.object({
     .nullable(),
 });
 
+const LastVerify = z
+  .object({
+    at: z.string(),
+    ok: z.boolean(),
+    code: z.string().nullable().openapi({ description: 'The problem code of a failed check (e.g. smtp_auth_failed), null when it passed' }),
+    detail: z.string().nullable(),
+  })
+  .nullable()
+  .openapi({ description: 'The last POST /v1/senders/:id/verify of this server, null before the first' });
+
+const InboundHealth = z
+  .object({
+    watched: z.boolean().openapi({ description: 'A service replica holds the mailbox and reads it' }),
+    connected: z.boolean().openapi({ description: 'The watcher is logged in to the IMAP server now' }),
+    lastMessageAt: z.string().nullable().openapi({ description: 'When the watcher last read a message' }),
+    lastError: z.string().nullable(),
+    lastErrorAt: z.string().nullable(),
+    lastVerify: LastVerify,
+    folders: z.array(z.object({ folder: z.string(), uidValidity: z.string(), lastUid: z.number().int() })),
+  })
+  .openapi('MailboxInboundHealth');
+
+const OutboundHealth = z
+  .object({
+    driven: z.boolean().openapi({ description: "A service replica holds the mailbox and sends its due emails (delivery 'corofy', not paused)" }),
+    paused: z.boolean().openapi({ description: 'Sending stopped until a person resumes it (why: the sender\'s `paused`)' }),
+    lastVerify: LastVerify,
+    lastError: z.string().nullable().openapi({ description: 'What the SMTP server (or the connection) said in the last transaction that did not end in 250' }),
+    lastErrorAt: z.string().nullable(),
+    lastErrorKind: z.enum(['retry', 'bounce', 'rejected', 'needs_review']).nullable(),
+    lastErrorSendId: z.string().nullable(),
+  })
+  .openapi('MailboxOutboundHealth');
+
 export const MailboxViewFields = {
   delivery: z.enum(['n8n', 'corofy']),
   unsubscribeEmail: z.string().nullable(),
   smtp: MailboxServerView.nullable(),
   imap: MailboxServerView.nullable(),
   paused: z.object({ at: z.string(), code: z.string(), reason: z.string() }).nullable(),
+  mailbox: z
+    .object({ inbound: InboundHealth.nullable(), outbound: OutboundHealth.nullable() })
+    .openapi({ description: "The mailbox's health: the IMAP watcher (null without imap settings) and the sending side (null without smtp settings)" }),
 };
 
 type Half = 'smtp' | 'imap';

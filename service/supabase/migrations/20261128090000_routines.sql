@@ -4,13 +4,13 @@
 -- routine apollo.sql 7e286f50b0f05b03fcce45b02edbcf0355ec10b401758784ae32099bd77509c6
 -- routine batches.sql 720b026a9987b292bdbf9f4d9b70cb056af575d080862a7de65178d72bc73029
 -- routine compose.sql c1ea5bf266161f07c6d5001424c7f2e3e448bc364cf294f57ea07fd508cd7bc7
--- routine dispatch.sql 6d449530baae5d3c6412f22b504791d5e3a8bb66d7b4adab965a4b7fd7c8f5f9
+-- routine dispatch.sql 2fb947a850af50e40de5748f8e5ab559d9672cb2d68551dc3995fefe2daea765
 -- routine events.sql 43e715c32dfa00063ba5dce9889845f2a943582f66e097997fb0ebae2c0008f4
 -- routine gate.sql fe1bd21b09be658a6f89b5cb7e3441e1678cfb824297a611377b5d6d9e76ad1d
 -- routine inbound.sql 56ba6c119f8acc6c9d81473e4294cbbcd638d6848a90c5c95dbfb5ce3ae0aee6
 -- routine leads.sql 750a47116440a5dc40e346e5677b3e859f38b3f35ee89aec371fcc9f4dac8812
--- routine mailbox_watch.sql ab75ae38b19e09ec6d71e38fd8be2d738bd4d0636a48ea502cc70f532f6f0b01
--- routine mailboxes.sql 711589b1bf541ab8e4e72287a040864e06df51977eb78e97b9d29a80138aa044
+-- routine mailbox_watch.sql f614c1755d8dc35252a71c0b2371a4d16d81b7a063ce0c34b6f0a44a2b047837
+-- routine mailboxes.sql c8984a28feb82412187e3852f140575acba0a75527a66c6721d661a687302e94
 -- routine quota_ledger.sql 550f0c9133eb9a733a7d508b920e682fec826dd4ad66c855867c878b51b380aa
 -- routine sender_profiles.sql a2d8433909956630229e099c8d80474d06044f8031f7c1135171e57ce49049d3
 -- routine senders.sql a956daf8b499a491ee62e927fe67eef63817e34c7315282608c72831c00c1224
@@ -937,6 +937,16 @@ begin
   else
     raise exception using errcode = 'CR000', message = 'validation_failed', detail = format('Unknown outcome kind %s.', v_kind);
   end if;
+  -- the mailbox's health keeps the last transaction that failed; sends put back
+  -- because their mailbox was paused were never tried, so they are not one
+  if v_kind <> 'sent' and not exists (select 1 from mailboxes m where m.sender_id = s.sender_id and m.paused_at is not null) then
+    insert into mailbox_activity as a (sender_id, smtp_error_at, smtp_error_kind, smtp_error, smtp_error_send_id, updated_at)
+    values (s.sender_id, p_now, v_kind, left(v_error, 1000), s.id, p_now)
+    on conflict (sender_id) do update
+      set smtp_error_at = excluded.smtp_error_at, smtp_error_kind = excluded.smtp_error_kind,
+          smtp_error = excluded.smtp_error, smtp_error_send_id = excluded.smtp_error_send_id, updated_at = excluded.updated_at
+      where a.smtp_error_at is null or a.smtp_error_at <= excluded.smtp_error_at;
+  end if;
   return v;
 end;
 $$;
@@ -1847,16 +1857,22 @@ returns jsonb language sql volatile as $$
   select '{}'::jsonb;
 $$;
 
-create or replace function mailbox_health(p_sender text) returns jsonb
+-- The reading side's health (mailbox.inbound of GET /v1/senders/:id): whether a
+-- replica watches the mailbox and is connected, the last message it read, its
+-- last error, the last verify of the IMAP server, and where each folder is read up to.
+create or replace function mailbox_inbound_health(p_sender text) returns jsonb
 language sql stable as $$
   select jsonb_build_object(
     'watched', coalesce(w.holder is not null and w.lease_expires_at > now(), false),
     'connected', coalesce(w.connected and w.lease_expires_at > now(), false),
     'lastMessageAt', w.last_message_at, 'lastError', w.last_error, 'lastErrorAt', w.last_error_at,
+    'lastVerify', mailbox_verify_json(a.imap_verified_at, a.imap_verify_code, a.imap_verify_detail),
     'folders', (select coalesce(jsonb_agg(jsonb_build_object('folder', f.folder, 'uidValidity', f.uid_validity::text,
                                                              'lastUid', f.last_uid) order by f.folder), '[]'::jsonb)
                   from mailbox_folders f where f.sender_id = p_sender))
-  from (select p_sender as id) s left join mailbox_watch w on w.sender_id = s.id;
+  from (select p_sender as id) s
+  left join mailbox_watch w on w.sender_id = s.id
+  left join mailbox_activity a on a.sender_id = s.id;
 $$;
 
 -- Where to read a folder from. A new UIDVALIDITY means the server renumbered
@@ -1934,8 +1950,57 @@ language sql stable as $$
     'smtp', mailbox_server_json('smtp', m.smtp, coalesce(m.secrets, '{}'::jsonb)),
     'imap', mailbox_server_json('imap', m.imap, coalesce(m.secrets, '{}'::jsonb)),
     'paused', case when m.paused_at is null then null else jsonb_build_object(
-      'at', m.paused_at, 'code', m.paused_code, 'reason', m.paused_reason) end)
+      'at', m.paused_at, 'code', m.paused_code, 'reason', m.paused_reason) end,
+    -- health of each side, null where the sender has no settings for it
+    'mailbox', jsonb_build_object(
+      'inbound', case when m.imap is null then null else mailbox_inbound_health(p_sender) end,
+      'outbound', case when m.smtp is null then null else mailbox_outbound_health(p_sender) end))
   from (select 1) one left join mailboxes m on m.sender_id = p_sender;
+$$;
+
+-- The sending side's health: whether a replica drives the mailbox now (holds its
+-- SMTP lease), whether it is paused, the last verify of its SMTP server, and the
+-- last SMTP transaction of the dispatcher that did not end in a 250.
+create or replace function mailbox_outbound_health(p_sender text) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'driven', exists (select 1 from mailbox_leases l where l.sender_id = p_sender and l.role = 'smtp' and l.expires_at > now()),
+    'paused', m.paused_at is not null,
+    'lastVerify', mailbox_verify_json(a.smtp_verified_at, a.smtp_verify_code, a.smtp_verify_detail),
+    'lastError', a.smtp_error, 'lastErrorAt', a.smtp_error_at, 'lastErrorKind', a.smtp_error_kind,
+    'lastErrorSendId', a.smtp_error_send_id::text)
+  from (select p_sender as id) x
+  left join mailboxes m on m.sender_id = x.id
+  left join mailbox_activity a on a.sender_id = x.id;
+$$;
+
+create or replace function mailbox_verify_json(p_at timestamptz, p_code text, p_detail text) returns jsonb
+language sql immutable as $$
+  select case when p_at is null then null
+              else jsonb_build_object('at', p_at, 'ok', p_code is null, 'code', p_code, 'detail', p_detail) end;
+$$;
+
+-- The outcome of one server's check by POST /v1/senders/:id/verify (p_code null: it passed).
+create or replace function record_mailbox_verify(p_sender text, p_server text, p_code text, p_detail text,
+                                                 p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+begin
+  perform sender_or_raise(p_sender);
+  if p_server not in ('smtp', 'imap') then
+    raise exception using errcode = 'CR000', message = 'validation_failed', detail = format('Unknown mailbox server %s.', p_server);
+  end if;
+  insert into mailbox_activity (sender_id) values (p_sender) on conflict (sender_id) do nothing;
+  update mailbox_activity set
+    smtp_verified_at   = case when p_server = 'smtp' then p_now else smtp_verified_at end,
+    smtp_verify_code   = case when p_server = 'smtp' then p_code else smtp_verify_code end,
+    smtp_verify_detail = case when p_server = 'smtp' then left(p_detail, 1000) else smtp_verify_detail end,
+    imap_verified_at   = case when p_server = 'imap' then p_now else imap_verified_at end,
+    imap_verify_code   = case when p_server = 'imap' then p_code else imap_verify_code end,
+    imap_verify_detail = case when p_server = 'imap' then left(p_detail, 1000) else imap_verify_detail end,
+    updated_at = p_now
+  where sender_id = p_sender;
+  return mailbox_verify_json(p_now, p_code, left(p_detail, 1000));
+end;
 $$;
 
 -- A sender as the API shows it: its settings and its mailbox.
