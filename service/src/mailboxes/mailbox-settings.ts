@@ -25,6 +25,12 @@ const OAuth2Input = z
       example: 'https://oauth2.googleapis.com/token',
       description: 'Google: https://oauth2.googleapis.com/token; Microsoft 365: https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token',
     }),
+    scope: z.string().trim().min(1).max(2000).nullable().optional().openapi({
+      example: 'https://outlook.office.com/SMTP.Send offline_access',
+      description:
+        'Sent with every token refresh. Microsoft 365: "https://outlook.office.com/SMTP.Send offline_access" for smtp, ' +
+        '"https://outlook.office.com/IMAP.AccessAsUser.All offline_access" for imap. Google: leave it out.',
+    }),
   })
   .strict();
 
@@ -61,7 +67,7 @@ const MailboxServerView = z.object({
   auth: z.enum(['password', 'oauth2']),
   passwordSet: z.boolean(),
   oauth2: z
-    .object({ clientId: z.string(), tokenUrl: z.string(), clientSecretSet: z.boolean(), refreshTokenSet: z.boolean() })
+    .object({ clientId: z.string(), tokenUrl: z.string(), scope: z.string().nullable(), clientSecretSet: z.boolean(), refreshTokenSet: z.boolean() })
     .nullable(),
 });
 
@@ -146,7 +152,9 @@ export function mailboxUpdate(box: SecretBox, senderId: string, input: MailboxUp
       port: server.port,
       tls: server.tls,
       user: server.user,
-      oauth2: server.oauth2 ? { clientId: server.oauth2.clientId, tokenUrl: server.oauth2.tokenUrl } : null,
+      oauth2: server.oauth2
+        ? { clientId: server.oauth2.clientId, tokenUrl: server.oauth2.tokenUrl, scope: server.oauth2.scope ?? null }
+        : null,
     };
     if (server.oauth2) {
       dropSecrets.push(`${half}.password`);
@@ -174,6 +182,7 @@ export type MailboxAuth =
       clientSecret: string | undefined;
       refreshToken: string | undefined;
       tokenUrl: string;
+      scope: string | null;
     };
 
 export interface MailboxServer {
@@ -199,7 +208,7 @@ interface StoredServer {
   port: number;
   tls: TlsMode;
   user: string;
-  oauth2: { clientId: string; tokenUrl: string } | null;
+  oauth2: { clientId: string; tokenUrl: string; scope?: string | null } | null;
 }
 
 interface StoredMailbox extends Omit<MailboxSettings, 'smtp' | 'imap'> {
@@ -231,6 +240,7 @@ export async function loadMailboxSettings(
           user: s.user,
           clientId: s.oauth2.clientId,
           tokenUrl: s.oauth2.tokenUrl,
+          scope: s.oauth2.scope ?? null,
           clientSecret: open(`${half}.oauth2.clientSecret`),
           refreshToken: open(`${half}.oauth2.refreshToken`),
         }

@@ -10,7 +10,7 @@
 -- routine inbound.sql 56ba6c119f8acc6c9d81473e4294cbbcd638d6848a90c5c95dbfb5ce3ae0aee6
 -- routine leads.sql 750a47116440a5dc40e346e5677b3e859f38b3f35ee89aec371fcc9f4dac8812
 -- routine mailbox_watch.sql f614c1755d8dc35252a71c0b2371a4d16d81b7a063ce0c34b6f0a44a2b047837
--- routine mailboxes.sql c8984a28feb82412187e3852f140575acba0a75527a66c6721d661a687302e94
+-- routine mailboxes.sql 2f2f4cf47d850fd46121114b9618d72e2bd1460013d83eb805b14c76b4201741
 -- routine quota_ledger.sql 550f0c9133eb9a733a7d508b920e682fec826dd4ad66c855867c878b51b380aa
 -- routine sender_profiles.sql a2d8433909956630229e099c8d80474d06044f8031f7c1135171e57ce49049d3
 -- routine senders.sql a956daf8b499a491ee62e927fe67eef63817e34c7315282608c72831c00c1224
@@ -1938,6 +1938,7 @@ language sql immutable as $$
     'oauth2', case when p_server->'oauth2' is null or p_server->'oauth2' = 'null'::jsonb then null else jsonb_build_object(
       'clientId', p_server->'oauth2'->>'clientId',
       'tokenUrl', p_server->'oauth2'->>'tokenUrl',
+      'scope', p_server->'oauth2'->>'scope',
       'clientSecretSet', p_secrets ? (p_half || '.oauth2.clientSecret'),
       'refreshTokenSet', p_secrets ? (p_half || '.oauth2.refreshToken')) end) end;
 $$;

@@ -17,6 +17,7 @@ language sql immutable as $$
     'oauth2', case when p_server->'oauth2' is null or p_server->'oauth2' = 'null'::jsonb then null else jsonb_build_object(
       'clientId', p_server->'oauth2'->>'clientId',
       'tokenUrl', p_server->'oauth2'->>'tokenUrl',
+      'scope', p_server->'oauth2'->>'scope',
       'clientSecretSet', p_secrets ? (p_half || '.oauth2.clientSecret'),
       'refreshTokenSet', p_secrets ? (p_half || '.oauth2.refreshToken')) end) end;
 $$;
