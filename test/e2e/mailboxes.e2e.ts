@@ -207,6 +207,17 @@ void e2e.main(async () => {
   });
   e2e.check('headers: one-click unsubscribe pair, our stored Message-ID, From/To/Date, text + HTML, no pixel',
     outbound.length === INSIDE && headerProblems.length === 0, headerProblems.slice(0, 3));
+  // the one-click link works as a mailbox provider uses it (RFC 8058: a POST with List-Unsubscribe=One-Click)
+  const optOut = insideLeads[2]!.email.toLowerCase();
+  const link = /<(https:[^>]+)>/.exec(byRecipient.get(optOut)![0]!.header('List-Unsubscribe'))![1]!;
+  const oneClick = await fetch(link.replace('https://corofy.e2e.test', service.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'List-Unsubscribe=One-Click',
+  });
+  const optedOut = ((await api('GET', '/v1/suppressions')).suppressions as any[]).some((x) => x.value === optOut);
+  e2e.check('the List-Unsubscribe link, posted one-click, suppresses its recipient', oneClick.ok && optedOut,
+    { status: oneClick.status, optedOut });
   const stats = await api('GET', '/v1/stats?sender=default');
   e2e.check('stats agree with the SMTP server', stats.sent === INSIDE && stats.sending === 0 && stats.scheduled === OUTSIDE, stats);
 
