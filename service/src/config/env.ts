@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { isIanaZone } from '../timezone/zone-name';
 
 // The environment is read once, here, at start. Nothing else reads process.env.
 
@@ -223,7 +224,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'Invalid configuration:\n  SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set together',
     );
   }
-  if (!isValidTimezone(e.COROFY_DEFAULT_TIMEZONE)) {
+  if (!isIanaZone(e.COROFY_DEFAULT_TIMEZONE)) {
     throw new ConfigError(
       `Invalid configuration:\n  COROFY_DEFAULT_TIMEZONE: "${e.COROFY_DEFAULT_TIMEZONE}" is not an IANA time zone`,
     );
@@ -351,11 +352,3 @@ function parseDnsOverrides(value: string | undefined): Record<string, string[]> 
   return out;
 }
 
-function isValidTimezone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}

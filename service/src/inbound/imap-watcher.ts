@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
-import type { AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
 import { DatabaseError } from '../db/database';
 import { createTokenSource } from '../dispatch/oauth2-token';
 import { loadMailboxSettings, type MailboxServer } from '../mailboxes/mailbox-settings';

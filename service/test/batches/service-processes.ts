@@ -1,5 +1,6 @@
 // Test support (not product): the real service as child processes
-// (`node --import tsx service/src/main.ts`) on one Postgres database.
+// (`node --import tsx service/src/main.ts`, or sandbox/main.ts with
+// COROFY_SANDBOX=true: the service beside the local fakes) on one Postgres database.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -35,7 +36,8 @@ function freePort(): Promise<number> {
 /** Starts one service process and waits until /readyz answers 200. */
 export async function startProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
+  const entry = env.COROFY_SANDBOX === 'true' ? 'sandbox/main.ts' : 'service/src/main.ts';
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
