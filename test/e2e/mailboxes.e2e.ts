@@ -278,7 +278,11 @@ void e2e.main(async () => {
     smtp.received.find((m) => m.to.includes(NOTIFY_TO) && m.text.includes(replyText)), 90_000).catch(() => undefined);
   e2e.check('the reply fired the Corofy Trigger workflow: its notice with the reply text arrived', notice !== undefined,
     smtp.received.filter((m) => m.to.includes(NOTIFY_TO)).map((m) => m.text.slice(0, 200)));
-  const execution = await n8n.lastExecution();
+  // the notice leaves before n8n records the run as finished
+  const execution = await waitFor('n8n to finish recording the trigger workflow’s run', async () => {
+    const last = await n8n.lastExecution();
+    return last.status === 'running' || last.status === 'new' ? undefined : last;
+  }, 30_000).catch(() => n8n.lastExecution());
   e2e.check('n8n recorded the trigger workflow’s run as a success',
     execution.workflowId === 'CorofyReplyNotify1' && execution.status === 'success', { workflowId: execution.workflowId, status: execution.status });
 
