@@ -1,7 +1,8 @@
 // Daily-batch claim benchmark on real Postgres: a 400-lead claim over HTTP
 // (p50/p95) at 10k, 100k and 1M leads, the bare SQL claim for comparison, and
-// 32 concurrent callers claiming 10 at a time against 1M leads; for two kinds
-// of lead table (see PROFILES). The service runs as its own process. Prints one
+// 32 concurrent callers claiming 10 at a time against 1M leads; at the largest
+// size a pool claim of 400 leads over 20 mailboxes (5 of them ramped); for two
+// kinds of lead table (see PROFILES). The service runs as its own process. Prints one
 // JSON object.
 //   node --import tsx bench/claim.ts
 // BENCH_DATABASE_URL (default the local server) must allow CREATE DATABASE;
@@ -11,10 +12,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from '../service/test/support/network';
 
 const ROOT = path.resolve(__dirname, '..');
 const KEY = 'bench-api-key-0123456789abcdef';
@@ -50,16 +51,6 @@ const PROFILES = [
   },
 ].filter((p) => (process.env.BENCH_PROFILES ?? 'minimal,realistic').split(',').includes(p.name));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 async function startService(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
@@ -93,14 +84,14 @@ async function startService(databaseUrl: string): Promise<{ child: ChildProcess;
 // spent more CPU per request than the service itself).
 const agent = new http.Agent({ keepAlive: true, maxSockets: CALLERS });
 
-function claim(url: string, body: unknown): Promise<{ ms: number; leads: number }> {
+function claim(url: string, body: unknown, route = '/v1/batches/claim', method = 'POST'): Promise<{ ms: number; leads: number }> {
   const t0 = performance.now();
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      `${url}/v1/batches/claim`,
+      `${url}${route}`,
       {
-        method: 'POST',
+        method,
         agent,
         headers: {
           authorization: `Bearer ${KEY}`,
@@ -115,7 +106,7 @@ function claim(url: string, body: unknown): Promise<{ ms: number; leads: number 
           const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { leads?: unknown[] };
           const ms = performance.now() - t0;
           if (res.statusCode !== 200) reject(new Error(`claim failed: ${res.statusCode} ${JSON.stringify(json)}`));
-          else resolve({ ms, leads: json.leads!.length });
+          else resolve({ ms, leads: json.leads?.length ?? 0 });
         });
         res.on('error', reject);
       },
@@ -188,6 +179,29 @@ async function main(): Promise<void> {
         });
 
         if (size === Math.max(...SIZES)) {
+          // a pool of 20 mailboxes (5 ramped) and a target it never reaches: every claim spreads 400 leads
+          const members = Array.from({ length: 20 }, (_, i) => `bench-pool-${String(i + 1).padStart(2, '0')}`);
+          for (const [i, m] of members.entries()) {
+            await claim(service.url, {
+              dailyQuota: 100000,
+              ...(i < 5 ? { rampUp: { start: 1000, step: 100, cap: 100000 } } : { rampUp: null }),
+            }, `/v1/senders/${m}`, 'PUT');
+          }
+          await claim(service.url, { dailyTarget: 1_000_000, members }, '/v1/pools/bench-pool', 'PUT');
+          for (let i = 0; i < 5; i++) await claim(service.url, { size: 20 }, '/v1/pools/bench-pool/claim');
+          const poolMs: number[] = [];
+          for (let i = 0; i < samples; i++) {
+            const r = await claim(service.url, { size: 400 }, '/v1/pools/bench-pool/claim');
+            if (r.leads !== 400) throw new Error(`expected 400 leads from the pool, got ${r.leads}`);
+            poolMs.push(r.ms);
+          }
+          perSize[perSize.length - 1]!.poolHttp400 = {
+            mailboxes: members.length,
+            p50Ms: pct(poolMs, 50),
+            p95Ms: pct(poolMs, 95),
+            samples: poolMs.length,
+          };
+
           const latencies: number[] = [];
           const t0 = performance.now();
           await Promise.all(

@@ -16,7 +16,7 @@ import { startService } from '../service/src/server';
 import type { StatusToday } from '../service/src/status/status-data';
 // The nodes are imported by their .ts file names: "X.node" alone would resolve to the codex X.node.json under tsx.
 import { Outbox, readWorkflow, runWorkflow } from '../test/workflows/support/workflow-runner';
-import { seedSandboxProfile, startSandboxProviders } from './sandbox-providers';
+import { SANDBOX_OPENAI_LIMITS, seedSandboxProfile, startSandboxProviders } from './sandbox-providers';
 
 const DATA_DIR = path.resolve(process.env.INIT_CWD ?? process.cwd(), process.env.DEMO_DATA_DIR ?? '.corofy/demo');
 const QUOTA = Number(process.env.DEMO_QUOTA ?? 40);
@@ -64,7 +64,8 @@ async function main(): Promise<number> {
   const service = await startService(sandbox.config, createLogger('error'));
   await seedSandboxProfile(service.deps.db);
   const catcher = await startMailCatcher();
-  const smtp = nodemailer.createTransport({ host: '127.0.0.1', port: catcher.port, secure: false, ignoreTLS: true });
+  // pooled: one SMTP connection for the day's emails instead of a new one per email
+  const smtp = nodemailer.createTransport({ pool: true, maxConnections: 1, host: '127.0.0.1', port: catcher.port, secure: false, ignoreTLS: true });
   const api = async (method: string, route: string, body?: unknown) => {
     const res = await fetch(`${service.url}${route}`, {
       method,
@@ -102,6 +103,7 @@ async function main(): Promise<number> {
       return t.composed.catalog + t.composed.website + t.composed.generic;
     };
     const nodeStarted = new Map<string, number>();
+    const nodeSeconds: Record<string, number> = {};
     const run = await runWorkflow(readWorkflow('daily-pipeline.json'), {
       baseUrl: service.url,
       apiKey: service.apiKey,
@@ -124,6 +126,7 @@ async function main(): Promise<number> {
         if (node === 'Timezone Gate') toSend = items?.[0] ?? 0;
         if (node === 'Send Email') progress('Send Email', outbox.sent.length, toSend, true);
         const secs = ((performance.now() - (nodeStarted.get(node) ?? performance.now())) / 1000).toFixed(1);
+        nodeSeconds[node] = Number(secs);
         const names = OUTPUT_NAMES[node] ?? ['main', 'error'];
         const out = (items ?? []).map((n, i) => (items!.length > 1 ? `${names[i] ?? i}: ${n}` : `${n}`)).join(', ');
         say(`✓ ${node.padEnd(18)} ${secs.padStart(5)} s   items out: ${out}`);
@@ -188,8 +191,23 @@ async function main(): Promise<number> {
     say(`\nSummary (GET /v1/stats over ${days.join(', ')}):`);
     say(`  claimed ${pipeline.claimed} = sent now ${pipeline.sentNow} + scheduled ${pipeline.scheduled} + failed ${pipeline.failed} + cancelled ${pipeline.cancelled}  ${addsUp ? '✓ adds up' : '✗ DOES NOT ADD UP'}`);
     say(`  the service says: claimed ${stats.claimed}, sent ${stats.sentNow}, scheduled ${stats.scheduled}, failed ${stats.failed}, cancelled ${stats.cancelled}  ${equal ? '✓ equal' : '✗ DIFFERENT'}`);
-    say(`  quota ${today.quota}, used ${today.used}, remaining ${today.remaining}; ${catcher.received.length} emails in the mail catcher; ${((performance.now() - started) / 1000).toFixed(1)} s in all`);
-    if (!TTY) say(`summary ${JSON.stringify({ pipeline, stats, days, caught: catcher.received.length })}`);
+    // Where the time went: each node, and compose's floor at the sandbox's tier-1
+    // token limit (every token the drafts cost, paid at 200k a minute).
+    const seconds = Math.round((performance.now() - started) / 100) / 10;
+    const tokens = today.compose?.totalTokens ?? 0;
+    const timing = {
+      seconds,
+      nodes: nodeSeconds,
+      compose: {
+        requests: today.compose?.requests ?? 0,
+        tokens,
+        tokensPerEmail: emails.length > 0 ? Math.round(tokens / emails.length) : 0,
+        tpmFloorSeconds: Math.round((tokens / SANDBOX_OPENAI_LIMITS.tpm) * 600) / 10,
+      },
+    };
+    say(`  quota ${today.quota}, used ${today.used}, remaining ${today.remaining}; ${catcher.received.length} emails in the mail catcher; ${seconds} s in all`);
+    say(`  compose: ${timing.compose.requests} OpenAI requests, ${tokens} tokens (${timing.compose.tokensPerEmail} an email): at ${SANDBOX_OPENAI_LIMITS.tpm / 1000}k tokens a minute that alone takes ${timing.compose.tpmFloorSeconds} s`);
+    if (!TTY) say(`summary ${JSON.stringify({ pipeline, stats, days, caught: catcher.received.length, timing })}`);
     if (!addsUp || !equal || catcher.received.length !== pipeline.sentNow) return 1;
 
     if (TTY) {

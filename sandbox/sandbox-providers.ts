@@ -34,12 +34,16 @@ export async function seedSandboxProfile(db: Database): Promise<void> {
   if (current.updatedAt === null) await db.call('put_sender_profile', { p_sender: 'default', p_profile: SANDBOX_PROFILE });
 }
 
+/**
+ * OpenAI's tier-1 limits for gpt-4o-mini (500 requests, 200k tokens a minute): the
+ * sandbox paces like a typical paid account, so a demo day takes as long as a real one.
+ */
+export const SANDBOX_OPENAI_LIMITS = { rpm: 500, tpm: 200_000 } as const;
+
 export async function startSandboxProviders(config: Config): Promise<SandboxProviders> {
   const apolloKey = 'sandbox-apollo-key';
   const apollo = await startFakeApollo({ seed: 7, people: 5000, credits: 100_000, apiKey: apolloKey });
-  // OpenAI's tier-1 limits for gpt-4o-mini (500 requests, 200k tokens a minute): the
-  // sandbox paces like a typical paid account, so a demo day takes as long as a real one.
-  const openai = await startFakeOpenAI({ rpm: 500, tpm: 200_000 });
+  const openai = await startFakeOpenAI(SANDBOX_OPENAI_LIMITS);
   const firecrawl = await startFakeFirecrawl({});
 
   // The fake companies' domains must pass the SSRF guard without a DNS server.

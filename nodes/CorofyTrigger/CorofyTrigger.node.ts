@@ -52,6 +52,12 @@ export class CorofyTrigger implements INodeType {
 					{ name: 'Auto-Reply', value: 'auto_reply', description: 'An out-of-office or other automatic answer' },
 					{ name: 'Bounce', value: 'bounce', description: 'A delivery failed (data.hard: the address does not exist)' },
 					{ name: 'Complaint', value: 'complaint', description: 'The recipient marked an email as spam' },
+					{
+						name: 'Mailbox Paused',
+						value: 'mailbox_paused',
+						description:
+							'A mailbox stopped sending (too many hard bounces or complaints, or its login refused) until a person resumes it',
+					},
 					{ name: 'Needs Review', value: 'needs_review', description: 'A send whose outcome is unknown waits for a person' },
 					{ name: 'Reply', value: 'reply', description: 'A lead (or a colleague) answered' },
 					{ name: 'Send Failed', value: 'send_failed', description: 'A send was given up on (dead letter)' },

@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { runSweep } from '../../service/src/sweeper/sweeper';
-import { importLeads, installGateStandIn, rawSql, scheduleSends, stopService } from '../../service/test/support/sends-fixture';
-import { startTestService, TEST_API_KEY, type TestService } from '../../service/test/support/test-service';
+import { startComposeWorld, type ComposeWorld } from '../../service/test/compose/compose-fixture';
+import { importLeads, rawSql, scheduleSends } from '../../service/test/support/sends-fixture';
+import { TEST_API_KEY, type TestService } from '../../service/test/support/test-service';
 
 const ARTIFACTS = path.join(__dirname, '..', 'artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -15,6 +16,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 
 jest.setTimeout(180_000);
 
+let world: ComposeWorld;
 let svc: TestService;
 let browser: Browser;
 let page: Page;
@@ -24,11 +26,17 @@ let sends: { dead: string; review: string; sent: string[]; later: string[] };
 beforeAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   // one attempt: a transient failure is a dead letter at once
-  svc = await startTestService({ COROFY_SEND_MAX_ATTEMPTS: '1' });
-  await installGateStandIn(svc);
+  // compose against the local OpenAI fake, so the page has tokens to show
+  world = await startComposeWorld({ env: { COROFY_SEND_MAX_ATTEMPTS: '1' } });
+  svc = world.svc;
   await svc.api('PUT', '/v1/senders/default', { dailyQuota: 20, fromName: 'Ada Sender', fromEmail: 'ada@corofy.test', postalAddress: '1 Main St, Springfield' });
+  // a second mailbox, paused (as the dispatcher pauses one whose SMTP login is refused)
+  await svc.api('PUT', '/v1/senders/mailbox-2', { dailyQuota: 30, fromName: 'Bo Sender', postalAddress: '1 Main St, Springfield' });
+  await rawSql(svc)("select pause_mailbox('mailbox-2', 'smtp_auth', 'SMTP authentication refused: 535 5.7.8 bad credentials')");
   const leadIds = await importLeads(svc, 7, 'buyer', 'acme.test');
   await svc.api('POST', '/v1/batches/claim', { size: 7 });
+  const composed = await svc.api('POST', '/v1/compose', { leadIds });
+  expect(composed.status).toBe(200);
   const now = Date.now();
   const due = await scheduleSends(svc, leadIds.slice(0, 4), new Date(now - 60_000), new Date(now + 3_600_000));
   const later = await scheduleSends(svc, leadIds.slice(4), new Date(now + 3 * 3_600_000), new Date(now + 5 * 3_600_000));
@@ -55,7 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await stopService(svc);
+  await world?.stop();
 });
 
 const text = async (selector: string) => (await page.locator(selector).innerText()).trim();
@@ -88,9 +96,19 @@ test('every panel shows the numbers the API reports', async () => {
   const stats = (await svc.api('GET', '/v1/stats')).body;
   const row = '#mailboxes tr[data-sender="default"]';
   expect(await num(`${row} [data-field=quota]`)).toBe(stats.quota);
+  expect(await text(`${row} [data-field=paused]`)).toBe('no');
+  const box2 = (await svc.api('GET', '/v1/senders/mailbox-2')).body;
+  expect(box2.paused.reason).toBe('SMTP authentication refused: 535 5.7.8 bad credentials');
+  expect(await text('#mailboxes tr[data-sender="mailbox-2"] [data-field=paused]')).toContain(box2.paused.reason);
+  expect(await num('#mailboxes tr[data-sender="mailbox-2"] [data-field=quota]')).toBe((await svc.api('GET', '/v1/stats?sender=mailbox-2')).body.quota);
+  expect(await text('#mailboxes tfoot [data-field=paused]')).toBe('1 of 2');
+  // health shows what GET /v1/senders reports, and says so plainly while nothing does
+  if (box2.health == null) expect(await text(`${row} [data-field=health]`)).toBe('not tracked yet');
+  else expect(await text(`${row} [data-field=health]`)).not.toBe('not tracked yet');
   expect(await num(`${row} [data-field=used]`)).toBe(stats.used);
   expect(await num(`${row} [data-field=remaining]`)).toBe(stats.remaining);
-  expect(await num('#mailboxes tfoot [data-field=remaining]')).toBe(stats.remaining);
+  const stats2 = (await svc.api('GET', '/v1/stats?sender=mailbox-2')).body;
+  expect(await num('#mailboxes tfoot [data-field=remaining]')).toBe(stats.remaining + stats2.remaining);
 
   for (const [tile, value] of [
     ['claimed', stats.batchedLeads], ['sent', stats.sent], ['scheduled', stats.scheduled], ['failed', stats.failed],
@@ -114,11 +132,22 @@ test('every panel shows the numbers the API reports', async () => {
   expect(waiting).toBe(3);
 
   expect(await text('#events tr[data-kind=reply]')).toContain('Sounds interesting, can we talk on Tuesday?');
-  expect(await num('#history tr[data-step="1"] td:nth-child(2)')).toBe(2);
-  expect(await num('#history tr[data-step="1"] td:nth-child(3)')).toBe(1);
+  expect(await num('#history tr[data-step="1"] [data-field=sent]')).toBe(2);
+  expect(await num('#history tr[data-step="1"] [data-field=replies]')).toBe(1);
+  expect(await text('#history tr[data-step="1"] [data-field=reply-rate]')).toBe('50.0 %');
+  // today's row of the 30 days: what GET /v1/stats says for the day, tokens included
+  const todayRow = `#history tr[data-day="${stats.day}"]`;
+  expect(stats.compose.totalTokens).toBeGreaterThan(0);
+  for (const [field, value] of [
+    ['sent', stats.sent], ['replies', stats.replied], ['bounces', stats.bounced], ['complaints', stats.complained],
+    ['unsubscribes', stats.unsubscribed], ['apollo-credits', stats.apolloCreditsUsed], ['openai-tokens', stats.compose.totalTokens],
+  ] as const) {
+    expect([field, await page.locator(`${todayRow} [data-field=${field}]`).evaluate((e) => Number(e.textContent!.replace(/,/g, '')))])
+      .toEqual([field, value]);
+  }
 
   // the charts are drawn by the served uPlot under the page's CSP (no inline script)
-  for (const chart of ['#queue-chart', '#history-chart', '#credits-chart']) {
+  for (const chart of ['#queue-chart', '#history-chart', '#credits-chart', '#tokens-chart']) {
     await page.locator(`${chart} canvas`).waitFor();
   }
   expect(pageErrors).toEqual([]);
@@ -127,6 +156,76 @@ test('every panel shows the numbers the API reports', async () => {
   for (const panel of ['mailboxes', 'funnel', 'queue', 'needs-review', 'dead-letters', 'events', 'history']) {
     await page.locator(`#${panel}`).screenshot({ path: path.join(ARTIFACTS, `status-${panel}.png`) });
   }
+});
+
+test('accessible: every control is labelled and reached by Tab, and text meets WCAG AA contrast', async () => {
+  // every input and button has an accessible name (label, aria-label or text)
+  const unnamed = await page.locator('input:not([type=hidden]), button, select, textarea, meter').evaluateAll((els) =>
+    els.filter((e) => {
+      const labelled = (e as HTMLInputElement).labels?.length || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby');
+      return !labelled && !(e.textContent ?? '').trim();
+    }).map((e) => e.outerHTML));
+  expect(unnamed).toEqual([]);
+
+  // Tab from the top reaches every button, link and summary, in order, each with a visible focus ring
+  const focusable = await page.locator('a[href], button, summary').evaluateAll((els) =>
+    els.filter((e) => (e as HTMLElement).offsetParent !== null || e.classList.contains('skip')).length);
+  await page.locator('body').focus();
+  const reached = new Set<string>();
+  let unringed = 0;
+  for (let i = 0; i < focusable + 5; i++) {
+    await page.keyboard.press('Tab');
+    const f = await page.evaluate(() => {
+      const e = document.activeElement as HTMLElement;
+      if (!e || e === document.body) return null;
+      const style = getComputedStyle(e);
+      return { key: `${e.tagName}:${e.getAttribute('href') ?? ''}:${e.getAttribute('aria-label') ?? e.textContent?.trim()}:${e.closest('[data-send]')?.getAttribute('data-send') ?? ''}`,
+        ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 };
+    });
+    if (f) {
+      reached.add(f.key);
+      if (!f.ring) unringed++;
+    }
+  }
+  expect(focusable).toBeGreaterThan(8);
+  expect(reached.size).toBe(focusable);
+  expect(unringed).toBe(0);
+  for (const name of [`Retry send ${sends.dead}`, `Discard send ${sends.review}`, 'Sign out']) {
+    expect([...reached].some((k) => k.includes(name))).toBe(true);
+  }
+
+  // WCAG AA: 4.5:1 for text (3:1 for large text) against the background it is drawn on
+  const low = await page.evaluate(() => {
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = ([r, g, b]: number[]) => {
+      const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+    };
+    const background = (e: Element | null): number[] => {
+      for (; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3]! > 0)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const out: string[] = [];
+    let checked = 0;
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      const e = t.parentElement!;
+      if (!t.textContent!.trim() || e.closest('.sr-only, .skip, script, .uplot') || !(e as HTMLElement).offsetParent) continue;
+      const style = getComputedStyle(e);
+      const a = lum(rgb(style.color).slice(0, 3));
+      const b = lum(background(e));
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      checked++;
+      const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) out.push(`${ratio.toFixed(2)} ${e.tagName}.${e.className}: ${t.textContent!.trim().slice(0, 30)}`);
+    }
+    return { checked, out };
+  });
+  expect(low.checked).toBeGreaterThan(100);
+  expect(low.out).toEqual([]);
 });
 
 test('Retry moves a dead letter back to the queue', async () => {

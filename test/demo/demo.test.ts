@@ -55,6 +55,12 @@ test('the demo exits 0 outside a terminal and its summary adds up and equals GET
       expect(sum('scheduled')).toBe(pipeline.scheduled);
       expect(stats[0].claimed + sum('failed') + sum('dead') + sum('needsReview')).toBe(pipeline.failed);
       expect(sum('cancelled')).toBe(pipeline.cancelled);
+      // where the time went: every node of the run, and compose's tokens as the service counted them
+      const { timing } = summary;
+      expect(Object.keys(timing.nodes)).toEqual(expect.arrayContaining(['Compose Email', 'Timezone Gate', 'Send Email']));
+      expect(timing.compose).toMatchObject({ requests: stats[0].compose.requests, tokens: stats[0].compose.totalTokens });
+      expect(timing.compose.tokens).toBeGreaterThan(0);
+      expect(timing.compose.tpmFloorSeconds).toBeCloseTo((timing.compose.tokens / 200_000) * 60, 0);
     } finally {
       await svc.close();
     }

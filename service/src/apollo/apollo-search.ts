@@ -8,6 +8,7 @@ import type { Logger } from '../app/logger';
 import { DatabaseError, type Database } from '../db/database';
 import { LeadInputSchema, type Lead } from '../leads/lead-input';
 import { withImportedZone } from '../timezone/imported-zone';
+import type { ApolloSearchRecord, ApolloSearchResult } from './apollo-schema';
 import {
   ApolloError,
   MAX_MATCH_BATCH,
@@ -18,31 +19,6 @@ import {
   type ApolloSearchFilters,
   type ApolloSearchPerson,
 } from './apollo-client';
-
-export interface ApolloSearchRecord {
-  searchId: string;
-  filters: ApolloSearchFilters;
-  leadsWanted: number;
-  leadsAdded: number;
-  duplicatesSkipped: number;
-  suppressedSkipped: number;
-  noEmailSkipped: number;
-  creditsUsed: number;
-  matchesRequested: number;
-  matchCalls: number;
-  pagesFetched: number;
-  totalEntries?: number;
-  exhausted: boolean;
-  status: 'running' | 'completed' | 'failed';
-  errorCode?: string;
-  errorDetail?: string;
-  createdAt: string;
-  finishedAt?: string;
-}
-
-export interface ApolloSearchResult extends ApolloSearchRecord {
-  leads: Lead[];
-}
 
 /** A search that failed after it started: the error, and what the record says was kept. */
 export class ApolloSearchFailed extends Error {

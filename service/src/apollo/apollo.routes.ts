@@ -2,9 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { AppDeps } from '../app/deps';
 import { createRouter } from '../app/router';
 import { problem, problemContent, problemResponses } from '../app/problems';
-import { LeadSchema } from '../leads/lead-input';
 import { DomainSchema } from '../app/schemas';
-import { ApolloSearchBusy, ApolloSearchFailed, runApolloSearch, type ApolloSearchRecord } from './apollo-search';
+import { ApolloSearchBusy, ApolloSearchFailed, runApolloSearch } from './apollo-search';
+import { SearchRecordSchema, SearchResultSchema, type ApolloSearchRecord } from './apollo-schema';
 
 /** When to ask again for a search that is still running under the same key. */
 const BUSY_RETRY_AFTER_SECONDS = 5;
@@ -45,33 +45,6 @@ const SearchBody = z
   })
   .strict()
   .openapi('ApolloSearchRequest');
-
-const SearchRecordSchema = z
-  .object({
-    searchId: z.string(),
-    filters: z.record(z.string(), z.unknown()),
-    leadsWanted: z.number().int(),
-    leadsAdded: z.number().int(),
-    duplicatesSkipped: z.number().int().openapi({ description: 'People we already had (by Apollo id before paying, by email after).' }),
-    suppressedSkipped: z.number().int().openapi({ description: 'Revealed addresses or domains on the suppression list.' }),
-    noEmailSkipped: z.number().int().openapi({ description: 'People Apollo had no email for (not charged).' }),
-    creditsUsed: z.number().int(),
-    matchesRequested: z.number().int().openapi({ description: 'People sent to bulk_match.' }),
-    matchCalls: z.number().int(),
-    pagesFetched: z.number().int(),
-    totalEntries: z.number().int().optional(),
-    exhausted: z.boolean().openapi({ description: 'Apollo has no more matches for these filters.' }),
-    status: z.enum(['running', 'completed', 'failed']),
-    errorCode: z.string().optional(),
-    errorDetail: z.string().optional(),
-    createdAt: z.string(),
-    finishedAt: z.string().optional(),
-  })
-  .openapi('ApolloSearch');
-
-const SearchResultSchema = SearchRecordSchema.extend({
-  leads: z.array(LeadSchema).openapi({ description: 'The leads added, in sequence order.' }),
-}).openapi('ApolloSearchResult');
 
 const createSearch = createRoute({
   method: 'post',

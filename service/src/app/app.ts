@@ -16,6 +16,7 @@ import { inboundRoutes } from '../inbound/inbound.routes';
 import { leadsRoutes } from '../leads/leads.routes';
 import { SecretKeyError } from '../secrets/secret-box';
 import { senderProfileRoutes } from '../sender-profile/sender-profile.routes';
+import { poolsRoutes } from '../pools/pools.routes';
 import { sendersRoutes } from '../senders/senders.routes';
 import { sendsRoutes } from '../sends/sends.routes';
 import { statsRoutes } from '../stats/stats.routes';
@@ -46,6 +47,7 @@ const ROUTES: ((deps: AppDeps) => OpenAPIHono<AppEnv>)[] = [
   senderProfileRoutes,
   statsRoutes,
   batchesRoutes,
+  poolsRoutes,
   sendsRoutes,
   eventsRoutes,
   suppressionsRoutes,

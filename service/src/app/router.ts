@@ -10,13 +10,21 @@ export interface AppEnv extends Env {
   Variables: { requestId: string };
 }
 
-/** Turns a failed zod validation into a `validation_failed` problem listing the fields. */
+/**
+ * Turns a failed zod validation into a `validation_failed` problem listing the
+ * fields, one message per field: the first check a field failed says what to
+ * fix (zod goes on checking a field after its first failure).
+ */
 const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (!result.success) {
-    const errors = result.error.issues.map((i) => ({
-      path: i.path.length > 0 ? i.path.join('.') : '(body)',
-      message: i.message,
-    }));
+    const errors: { path: string; message: string }[] = [];
+    const seen = new Set<string>();
+    for (const issue of result.error.issues) {
+      const path = issue.path.length > 0 ? issue.path.join('.') : '(body)';
+      if (seen.has(path)) continue;
+      seen.add(path);
+      errors.push({ path, message: issue.message });
+    }
     throw problem(
       400,
       'validation_failed',

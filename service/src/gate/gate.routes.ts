@@ -41,7 +41,7 @@ const GateResultSchema = z
       .array(z.object({ leadId: z.string(), code: z.string(), detail: z.string() }))
       .openapi({
         description:
-          'Leads not gated: lead_not_found, lead_busy, not_composed, no_draft and no_quota_room change nothing; ' +
+          'Leads not gated: lead_not_found, lead_busy, not_composed, no_draft, no_quota_room and mailbox_paused change nothing; ' +
           'suppressed and no_email mark the lead skipped and release its claim.',
       }),
   })

@@ -74,6 +74,14 @@ export class OpenAIClient {
   readonly limiter: RateLimiter;
   readonly stats: OpenAIStats = { requests: 0, rateLimited: 0, serverErrors: 0 };
   private sdkInstance: OpenAI | undefined;
+  /**
+   * Completion tokens of the answers so far (for the limiter's booking). A request is
+   * booked at its prompt plus what answers have cost on average, not plus the whole
+   * max_completion_tokens: the booking is settled to the real usage only when the
+   * answer comes, and booking the maximum held every request ~2x too long in the
+   * pacing meanwhile (the demo's compose ran at 56 % of the token limit).
+   */
+  private completions = { count: 0, tokens: 0 };
 
   constructor(
     private readonly options: OpenAIClientOptions,
@@ -113,7 +121,11 @@ export class OpenAIClient {
         true,
       );
     }
-    const estimated = Math.ceil((req.system.length + req.user.length) / 4) + this.options.maxOutputTokens;
+    const expectedCompletion =
+      this.completions.count === 0
+        ? this.options.maxOutputTokens
+        : Math.min(this.options.maxOutputTokens, Math.ceil(this.completions.tokens / this.completions.count));
+    const estimated = Math.ceil((req.system.length + req.user.length) / 4) + expectedCompletion;
     for (let attempt = 1; ; attempt++) {
       await this.limiter.acquire(estimated);
       this.stats.requests++;
@@ -134,6 +146,10 @@ export class OpenAIClient {
           .withResponse();
         this.limiter.observe(readRateLimitHeaders(response.headers));
         this.limiter.settle(estimated, data.usage?.total_tokens ?? estimated);
+        if (data.usage) {
+          this.completions.count++;
+          this.completions.tokens += data.usage.completion_tokens;
+        }
         const message = data.choices[0]?.message;
         return {
           content: message?.content ?? null,

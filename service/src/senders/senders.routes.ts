@@ -10,6 +10,58 @@ import { verifyMailbox } from '../mailboxes/verify';
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24 h)');
 
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
+  .refine((d) => {
+    const t = Date.parse(`${d}T00:00:00Z`);
+    return d >= '0001' && !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
+  }, 'must be a real date');
+
+const RampUpSchema = z
+  .object({
+    start: z.number().int().openapi({ description: 'Daily limit on the first day' }),
+    step: z.number().int().openapi({ description: 'Added per sending day (a day of the sending window)' }),
+    cap: z.number().int().openapi({ description: 'Where the ramp stops (the daily quota still applies if lower)' }),
+    startedOn: z.string().openapi({ description: 'Sender-local day the ramp counts from', example: '2026-12-01' }),
+  })
+  .openapi('RampUp');
+
+const RampUpUpdateSchema = z
+  .object({
+    start: z.number().int().min(0).max(100000),
+    step: z.number().int().min(0).max(100000),
+    cap: z.number().int().min(0).max(100000),
+    startedOn: isoDate,
+  })
+  .partial()
+  .strict()
+  .openapi('RampUpUpdate', {
+    description:
+      'Turns ramp-up on (defaults: start 10, step 5, cap 40, counted from today) or changes it; null turns it off',
+  });
+
+const MailboxHealthSchema = z
+  .object({
+    status: z.enum(['ok', 'paused']),
+    paused: z
+      .object({ at: z.string(), code: z.string(), reason: z.string() })
+      .nullable()
+      .openapi({ description: 'Why and since when it is paused (hard_bounces, complaints, or an authentication code)' }),
+    hardBounces: z.object({
+      count: z.number().int().openapi({ description: 'Hard bounces among the last sends' }),
+      ofLastSends: z.number().int(),
+      window: z.number().int().openapi({ description: 'How many of the last sends are counted (200)' }),
+      pauseAbove: z.number().int().openapi({ description: 'More hard bounces than this pause the mailbox (3 % of the window)' }),
+    }),
+    complaints: z.object({
+      last24h: z.number().int(),
+      pauseAt: z.number().int().openapi({ description: 'This many complaints within a day pause the mailbox' }),
+    }),
+    since: z.string().nullable().openapi({ description: 'Counted from here (the last resume), or null: from the start' }),
+  })
+  .openapi('MailboxHealth');
+
 const SenderSchema = z
   .object({
     id: z.string(),
@@ -23,9 +75,14 @@ const SenderSchema = z
     postalAddress: z.string().nullable(),
     minGapSeconds: z.number().int(),
     jitterSeconds: z.number().int(),
+    rampUp: RampUpSchema.nullable().openapi({ description: 'Ramp-up of a new mailbox, or null (no ramp: the daily quota every day)' }),
+    limitToday: z.number().int().openapi({
+      description: "Today's effective daily limit (sender-local day): the daily quota, lowered by ramp-up",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
     ...MailboxViewFields,
+    health: MailboxHealthSchema,
   })
   .openapi('Sender');
 
@@ -49,6 +106,7 @@ const SenderUpdateSchema = z
     postalAddress: z.string().trim().min(1).max(500).nullable(),
     minGapSeconds: z.number().int().min(0).max(86400),
     jitterSeconds: z.number().int().min(0).max(86400),
+    rampUp: RampUpUpdateSchema.nullable(),
     ...MailboxUpdateFields,
   })
   .partial()

@@ -40,6 +40,20 @@ const StatsSchema = z
   })
   .openapi('Stats');
 
+const PoolStatsSchema = z
+  .object({
+    pool: z
+      .object({
+        id: z.string(),
+        dailyTarget: count,
+        usedToday: count.openapi({ description: "Sum of the mailboxes' used today (each on its own sender-local day)" }),
+        remainingToday: count,
+      })
+      .openapi({ description: 'The pool today' }),
+    mailboxes: z.array(StatsSchema).openapi({ description: "Each mailbox's numbers for its own sender-local day" }),
+  })
+  .openapi('PoolStats');
+
 const getStats = createRoute({
   method: 'get',
   path: '/v1/stats',
@@ -48,6 +62,9 @@ const getStats = createRoute({
   request: {
     query: z.object({
       sender: SenderIdSchema.optional().default('default'),
+      pool: SenderIdSchema.optional().openapi({
+        description: 'A pool instead of a sender: the pool today and each of its mailboxes (sender is then ignored)',
+      }),
       day: z
         .string()
         .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
@@ -60,26 +77,39 @@ const getStats = createRoute({
     }),
   },
   responses: {
-    200: { description: 'The numbers', content: { 'application/json': { schema: StatsSchema } } },
+    200: {
+      description: 'The numbers (of the sender, or with ?pool= of the pool and each mailbox)',
+      content: { 'application/json': { schema: z.union([StatsSchema, PoolStatsSchema]) } },
+    },
     ...problemResponses,
-    404: problemContent('No such sender'),
+    404: problemContent('No such sender or pool'),
   },
 });
 
+type Stats = z.infer<typeof StatsSchema>;
+
 export function statsRoutes({ db }: AppDeps) {
-  return createRouter().openapi(getStats, async (c) => {
-    const { sender, day } = c.req.valid('query');
-    // both only read: safe to repeat on a fresh connection
-    const stats = await db.call<Omit<z.infer<typeof StatsSchema>, 'compose'>>(
-      'get_stats',
-      { p_sender: sender, p_day: day },
-      { repeatable: true },
-    );
-    const compose = await db.call<z.infer<typeof StatsSchema>['compose']>(
+  // all reads: safe to repeat on a fresh connection
+  const senderStats = async (sender: string, day: string | undefined): Promise<Stats> => {
+    const stats = await db.call<Omit<Stats, 'compose'>>('get_stats', { p_sender: sender, p_day: day }, { repeatable: true });
+    const compose = await db.call<Stats['compose']>(
       'get_compose_usage',
       { p_sender: sender, p_day: stats.day },
       { repeatable: true },
     );
-    return c.json({ ...stats, compose }, 200);
+    return { ...stats, compose };
+  };
+  return createRouter().openapi(getStats, async (c) => {
+    const { sender, pool, day } = c.req.valid('query');
+    if (pool === undefined) return c.json(await senderStats(sender, day), 200);
+    const p = await db.call<{ id: string; dailyTarget: number; usedToday: number; remainingToday: number; members: { sender: string }[] }>(
+      'get_pool',
+      { p_pool: pool },
+      { repeatable: true },
+    );
+    const mailboxes: Stats[] = [];
+    for (const m of p.members) mailboxes.push(await senderStats(m.sender, day));
+    const { id, dailyTarget, usedToday, remainingToday } = p;
+    return c.json({ pool: { id, dailyTarget, usedToday, remainingToday }, mailboxes }, 200);
   });
 }

@@ -85,6 +85,10 @@ export const STATUS_JS = `
     height: 140, tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), 'UTC'); },
     series: [{}, { label: 'Apollo credits', stroke: '#6b3fa0', fill: 'rgba(107,63,160,0.12)', width: 2, points: { show: false } }],
   }, [h.map(function (d) { return day(d.day); }), h.map(function (d) { return d.apolloCredits; })]);
+  make('tokens-chart', {
+    height: 140, tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), 'UTC'); },
+    series: [{}, { label: 'OpenAI tokens', stroke: '#0f6e6e', fill: 'rgba(15,110,110,0.12)', width: 2, points: { show: false } }],
+  }, [h.map(function (d) { return day(d.day); }), h.map(function (d) { return d.openaiTokens; })]);
   var q = data.queue.hours, totals = {};
   q.forEach(function (r) { var t = Date.parse(r.hour) / 1000; totals[t] = (totals[t] || 0) + r.count; });
   var start = Date.parse(data.queue.from) / 1000, xs = [], ys = [];

@@ -29,6 +29,13 @@ export interface SenderToday {
   unsubscribed: number;
   complained: number;
   apolloCreditsUsed: number;
+  dailyQuota: number;
+  delivery: 'n8n' | 'corofy';
+  /** Why the mailbox is not sending (GET /v1/senders/{id}'s `paused`), null when it sends. */
+  paused: { at: string; code: string | null; reason: string | null } | null;
+  /** GET /v1/senders/{id}'s `health` and `rampUp` (null when the sender is not ramped). */
+  health: Record<string, unknown> | null;
+  ramp: Record<string, unknown> | null;
 }
 
 export interface StatusToday {
@@ -57,7 +64,17 @@ export interface StatusEvent {
 
 export interface StatusHistory {
   timezone: string;
-  days: { day: string; sent: number; replies: number; bounces: number; apolloCredits: number }[];
+  /** Each sender's own days (as GET /v1/stats counts them), summed; Apollo credits per day of `timezone`. */
+  days: {
+    day: string;
+    sent: number;
+    replies: number;
+    bounces: number;
+    complaints: number;
+    unsubscribes: number;
+    apolloCredits: number;
+    openaiTokens: number;
+  }[];
   steps: { step: number; sent: number; replies: number }[];
 }
 

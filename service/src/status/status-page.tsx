@@ -11,6 +11,15 @@ import type { StatusEvent, StatusPageData, SenderToday } from './status-data';
 const nf = new Intl.NumberFormat('en-US');
 const n = (v: number) => nf.format(v);
 
+/** Health and ramp-up as GET /v1/senders/{id} reports them, in words: its plain fields, "status" first. */
+function describe(o: Record<string, unknown>): string {
+  return Object.entries(o)
+    .filter(([, v]) => v !== null && ['string', 'number', 'boolean'].includes(typeof v))
+    .sort(([a], [b]) => (a === 'status' ? -1 : b === 'status' ? 1 : 0))
+    .map(([k, v]) => (k === 'status' ? String(v) : `${k.replace(/([A-Z])/g, ' $1').toLowerCase()} ${typeof v === 'number' ? n(v) : String(v)}`))
+    .join(' · ');
+}
+
 function Layout(props: { title: string; children: Child; signedIn?: { csrf: string } }) {
   return (
     <html lang="en">
@@ -113,10 +122,11 @@ function Mailboxes(props: { senders: SenderToday[] }) {
     (a, s) => ({ quota: a.quota + s.quota, used: a.used + s.used, remaining: a.remaining + s.remaining }),
     { quota: 0, used: 0, remaining: 0 },
   );
+  const paused = props.senders.filter((s) => s.paused).length;
   return (
     <Panel id="mailboxes" title="Mailboxes today" wide>
       <table>
-        <caption class="sr-only">Each sender's daily limit, what is used and what is left</caption>
+        <caption class="sr-only">Each sender's limit today (lowered by ramp-up), what is used and what is left, its health and whether it is paused</caption>
         <thead>
           <tr><th scope="col">Sender</th><th scope="col">Time zone</th><th scope="col" class="num">Limit</th><th scope="col" class="num">Used</th><th scope="col" class="num">Left</th><th scope="col">Use</th><th scope="col">Health</th><th scope="col">Paused</th></tr>
         </thead>
@@ -129,23 +139,38 @@ function Mailboxes(props: { senders: SenderToday[] }) {
                 {(!s.fromName || !s.postalAddress) && <span class="badge warn">cannot compose: {!s.fromName ? 'no from name' : 'no postal address'}</span>}
               </th>
               <td>{s.timezone}</td>
-              <td class="num" data-field="quota">{n(s.quota)}</td>
+              <td class="num">
+                <span data-field="quota">{n(s.quota)}</span>
+                {s.quota !== s.dailyQuota && <span class="sub" data-field="daily-quota">quota {n(s.dailyQuota)}</span>}
+                {s.ramp && <span class="sub" data-field="ramp">ramp-up: {describe(s.ramp)}</span>}
+              </td>
               <td class="num" data-field="used">{n(s.used)}</td>
               <td class="num" data-field="remaining">{n(s.remaining)}</td>
               <td><meter min={0} max={Math.max(s.quota, 1)} value={s.used} aria-label={`${s.sender}: ${s.used} of ${s.quota} used`}></meter></td>
-              <td><span class="muted">not tracked yet</span></td>
-              <td>no</td>
+              <td data-field="health">{s.health ? describe(s.health) : <span class="muted">not tracked yet</span>}</td>
+              <td data-field="paused">
+                {s.paused ? (
+                  <>
+                    <span class="badge bounce">paused</span>
+                    <span class="sub">{s.paused.reason ?? s.paused.code ?? 'no reason recorded'}</span>
+                    <span class="sub">since <time datetime={s.paused.at}>{s.paused.at.slice(0, 16).replace('T', ' ')} UTC</time></span>
+                  </>
+                ) : (
+                  'no'
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
         <tfoot>
           <tr data-sender="(pool)">
             <th scope="row">Pool</th><td></td>
-            <td class="num" data-field="quota">{n(pool.quota)}</td>
+            <td class="num"><span data-field="quota">{n(pool.quota)}</span></td>
             <td class="num" data-field="used">{n(pool.used)}</td>
             <td class="num" data-field="remaining">{n(pool.remaining)}</td>
             <td><meter min={0} max={Math.max(pool.quota, 1)} value={pool.used} aria-label={`pool: ${pool.used} of ${pool.quota} used`}></meter></td>
-            <td></td><td></td>
+            <td></td>
+            <td data-field="paused">{paused === 0 ? 'none' : `${paused} of ${props.senders.length}`}</td>
           </tr>
         </tfoot>
       </table>
@@ -289,12 +314,22 @@ function Events(props: { events: StatusEvent[] }) {
 
 function History(props: { data: StatusPageData }) {
   const { days, steps } = props.data.history;
+  const totals = days.reduce(
+    (a, d) => ({ sent: a.sent + d.sent, replies: a.replies + d.replies, bounces: a.bounces + d.bounces,
+      apolloCredits: a.apolloCredits + d.apolloCredits, openaiTokens: a.openaiTokens + d.openaiTokens }),
+    { sent: 0, replies: 0, bounces: 0, apolloCredits: 0, openaiTokens: 0 },
+  );
   return (
     <Panel id="history" title="The last 30 days" wide>
       <div class="chart" id="history-chart" role="img" aria-label="Sends, replies and bounces per day over the last 30 days"></div>
       <div class="chart small" id="credits-chart" role="img" aria-label="Apollo credits per day over the last 30 days"></div>
-      <p class="muted">OpenAI tokens per day: not recorded yet.</p>
+      <div class="chart small" id="tokens-chart" role="img" aria-label="OpenAI tokens per day over the last 30 days"></div>
+      <p class="muted">
+        {n(totals.sent)} sent, {n(totals.replies)} {totals.replies === 1 ? 'reply' : 'replies'}, {n(totals.bounces)} {totals.bounces === 1 ? 'bounce' : 'bounces'}, {n(totals.apolloCredits)} Apollo credits
+        and {n(totals.openaiTokens)} OpenAI tokens in 30 days; each sender's own days, as <code>GET /v1/stats</code> counts them.
+      </p>
       <h3>Reply rate per sequence step</h3>
+      <p class="muted">Replies received in these 30 days to emails of each step, against the emails of that step sent in them.</p>
       {steps.length === 0 ? (
         <p class="empty">Nothing sent in the last 30 days.</p>
       ) : (
@@ -302,7 +337,7 @@ function History(props: { data: StatusPageData }) {
           <thead><tr><th scope="col">Step</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Replies</th><th scope="col" class="num">Reply rate</th></tr></thead>
           <tbody>
             {steps.map((s) => (
-              <tr data-step={s.step}><th scope="row">{s.step}</th><td class="num">{n(s.sent)}</td><td class="num">{n(s.replies)}</td><td class="num">{s.sent > 0 ? `${((100 * s.replies) / s.sent).toFixed(1)} %` : '—'}</td></tr>
+              <tr data-step={s.step}><th scope="row">{s.step}</th><td class="num" data-field="sent">{n(s.sent)}</td><td class="num" data-field="replies">{n(s.replies)}</td><td class="num" data-field="reply-rate">{s.sent > 0 ? `${((100 * s.replies) / s.sent).toFixed(1)} %` : '—'}</td></tr>
             ))}
           </tbody>
         </table>
@@ -310,10 +345,15 @@ function History(props: { data: StatusPageData }) {
       <details>
         <summary>Table per day</summary>
         <table>
-          <thead><tr><th scope="col">Day</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Replies</th><th scope="col" class="num">Bounces</th><th scope="col" class="num">Apollo credits</th></tr></thead>
+          <thead><tr><th scope="col">Day</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Replies</th><th scope="col" class="num">Bounces</th><th scope="col" class="num">Complaints</th><th scope="col" class="num">Unsubscribes</th><th scope="col" class="num">Apollo credits</th><th scope="col" class="num">OpenAI tokens</th></tr></thead>
           <tbody>
             {days.map((d) => (
-              <tr data-day={d.day}><th scope="row">{d.day}</th><td class="num">{n(d.sent)}</td><td class="num">{n(d.replies)}</td><td class="num">{n(d.bounces)}</td><td class="num">{n(d.apolloCredits)}</td></tr>
+              <tr data-day={d.day}>
+                <th scope="row">{d.day}</th><td class="num" data-field="sent">{n(d.sent)}</td><td class="num" data-field="replies">{n(d.replies)}</td>
+                <td class="num" data-field="bounces">{n(d.bounces)}</td><td class="num" data-field="complaints">{n(d.complaints)}</td>
+                <td class="num" data-field="unsubscribes">{n(d.unsubscribes)}</td><td class="num" data-field="apollo-credits">{n(d.apolloCredits)}</td>
+                <td class="num" data-field="openai-tokens">{n(d.openaiTokens)}</td>
+              </tr>
             ))}
           </tbody>
         </table>

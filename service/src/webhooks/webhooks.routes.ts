@@ -4,7 +4,7 @@ import { createRouter } from '../app/router';
 import { problemResponses } from '../app/problems';
 import { newWebhookSecret } from './signing';
 
-export const WEBHOOK_EVENTS = ['reply', 'auto_reply', 'bounce', 'complaint', 'unsubscribe', 'send_failed', 'needs_review'] as const;
+export const WEBHOOK_EVENTS = ['reply', 'auto_reply', 'bounce', 'complaint', 'unsubscribe', 'send_failed', 'needs_review', 'mailbox_paused'] as const;
 
 const WebhookInput = z
   .object({

@@ -16,6 +16,15 @@ create table if not exists senders (
   jitter_seconds  integer not null default 0 check (jitter_seconds >= 0),
   -- an out-of-office answer stops the lead only when the sender wants it to
   stop_on_auto_reply boolean not null default false,
+  -- ramp-up (a new mailbox sends little and more each sending day): off while
+  -- ramp_start is null; else today's limit is the least of the daily quota, the
+  -- cap, and start + step × the sending days since ramp_from (sender_effective_limit)
+  ramp_start      integer check (ramp_start between 0 and 100000),
+  ramp_step       integer check (ramp_step between 0 and 100000),
+  ramp_cap        integer check (ramp_cap between 0 and 100000),
+  ramp_from       date,
+  check ((ramp_start is null) = (ramp_step is null) and (ramp_start is null) = (ramp_cap is null)
+         and (ramp_start is null) = (ramp_from is null)),
   created_at      timestamptz not null default now(),
   updated_at      timestamptz not null default now()
 );

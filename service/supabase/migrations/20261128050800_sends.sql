@@ -46,7 +46,9 @@ create index if not exists sends_lead on sends (lead_id);
 create index if not exists sends_status_updated on sends (status, updated_at desc, id desc);
 -- pacing looks up a sender's sends around an instant
 create index if not exists sends_sender_send_at on sends (sender_id, send_at);
--- the status page and stats: a sender's sends of one day; the last 30 days by when they went out
-create index if not exists sends_sender_day on sends (sender_id, day);
-create index if not exists sends_sent_at on sends (sent_at) include (step) where sent_at is not null;
+-- stats and the status page count a sender's sends (by status) of one day: with
+-- status in the index, from it alone
+create index if not exists sends_sender_day on sends (sender_id, day) include (status);
+-- the queue panel: the next 24 hours per hour and recipient time zone, from the index alone
+create index if not exists sends_queue on sends (send_at) include (timezone) where status in ('scheduled', 'failed');
 create index if not exists sends_lease_key on sends (lease_key) where lease_key is not null;

@@ -17,6 +17,8 @@ create table if not exists mailboxes (
   paused_at          timestamptz,
   paused_code        text,
   paused_reason      text,
+  -- mailbox health counts bounces and complaints from here on (a person resumed it)
+  health_since       timestamptz,
   updated_at         timestamptz not null default now()
 );
 

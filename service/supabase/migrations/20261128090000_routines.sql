@@ -2,22 +2,24 @@
 -- (change the routine file and run it again). The checksum of every routine file
 -- at this point; below, whole, the files changed since the previous routines migration.
 -- routine apollo.sql cb1eb453df0c9a638abee99ac3e86d9a779429e386510ce9eeae9510e24e9aba
--- routine batches.sql 720b026a9987b292bdbf9f4d9b70cb056af575d080862a7de65178d72bc73029
+-- routine batches.sql 1e7d3200deb811794cc40080819280c01bc0d4d21fb56d543a1986ebcb74bad8
 -- routine compose.sql c1ea5bf266161f07c6d5001424c7f2e3e448bc364cf294f57ea07fd508cd7bc7
--- routine dispatch.sql 2fb947a850af50e40de5748f8e5ab559d9672cb2d68551dc3995fefe2daea765
--- routine events.sql 43e715c32dfa00063ba5dce9889845f2a943582f66e097997fb0ebae2c0008f4
--- routine gate.sql fe1bd21b09be658a6f89b5cb7e3441e1678cfb824297a611377b5d6d9e76ad1d
+-- routine dispatch.sql bab3f8c72a4b48e8ee05db5cc3a70c992ea3fd053525a16fa942805120314b0f
+-- routine events.sql 414462e0ffd244cd18d380dbbaac82e27e909a75821847dc7fc6982959e7d278
+-- routine gate.sql 966bcfe7f4248948a09b7282cdd2a08994b201ff91f90a40a7145e4236cb88e7
 -- routine inbound.sql 56ba6c119f8acc6c9d81473e4294cbbcd638d6848a90c5c95dbfb5ce3ae0aee6
 -- routine leads.sql 51194cf77a7b34cb23dff4c84d11e338c0f59b4b21b431dfd5152f3e7b017c6e
+-- routine mailbox_health.sql 454fe00dfbea8fb34386df567f14f426e5a68dfafb16fe2517690c51d31f7283
 -- routine mailbox_watch.sql f614c1755d8dc35252a71c0b2371a4d16d81b7a063ce0c34b6f0a44a2b047837
--- routine mailboxes.sql 2f2f4cf47d850fd46121114b9618d72e2bd1460013d83eb805b14c76b4201741
--- routine quota_ledger.sql 550f0c9133eb9a733a7d508b920e682fec826dd4ad66c855867c878b51b380aa
+-- routine mailboxes.sql 1b7344c88664bdb0a6d2461b94e746f6d80763f7cd5bcd35dd5871b0265d33f7
+-- routine pools.sql 56bccb1e4be7d7d577cfa742eb8f8a28c8ea5c133cda631997434cf63b2f565e
+-- routine quota_ledger.sql cdec21d85fd13ddd3325623dfeac3cfcc5db92a24799ef042cc5960a34b9d4ea
 -- routine sender_profiles.sql a2d8433909956630229e099c8d80474d06044f8031f7c1135171e57ce49049d3
--- routine senders.sql a956daf8b499a491ee62e927fe67eef63817e34c7315282608c72831c00c1224
--- routine sends.sql a461d33c45ed21ee66cba3e8275a0e0a7a37bbad4f5d9c54bf48cf5489c9163a
+-- routine senders.sql 13ba89278d4ecebf7eadba631dae4cae365505e2e80ba8aef7782434b5463096
+-- routine sends.sql 269c67d11088f68c43afcdb89f5a2ed9d6361a3c8712164c4db6346f7cbfb3c5
 -- routine service.sql ecf1f86db5ac8cd41599394d220a5865ba3bdf53a37a65218c8dac1de7310993
--- routine stats.sql 0064fc23bacf623d2dbbe13d76ebb432e05b1c290cc930ff8b6e8c9bb0293e66
--- routine status.sql a74bb1b3d1e6dbc44199ccfd8636677cb10a520ba4434033325a20fe6c4ea570
+-- routine stats.sql 344b0efe743c89d81686a3d818e7fb9a13bd6a842fc92468db4fadefbea72514
+-- routine status.sql d470990fe8d93888c1df547b394b5722eb73fe9f67a186eec373f4b711aebd15
 -- routine suppressions.sql b074635b68529a31a2478385f60aafe4f479d8e8dac168b576834e5ffb89031e
 -- routine sweeper.sql 6f7af66de515fe76d125f8558b6d9b1c0fd2877cc7fb0ab80988144142c7af67
 -- routine webhooks.sql e47bdb93170678be63434803e585d9e3ea9bd64880c1d6fbf988191b17027f3e
@@ -419,6 +421,18 @@ declare
   c record;
 begin
   s := sender_or_raise(p_sender);
+  -- a pool's mailbox takes its leads from its pool's claim (the pool's target)
+  if exists (select 1 from pool_members where sender_id = p_sender) then
+    raise exception using errcode = 'CR000', message = 'sender_in_pool',
+      detail = format('Sender "%s" is a mailbox of pool "%s": claim the pool, which spreads its daily target over its mailboxes.',
+                      p_sender, (select pool_id from pool_members where sender_id = p_sender));
+  end if;
+  -- a paused mailbox takes no new leads (nothing silent: the caller learns why)
+  if mailbox_paused(p_sender) then
+    raise exception using errcode = 'CR000', message = 'mailbox_paused',
+      detail = format('The mailbox of sender "%s" is paused (%s); nothing is claimed or sent for it until a person resumes it.',
+                      p_sender, (select paused_reason from mailboxes where sender_id = p_sender));
+  end if;
   if jsonb_typeof(p_claims) is distinct from 'array' or exists (
        select 1 from jsonb_array_elements(p_claims) e
         where jsonb_typeof(e) <> 'object'
@@ -867,7 +881,7 @@ begin
                     and holder = p_holder and expires_at > p_now) then
     return '[]'::jsonb;
   end if;
-  if exists (select 1 from mailboxes where sender_id = p_sender and paused_at is not null) then
+  if mailbox_paused(p_sender) then
     return '[]'::jsonb;
   end if;
   select lower(split_part(from_email, '@', 2)) into v_domain from senders where id = p_sender;
@@ -1150,6 +1164,10 @@ begin
                       (select l.sender_id from sends l where l.lead_id = v_lead.id order by l.id desc limit 1),
                       (select b.sender_id from batches b where b.id = v_lead.batch_id))
    where id = v_event_id;
+  -- a hard bounce or a complaint counts against the mailbox it answers (mailbox health)
+  if v_kind in ('bounce', 'complaint') then
+    perform mailbox_health_check((select sender_id from events where id = v_event_id), p_now);
+  end if;
   return v_result || jsonb_build_object('duplicate', false);
 end;
 $$;
@@ -1278,6 +1296,14 @@ begin
   )
   select jsonb_agg(jsonb_build_object('sender', sender_id, 'day', day)) into v_days from days;
   perform ledger_lock_all(v_days);
+  -- A paused mailbox hands out nothing (a pause committed once this call has
+  -- read it is the next call's: this answer was decided before it).
+  if mailbox_paused(p_sender) then
+    return jsonb_build_object('sendNow', '[]'::jsonb, 'scheduled', '[]'::jsonb, 'alreadyGated', '[]'::jsonb,
+      'skipped', (select coalesce(jsonb_agg(jsonb_build_object('leadId', e->>'leadId', 'code', 'mailbox_paused',
+                    'detail', format('The mailbox of sender "%s" is paused; nothing is sent from it until a person resumes it.', p_sender))), '[]'::jsonb)
+                    from jsonb_array_elements(p_leads) e));
+  end if;
 
   for r in
     select distinct on ((e->>'leadId')::bigint)
@@ -1810,6 +1836,102 @@ create trigger lead_queue_on_renew after update of status on leads
   execute function lead_queue_add_renewed();
 
 
+-- ===== routines/mailbox_health.sql =====
+
+-- Mailbox health: hard bounces and complaints per mailbox over a rolling
+-- window; a mailbox past a threshold is paused (pause_mailbox) in the
+-- transaction of the event that crossed it, and only a person resumes it.
+--
+-- The thresholds (the market's): more than 3 % hard bounces in the mailbox's
+-- last 200 sends (more than 6 of them: a young mailbox is judged on the same
+-- count, not on a percentage of its first few sends), or two complaints within
+-- a day. Counted from the last resume (mailboxes.health_since).
+
+-- THE rule of whether a sender's mailbox is paused (health, authentication):
+-- a paused mailbox gets no room in its pool, no claim, no send at the gate,
+-- no due send, and the dispatcher sends nothing from it.
+create or replace function mailbox_paused(p_sender text) returns boolean
+language plpgsql stable as $$
+begin
+  return exists (select 1 from mailboxes where sender_id = p_sender and paused_at is not null);
+end;
+$$;
+
+-- The pause codes health gives (an authentication pause has the dispatcher's codes).
+create or replace function mailbox_health_code(p_code text) returns boolean
+language sql immutable as $$
+  select coalesce(p_code in ('hard_bounces', 'complaints'), false);
+$$;
+
+-- What GET /v1/senders/:id shows under "health", and what the check reads.
+create or replace function mailbox_health_json(p_sender text, p_now timestamptz) returns jsonb
+language plpgsql stable as $$
+declare
+  m mailboxes;
+  v_window constant integer := 200;
+  v_bounce_percent constant integer := 3;
+  v_complaints_per_day constant integer := 2;
+  v_sends integer;
+  v_bounces integer;
+  v_complaints integer;
+begin
+  select * into m from mailboxes where sender_id = p_sender;
+  -- the last sends that left (or hard-bounced at the SMTP dialogue), and how many of their leads bounced hard
+  select count(*), count(*) filter (where l.status = 'bounced') into v_sends, v_bounces
+    from (select s.lead_id from sends s
+           where s.sender_id = p_sender and s.status in ('sent', 'dead')
+             and (m.health_since is null or s.send_at > m.health_since)
+           order by s.send_at desc limit v_window) last
+    join leads l on l.id = last.lead_id;
+  select count(*) into v_complaints from events e
+   where e.sender_id = p_sender and e.kind = 'complaint'
+     and e.received_at > greatest(p_now - interval '1 day', coalesce(m.health_since, '-infinity'));
+  return jsonb_build_object(
+    'status', case when m.paused_at is not null then 'paused' else 'ok' end,
+    'paused', case when m.paused_at is null then null else jsonb_build_object(
+      'at', m.paused_at, 'code', m.paused_code, 'reason', m.paused_reason) end,
+    'hardBounces', jsonb_build_object('count', v_bounces, 'ofLastSends', v_sends, 'window', v_window,
+                                      'pauseAbove', v_window * v_bounce_percent / 100),
+    'complaints', jsonb_build_object('last24h', v_complaints, 'pauseAt', v_complaints_per_day),
+    'since', m.health_since);
+end;
+$$;
+
+-- Checks one mailbox after a hard bounce or a complaint of its own, and pauses
+-- it when it crossed a threshold. Returns whether it paused it now.
+create or replace function mailbox_health_check(p_sender text, p_now timestamptz) returns boolean
+language plpgsql volatile as $$
+declare
+  h jsonb;
+begin
+  if p_sender is null then
+    return false;
+  end if;
+  -- Checks of one mailbox take turns on its row: seven bounces recorded at once
+  -- each see the others once they committed, so a burst cannot slip under the line.
+  insert into mailboxes (sender_id) values (p_sender) on conflict (sender_id) do nothing;
+  perform 1 from mailboxes where sender_id = p_sender for update;
+  if mailbox_paused(p_sender) then
+    return false;
+  end if;
+  h := mailbox_health_json(p_sender, p_now);
+  if (h->'hardBounces'->>'count')::integer > (h->'hardBounces'->>'pauseAbove')::integer then
+    perform pause_mailbox(p_sender, 'hard_bounces',
+      format('%s hard bounces in the last %s sends (more than %s%% of %s): the list or the mailbox needs a look before it sends again.',
+             h->'hardBounces'->>'count', h->'hardBounces'->>'ofLastSends', 3, h->'hardBounces'->>'window'), p_now);
+    return true;
+  end if;
+  if (h->'complaints'->>'last24h')::integer >= (h->'complaints'->>'pauseAt')::integer then
+    perform pause_mailbox(p_sender, 'complaints',
+      format('%s spam complaints within a day: recipients are marking this mailbox''s email as spam.',
+             h->'complaints'->>'last24h'), p_now);
+    return true;
+  end if;
+  return false;
+end;
+$$;
+
+
 -- ===== routines/mailbox_watch.sql =====
 
 -- The IMAP watcher: which replica watches which mailbox (a lease), where each
@@ -2008,12 +2130,13 @@ $$;
 -- A sender as the API shows it: its settings and its mailbox.
 create or replace function sender_view(p_id text) returns jsonb
 language sql stable as $$
-  select get_sender(p_id) || mailbox_json(p_id);
+  select get_sender(p_id) || mailbox_json(p_id) || jsonb_build_object('health', mailbox_health_json(p_id, now()));
 $$;
 
 create or replace function list_sender_views() returns jsonb
 language sql stable as $$
-  select coalesce(jsonb_agg(sender_json(s) || mailbox_json(s.id) order by s.id), '[]'::jsonb) from senders s;
+  select coalesce(jsonb_agg(sender_json(s) || mailbox_json(s.id) || jsonb_build_object('health', mailbox_health_json(s.id, now()))
+                            order by s.id), '[]'::jsonb) from senders s;
 $$;
 
 -- Creates or updates a sender and its mailbox in one transaction.
@@ -2038,9 +2161,10 @@ begin
       imap = case when p_mailbox ? 'imap' then nullif(p_mailbox->'imap', 'null'::jsonb) else imap end,
       secrets = (secrets - coalesce(array(select jsonb_array_elements_text(p_mailbox->'dropSecrets')), '{}'::text[]))
                 || coalesce(p_mailbox->'setSecrets', '{}'::jsonb),
-      paused_at = case when p_mailbox ? 'smtp' then null else paused_at end,
-      paused_code = case when p_mailbox ? 'smtp' then null else paused_code end,
-      paused_reason = case when p_mailbox ? 'smtp' then null else paused_reason end,
+      -- new SMTP settings answer an authentication pause, not a health one (bounces, complaints)
+      paused_at = case when p_mailbox ? 'smtp' and not mailbox_health_code(paused_code) then null else paused_at end,
+      paused_reason = case when p_mailbox ? 'smtp' and not mailbox_health_code(paused_code) then null else paused_reason end,
+      paused_code = case when p_mailbox ? 'smtp' and not mailbox_health_code(paused_code) then null else paused_code end,
       updated_at = now()
     where sender_id = p_id
     returning * into m;
@@ -2085,24 +2209,40 @@ begin
 end;
 $$;
 
--- Stops a mailbox's sending until a person looks (new settings, or resume).
+-- Stops a mailbox's sending until a person looks (resume; new SMTP settings
+-- for an authentication pause). Pausing (once: a paused mailbox stays paused
+-- with its first reason) fires the mailbox_paused webhook event and hands the
+-- mailbox's scheduled first emails to its pool's other mailboxes where they
+-- have room (pool_move_scheduled_sends); the rest wait for the resume.
 create or replace function pause_mailbox(p_sender text, p_code text, p_reason text, p_now timestamptz default now())
 returns jsonb language plpgsql volatile as $$
+declare
+  v_paused boolean;
+  v_moved jsonb;
 begin
   insert into mailboxes (sender_id) values (p_sender) on conflict (sender_id) do nothing;
-  update mailboxes set paused_at = coalesce(paused_at, p_now), paused_code = p_code, paused_reason = p_reason,
-    updated_at = p_now
-  where sender_id = p_sender;
+  update mailboxes set paused_at = p_now, paused_code = p_code, paused_reason = p_reason, updated_at = p_now
+  where sender_id = p_sender and paused_at is null;
+  v_paused := found;
+  if v_paused then
+    v_moved := pool_move_scheduled_sends(p_sender, p_now);
+    perform enqueue_webhook_event('mailbox_paused', 'mailbox:' || p_sender,
+      jsonb_build_object('sender', p_sender, 'code', p_code, 'reason', p_reason, 'pausedAt', p_now,
+                         'movedSends', v_moved->'moved', 'waitingSends', v_moved->'waiting',
+                         'health', mailbox_health_json(p_sender, p_now)),
+      p_now);
+  end if;
   return mailbox_json(p_sender);
 end;
 $$;
 
+-- A person resumes a paused mailbox; its health counts afresh from now.
 create or replace function resume_mailbox(p_sender text) returns jsonb
 language plpgsql volatile as $$
 begin
   perform get_sender(p_sender);
-  update mailboxes set paused_at = null, paused_code = null, paused_reason = null, updated_at = now()
-  where sender_id = p_sender;
+  update mailboxes set paused_at = null, paused_code = null, paused_reason = null, health_since = now(), updated_at = now()
+  where sender_id = p_sender and paused_at is not null;
   return sender_view(p_sender);
 end;
 $$;
@@ -2124,11 +2264,355 @@ end;
 $$;
 
 
+-- ===== routines/pools.sql =====
+
+-- Pools: several mailboxes (senders) with one daily target (pools migration).
+
+create or replace function pool_or_raise(p_pool text) returns pools
+language plpgsql stable as $$
+declare p pools;
+begin
+  select * into p from pools where id = p_pool;
+  if not found then
+    raise exception using errcode = 'CR000', message = 'pool_not_found',
+      detail = format('No pool has id "%s".', p_pool);
+  end if;
+  return p;
+end;
+$$;
+
+-- Each member's room today (its own sender-local day): its effective limit
+-- (quota, ramp-up) less what the day already holds; none while its mailbox is
+-- paused or when today is not one of its sending days. Read without locking the
+-- ledger: the member's claim locks it and never exceeds it.
+create or replace function pool_mailboxes_today(p_pool text, p_now timestamptz)
+returns table (sender_id text, day date, limit_today integer, used integer, room integer, closed_reason text)
+language plpgsql stable as $$
+begin
+  return query
+  select s.id, x.day, coalesce(d.quota, sender_effective_limit(s, x.day)),
+         coalesce(d.claimed + d.scheduled + d.sent, 0),
+         case when x.closed is not null then 0
+              else greatest(coalesce(d.quota - d.claimed - d.scheduled - d.sent, sender_effective_limit(s, x.day)), 0) end,
+         x.closed
+    from pool_members m
+    join senders s on s.id = m.sender_id
+    cross join lateral (
+      select (p_now at time zone s.timezone)::date as day,
+             case when mailbox_paused(s.id) then 'paused'
+                  when (array['sun','mon','tue','wed','thu','fri','sat'])[extract(dow from (p_now at time zone s.timezone))::integer + 1]
+                       <> all(s.window_days) then 'not_a_sending_day' end as closed) x
+    left join sender_days d on d.sender_id = s.id and d.day = x.day
+   where m.pool_id = p_pool
+   order by s.id;
+end;
+$$;
+
+create or replace function pool_json(p pools, p_now timestamptz default now()) returns jsonb
+language plpgsql stable as $$
+declare v_members jsonb;
+begin
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'sender', t.sender_id, 'day', to_char(t.day, 'YYYY-MM-DD'), 'limitToday', t.limit_today,
+           'usedToday', t.used, 'roomToday', t.room, 'closedReason', t.closed_reason) order by t.sender_id), '[]'::jsonb)
+    into v_members
+    from pool_mailboxes_today(p.id, p_now) t;
+  return jsonb_build_object(
+    'id', p.id,
+    'dailyTarget', p.daily_target,
+    'usedToday', (select coalesce(sum((e->>'usedToday')::integer), 0) from jsonb_array_elements(v_members) e),
+    'remainingToday', greatest(p.daily_target - (select coalesce(sum((e->>'usedToday')::integer), 0)
+                                                    from jsonb_array_elements(v_members) e), 0),
+    'members', v_members,
+    'createdAt', p.created_at,
+    'updatedAt', p.updated_at);
+end;
+$$;
+
+create or replace function get_pool(p_pool text) returns jsonb
+language plpgsql stable as $$
+begin
+  return pool_json(pool_or_raise(p_pool));
+end;
+$$;
+
+-- Creates or updates a pool: { dailyTarget?, members?: [sender ids] }. Members
+-- given replace the pool's members; a sender already in another pool is
+-- refused (a lead keeps its mailbox, a mailbox keeps its pool's target).
+create or replace function put_pool(p_pool text, p_body jsonb) returns jsonb
+language plpgsql volatile as $$
+declare
+  p pools;
+  v_member text;
+  v_other text;
+begin
+  insert into pools (id) values (p_pool) on conflict (id) do nothing;
+  select * into p from pools where id = p_pool for update;
+  update pools set daily_target = coalesce((p_body->>'dailyTarget')::integer, daily_target), updated_at = now()
+   where id = p_pool returning * into p;
+  if p_body ? 'members' then
+    for v_member in select jsonb_array_elements_text(p_body->'members') loop
+      perform sender_or_raise(v_member);
+      select pool_id into v_other from pool_members where sender_id = v_member;
+      if v_other is not null and v_other <> p_pool then
+        raise exception using errcode = 'CR000', message = 'sender_in_another_pool',
+          detail = format('Sender "%s" is a member of pool "%s"; take it out of that pool first.', v_member, v_other);
+      end if;
+    end loop;
+    delete from pool_members where pool_id = p_pool
+       and sender_id not in (select jsonb_array_elements_text(p_body->'members'));
+    insert into pool_members (sender_id, pool_id)
+    select distinct m, p_pool from jsonb_array_elements_text(p_body->'members') m
+    on conflict (sender_id) do nothing;
+  end if;
+  return pool_json(p);
+end;
+$$;
+
+-- One member's share of a pool claim: the per-sender claim (claim_locked: its
+-- ledger, its limit, its sequence rules) on the member's ledger row of today,
+-- locked here (members are claimed in id order: the global ledger order).
+-- p_scan_from: where the pool's previous member began its scan (see
+-- lead_claim_scan in the batches migration). The members share one lead
+-- queue, so each would otherwise step again over the dead queue entries every
+-- other member's claims left since its own last claim (twenty mailboxes: twenty
+-- times the work). Returns the batch's id, the leads it passed over, and where
+-- the next member starts.
+create or replace function pool_member_claim(p_sender text, p_size integer, p_key text,
+                                             p_lease_seconds integer, p_now timestamptz, p_scan_from bigint)
+returns jsonb language plpgsql volatile
+-- as claim_batches: generic plans, keyed lookups only, no JIT
+set plan_cache_mode = force_generic_plan
+set enable_seqscan = off
+set jit = off
+as $$
+declare
+  s senders := sender_or_raise(p_sender);
+  v_day date := (p_now at time zone s.timezone)::date;
+  v_epoch bigint;
+  led sender_days;
+  v_batch json;
+begin
+  led := ledger_lock(p_sender, v_day);
+  select epoch into v_epoch from lead_claim_scan;
+  if p_scan_from is not null and (led.claim_epoch <> v_epoch or led.claim_low < p_scan_from) then
+    perform ledger_record_claim(p_sender, v_day, 0, p_scan_from, v_epoch);
+  end if;
+  v_batch := claim_locked(s, v_day, p_size, p_key, p_lease_seconds, p_now);
+  select * into led from sender_days where sender_id = p_sender and day = v_day;
+  return jsonb_build_object('batchId', v_batch->>'batchId', 'skipped', (v_batch->'skipped')::jsonb,
+                            'scanFrom', case when led.claim_epoch = v_epoch then led.claim_low end);
+end;
+$$;
+
+-- A lead of a pool claim: the lead, its mailbox (sender), batch and day, and its From.
+-- Text is put together as lead_json does (a pool claim answers hundreds).
+create or replace function pool_lead_json(l leads, b batches, s senders) returns json
+language sql stable as $$
+  select (left(lead_json(l)::text, -1)
+          || ',"sender":' || to_json(b.sender_id)
+          || ',"batchId":"' || b.id || '"'
+          || ',"day":"' || to_char(b.day, 'YYYY-MM-DD') || '"'
+          || ',"from":' || json_build_object('name', s.from_name, 'email', s.from_email)
+          || '}')::json;
+$$;
+
+-- A pool's claim: the pool's room today (its target less what its mailboxes'
+-- days already hold, first steps and follow-ups alike; at most p_size) spread
+-- over the members in proportion to the room each has today (largest
+-- remainders first, then in id order), each share claimed by the member's own
+-- claim (pool_member_claim). A member is claimed only through its pool
+-- (claim_batches refuses it), so nothing else adds claims to the pool's day.
+-- Each lead claimed is the member's: its batch names the sender, the gate and
+-- every follow-up send from it.
+-- The pool row is locked first and held to the end: the pool's claims take turns
+-- (several replicas, many callers), then each member's ledger row, in id order.
+-- With an idempotency key each member's batch carries "pool:<pool>:<key>"; a
+-- key seen before answers the same batches again (replayed).
+-- One row: a set, so the service passes the answer on as text on every transport.
+create or replace function claim_pool(
+  p_pool text,
+  p_size integer default null,
+  p_idempotency_key text default null,
+  p_lease_seconds integer default 3600,
+  p_now timestamptz default now()
+) returns setof json language plpgsql volatile as $$
+declare
+  p pools;
+  v_key text := case when p_idempotency_key is not null then format('pool:%s:%s', p_pool, p_idempotency_key) end;
+  v_replayed boolean := false;
+  v_used integer;
+  v_total_room integer;
+  v_left integer;
+  v_shares jsonb;
+  v_batch_ids uuid[] := '{}';
+  v_skipped jsonb := '[]'::jsonb;
+  v_claim jsonb;
+  v_scan_from bigint;
+  r record;
+begin
+  p := pool_or_raise(p_pool);
+  perform 1 from pools where id = p_pool for update;
+  if p_size is not null and p_size not between 1 and 100000 then
+    raise exception using errcode = 'CR000', message = 'validation_failed',
+      detail = 'A pool claim''s size is a whole number from 1 to 100000.';
+  end if;
+
+  if v_key is not null then
+    select coalesce(array_agg(b.id), '{}') into v_batch_ids
+      from batches b join pool_members m on m.sender_id = b.sender_id
+     where m.pool_id = p_pool and b.idempotency_key = v_key;
+    v_replayed := cardinality(v_batch_ids) > 0;
+  end if;
+
+  if not v_replayed then
+    select coalesce(jsonb_agg(jsonb_build_object('sender', t.sender_id, 'room', t.room) order by t.sender_id), '[]'::jsonb),
+           coalesce(sum(t.used), 0), coalesce(sum(t.room), 0)
+      into v_shares, v_used, v_total_room
+      from pool_mailboxes_today(p_pool, p_now) t;
+    v_left := least(greatest(p.daily_target - v_used, 0), v_total_room, coalesce(p_size, 2147483647));
+    -- the furthest any member's scan of today may start (the queue is shared)
+    select max(d.claim_low) into v_scan_from
+      from pool_members m join senders s on s.id = m.sender_id
+      join sender_days d on d.sender_id = s.id and d.day = (p_now at time zone s.timezone)::date
+     where m.pool_id = p_pool and d.claim_epoch = (select epoch from lead_claim_scan);
+    if v_left > 0 then
+      for r in
+        with f as (
+          select e->>'sender' as sender_id, (e->>'room')::bigint as room,
+                 v_left::bigint * (e->>'room')::bigint / v_total_room as floor_share,
+                 v_left::bigint * (e->>'room')::bigint % v_total_room as remainder
+            from jsonb_array_elements(v_shares) e
+        ), ranked as (
+          select f.*, row_number() over (order by remainder desc, sender_id) as rank from f
+        )
+        select sender_id,
+               (floor_share + case when rank <= v_left - (select sum(floor_share) from f) then 1 else 0 end)::integer as share
+          from ranked order by sender_id
+      loop
+        continue when r.share = 0;
+        v_claim := pool_member_claim(r.sender_id, r.share, v_key, p_lease_seconds, p_now, v_scan_from);
+        v_batch_ids := v_batch_ids || (v_claim->>'batchId')::uuid;
+        v_skipped := v_skipped || coalesce(v_claim->'skipped', '[]'::jsonb);
+        v_scan_from := greatest(v_scan_from, (v_claim->>'scanFrom')::bigint);
+      end loop;
+    end if;
+  end if;
+
+  -- built once from the batches (a replay leaves out leads released meanwhile)
+  return next json_build_object(
+    'pool', p.id,
+    'dailyTarget', p.daily_target,
+    'replayed', v_replayed,
+    'batches', (select coalesce(json_agg(json_build_object(
+                         'batchId', b.id, 'sender', b.sender_id, 'day', to_char(b.day, 'YYYY-MM-DD'),
+                         'quota', d.quota, 'claimedToday', d.claimed + d.scheduled + d.sent,
+                         'remainingToday', greatest(d.quota - d.claimed - d.scheduled - d.sent, 0),
+                         'replayed', v_replayed) order by b.sender_id), '[]'::json)
+                  from batches b join sender_days d on d.sender_id = b.sender_id and d.day = b.day
+                 where b.id = any(v_batch_ids)),
+    'skipped', v_skipped,
+    'leads', (select coalesce(json_agg(pool_lead_json(l, b, s) order by l.id), '[]'::json)
+                from batches b
+                join senders s on s.id = b.sender_id
+                join leads l on l.id = any(b.lead_ids) and l.batch_id = b.id
+               where b.id = any(v_batch_ids)),
+    'today', pool_json(p, p_now) - 'createdAt' - 'updatedAt');
+  return;
+end;
+$$;
+
+-- A mailbox was paused: its scheduled first emails go to its pool's other
+-- mailboxes, each to the member with the most room on the day the email is
+-- due there (that member's ledger takes it; its limit holds), and goes out
+-- from that mailbox (the send names its sender). What cannot move waits for
+-- the resume: follow-ups (their thread is this mailbox's), sends already tried
+-- (their Message-ID is on this mailbox's domain), and sends no member has room
+-- for. Called inside pause_mailbox, which may hold lead and ledger rows:
+-- everything here is taken without waiting (SKIP LOCKED, ledger_try_lock).
+create or replace function pool_move_scheduled_sends(p_sender text, p_now timestamptz) returns jsonb
+language plpgsql volatile as $$
+declare
+  r record;
+  t record;
+  v_pool text;
+  v_day date;
+  v_moved integer := 0;
+  v_waiting integer := 0;
+  v_done boolean;
+  v_led sender_days;
+  v_own sender_days;
+begin
+  select pool_id into v_pool from pool_members where sender_id = p_sender;
+  for r in select * from sends where sender_id = p_sender and status in ('scheduled', 'failed')
+            order by send_at, id for update skip locked loop
+    v_done := false;
+    -- a lead's first email (no earlier step: no thread yet), never tried
+    if v_pool is not null and r.status = 'scheduled' and r.message_id is null and r.attempts = 0
+       and not exists (select 1 from sends p where p.lead_id = r.lead_id and p.step < r.step) then
+      for t in
+        select s.id, (r.send_at at time zone s.timezone)::date as day
+          from pool_members m join senders s on s.id = m.sender_id
+         where m.pool_id = v_pool and m.sender_id <> p_sender and not mailbox_paused(m.sender_id)
+         order by coalesce((select d.quota - d.claimed - d.scheduled - d.sent from sender_days d
+                             where d.sender_id = s.id and d.day = (r.send_at at time zone s.timezone)::date),
+                           sender_effective_limit(s, (r.send_at at time zone s.timezone)::date)) desc, s.id
+      loop
+        -- the member's day, and this mailbox's, both without waiting
+        select * into v_led from ledger_try_lock(t.id, t.day);
+        continue when v_led.sender_id is null or v_led.quota - v_led.claimed - v_led.scheduled - v_led.sent <= 0;
+        select * into v_own from ledger_try_lock(p_sender, r.day);
+        exit when v_own.sender_id is null;
+        perform ledger_adjust(p_sender, r.day, 0, -1, 0);
+        perform ledger_adjust(t.id, t.day, 0, 1, 0);
+        update sends set sender_id = t.id, day = t.day, updated_at = p_now where id = r.id;
+        v_moved := v_moved + 1;
+        v_done := true;
+        exit;
+      end loop;
+    end if;
+    if not v_done then
+      v_waiting := v_waiting + 1;
+    end if;
+  end loop;
+  return jsonb_build_object('moved', v_moved, 'waiting', v_waiting);
+end;
+$$;
+
+
 -- ===== routines/quota_ledger.sql =====
 
 -- The quota ledger (sender_days). Every change of a day's row goes through these
 -- functions, and only they write sender_days (a test scans the routines for it);
 -- see the quota_ledger migration for the lock order.
+
+-- A sender's daily limit on one of its local days: its quota, lowered by
+-- ramp-up. A ramped sender starts at ramp_start on ramp_from and gains
+-- ramp_step per sending day (a day of its sending window, Mon–Fri by default)
+-- before p_day, up to ramp_cap (and never above the quota). Counted on the
+-- calendar, not on what was sent, so a day's limit is the same whenever its
+-- ledger row is made (today, or ahead by the gate).
+create or replace function sender_effective_limit(s senders, p_day date) returns integer
+language plpgsql immutable as $$
+declare
+  v_days integer;
+  v_weeks integer;
+  v_sending_days integer;
+begin
+  if s.ramp_start is null then
+    return s.daily_quota;
+  end if;
+  v_days := greatest(p_day - s.ramp_from, 0);
+  v_weeks := v_days / 7;
+  -- whole weeks, then the days left over, by weekday
+  select v_weeks * cardinality(s.window_days) + count(*) into v_sending_days
+    from generate_series(0, v_days - v_weeks * 7 - 1) i
+   where (array['sun','mon','tue','wed','thu','fri','sat'])[extract(dow from s.ramp_from + v_weeks * 7 + i)::integer + 1]
+         = any(s.window_days);
+  return least(s.daily_quota, s.ramp_cap,
+               (least(s.ramp_start::bigint + s.ramp_step::bigint * v_sending_days, 100000))::integer);
+end;
+$$;
 
 -- The ledger row of a sender-day, locked. Every claim, gate and outcome locks one:
 -- take the existing row straight away and only try an insert (with the sender's
@@ -2142,7 +2626,7 @@ begin
     return r;
   end if;
   insert into sender_days (sender_id, day, quota)
-  select id, p_day, daily_quota from senders where id = p_sender
+  select s.id, p_day, sender_effective_limit(s, p_day) from senders s where s.id = p_sender
   on conflict do nothing;
   select * into r from sender_days where sender_id = p_sender and day = p_day for update;
   return r;
@@ -2166,7 +2650,7 @@ begin
   end if;
   begin
     insert into sender_days (sender_id, day, quota)
-    select id, p_day, daily_quota from senders where id = p_sender
+    select s.id, p_day, sender_effective_limit(s, p_day) from senders s where s.id = p_sender
     on conflict do nothing;
   exception when lock_not_available then
     return null;
@@ -2199,14 +2683,16 @@ begin
 end;
 $$;
 
--- A sender's new daily quota, from p_from_day on. A lower quota takes effect at
--- once: a day that already used more keeps what it used as its quota (the
--- table's check) and has no room left.
-create or replace function ledger_set_quota(p_sender text, p_quota integer, p_from_day date)
+-- A sender's limits changed (daily quota, ramp-up): every ledger day from
+-- p_from_day on takes the sender's effective limit of that day. A lower limit
+-- takes effect at once: a day that already used more keeps what it used as its
+-- quota (the table's check) and has no room left.
+create or replace function ledger_apply_limits(p_sender text, p_from_day date)
 returns void language plpgsql volatile as $$
 begin
-  update sender_days set quota = greatest(p_quota, claimed + scheduled + sent)
-   where sender_id = p_sender and day >= p_from_day;
+  update sender_days d set quota = greatest(sender_effective_limit(s, d.day), d.claimed + d.scheduled + d.sent)
+    from senders s
+   where s.id = p_sender and d.sender_id = p_sender and d.day >= p_from_day;
 end;
 $$;
 
@@ -2320,6 +2806,10 @@ language sql stable as $$
     'postalAddress', s.postal_address,
     'minGapSeconds', s.min_gap_seconds,
     'jitterSeconds', s.jitter_seconds,
+    'rampUp', case when s.ramp_start is null then null else jsonb_build_object(
+      'start', s.ramp_start, 'step', s.ramp_step, 'cap', s.ramp_cap,
+      'startedOn', to_char(s.ramp_from, 'YYYY-MM-DD')) end,
+    'limitToday', sender_effective_limit(s, (now() at time zone s.timezone)::date),
     'createdAt', s.created_at,
     'updatedAt', s.updated_at);
 $$;
@@ -2373,7 +2863,27 @@ begin
   where id = p_id
   returning * into s;
 
-  perform ledger_set_quota(p_id, s.daily_quota, (now() at time zone s.timezone)::date);
+  -- rampUp: null turns ramp-up off; an object turns it on (the defaults 10, +5 a
+  -- day, cap 40 for what it leaves out) or changes it. The ramp counts from
+  -- startedOn, else from when it was turned on (today, sender-local): changing
+  -- the step or the cap of a running ramp does not start it over.
+  if p_sender ? 'rampUp' then
+    if jsonb_typeof(p_sender->'rampUp') = 'object' then
+      update senders set
+        ramp_start = coalesce((p_sender->'rampUp'->>'start')::integer, ramp_start, 10),
+        ramp_step  = coalesce((p_sender->'rampUp'->>'step')::integer, ramp_step, 5),
+        ramp_cap   = coalesce((p_sender->'rampUp'->>'cap')::integer, ramp_cap, 40),
+        ramp_from  = coalesce((p_sender->'rampUp'->>'startedOn')::date, ramp_from, (now() at time zone timezone)::date)
+      where id = p_id
+      returning * into s;
+    else
+      update senders set ramp_start = null, ramp_step = null, ramp_cap = null, ramp_from = null
+      where id = p_id
+      returning * into s;
+    end if;
+  end if;
+
+  perform ledger_apply_limits(p_id, (now() at time zone s.timezone)::date);
 
   return sender_json(s);
 end;
@@ -2443,6 +2953,7 @@ begin
        -- only on the sender-local day it counts on
        and p_now < ((s.day + 1)::timestamp at time zone se.timezone)
        and (p_sender is null or s.sender_id = p_sender)
+       and not mailbox_paused(s.sender_id)
        and not lead_status_stopped(l.status)
        and not exists (select from send_blocked(s.to_email, l.company_domain))
      order by s.send_at, s.id
@@ -2593,6 +3104,8 @@ begin
             update leads set status = 'bounced', status_reason = coalesce(r.input->>'error', 'permanent failure'),
                              updated_at = p_now
              where id = r.lead_id;
+            -- a hard bounce at the SMTP dialogue counts against the mailbox (mailbox health)
+            perform mailbox_health_check(r.sender_id, p_now);
           else
             update leads set status = 'dead',
                              status_reason = format('gave up after %s attempts: %s', r.attempts - r.retry_base,
@@ -2941,7 +3454,7 @@ begin
   select jsonb_build_object(
     'sender', s.id,
     'day', to_char(v_day, 'YYYY-MM-DD'),
-    'quota', coalesce(led.quota, s.daily_quota),
+    'quota', coalesce(led.quota, sender_effective_limit(s, v_day)),
     'claimed', coalesce(led.claimed, 0),
     'scheduled', sc.scheduled,
     'sending', sc.sending,
@@ -2955,7 +3468,7 @@ begin
     'unsubscribed', ev.unsubscribed,
     'complained', ev.complained,
     'used', coalesce(led.claimed + led.scheduled + led.sent, 0),
-    'remaining', greatest(coalesce(led.quota - led.claimed - led.scheduled - led.sent, s.daily_quota), 0),
+    'remaining', greatest(coalesce(led.quota - led.claimed - led.scheduled - led.sent, sender_effective_limit(s, v_day)), 0),
     'batchedLeads', coalesce((select sum(cardinality(lead_ids)) from batches where sender_id = s.id and day = v_day), 0),
     'apolloCreditsUsed', coalesce((select sum(credits_used) from apollo_searches
                                    where created_at >= v_from and created_at < v_to), 0))
@@ -2963,6 +3476,137 @@ begin
   return r;
 end;
 $$;
+
+-- ---------------------------------------------------------------------------
+-- The daily rollup (status_days, see its migration): kept in the same
+-- transaction as every write to sends, events and a sender's time zone.
+
+-- THE one change of a rollup row: adds (or, negative, takes away) counts.
+-- Callers hold the (sender, day) ledger row when they mark a send sent (the
+-- global lock order), so two writers meet on a rollup row in the same order.
+create or replace function status_days_add(p_sender text, p_day date, p_step integer, p_sent integer,
+                                           p_replies integer, p_bounces integer, p_complaints integer,
+                                           p_unsubscribes integer) returns void
+language sql volatile as $$
+  insert into status_days as d (day, sender_id, step, sent, replies, bounces, complaints, unsubscribes)
+  values (p_day, p_sender, p_step, p_sent, p_replies, p_bounces, p_complaints, p_unsubscribes)
+  on conflict (day, sender_id, step) do update
+    set sent = d.sent + excluded.sent, replies = d.replies + excluded.replies,
+        bounces = d.bounces + excluded.bounces, complaints = d.complaints + excluded.complaints,
+        unsubscribes = d.unsubscribes + excluded.unsubscribes;
+$$;
+
+-- An event counts for its sender (none: it answers no lead of ours, as in
+-- get_stats) on the sender-local day it was received, under the step of the
+-- send it answers (0 when it matched the lead but none of its sends).
+create or replace function status_days_add_event(e events, p_sign integer) returns void
+language plpgsql volatile as $$
+begin
+  if e.sender_id is null then return; end if;
+  perform status_days_add(e.sender_id, (e.received_at at time zone s.timezone)::date,
+                          coalesce((select m.step from sends m where m.id = e.send_id), 0), 0,
+                          p_sign * (e.kind = 'reply')::integer, p_sign * (e.kind = 'bounce')::integer,
+                          p_sign * (e.kind = 'complaint')::integer, p_sign * (e.kind = 'unsubscribe')::integer)
+     from senders s where s.id = e.sender_id;
+end;
+$$;
+
+-- Inserts: one statement-level trigger per table (a bulk insert counts in one
+-- pass, in a fixed order); updates and deletes: a row trigger, only when the row
+-- moves in or out of what is counted.
+create or replace function status_days_sends_inserted() returns trigger
+language plpgsql as $$
+begin
+  perform status_days_add(sender_id, day, step, n::integer, 0, 0, 0, 0)
+     from (select sender_id, day, step, count(*) as n from inserted_sends where status = 'sent'
+            group by 1, 2, 3 order by 2, 1, 3) t;
+  return null;
+end;
+$$;
+
+create or replace function status_days_sends_changed() returns trigger
+language plpgsql as $$
+begin
+  if tg_op in ('UPDATE', 'DELETE') and old.status = 'sent' then
+    perform status_days_add(old.sender_id, old.day, old.step, -1, 0, 0, 0, 0);
+  end if;
+  if tg_op = 'UPDATE' and new.status = 'sent' then
+    perform status_days_add(new.sender_id, new.day, new.step, 1, 0, 0, 0, 0);
+  end if;
+  return null;
+end;
+$$;
+
+create or replace function status_days_events_inserted() returns trigger
+language plpgsql as $$
+begin
+  perform status_days_add(t.sender_id, t.day, t.step, 0, t.replies::integer, t.bounces::integer,
+                          t.complaints::integer, t.unsubscribes::integer)
+     from (select e.sender_id, (e.received_at at time zone s.timezone)::date as day, coalesce(m.step, 0) as step,
+                  count(*) filter (where e.kind = 'reply') as replies, count(*) filter (where e.kind = 'bounce') as bounces,
+                  count(*) filter (where e.kind = 'complaint') as complaints,
+                  count(*) filter (where e.kind = 'unsubscribe') as unsubscribes
+             from inserted_events e join senders s on s.id = e.sender_id left join sends m on m.id = e.send_id
+            group by 1, 2, 3 order by 2, 1, 3) t;
+  return null;
+end;
+$$;
+
+create or replace function status_days_events_changed() returns trigger
+language plpgsql as $$
+begin
+  if tg_op in ('UPDATE', 'DELETE') then perform status_days_add_event(old, -1); end if;
+  if tg_op = 'UPDATE' then perform status_days_add_event(new, 1); end if;
+  return null;
+end;
+$$;
+
+-- A sender's new time zone moves its events to other local days (as GET
+-- /v1/stats counts them from now on): its event counts are made again.
+create or replace function status_days_sender_rezoned() returns trigger
+language plpgsql as $$
+begin
+  update status_days set replies = 0, bounces = 0, complaints = 0, unsubscribes = 0 where sender_id = new.id;
+  perform status_days_add(t.sender_id, t.day, t.step, 0, t.replies::integer, t.bounces::integer,
+                          t.complaints::integer, t.unsubscribes::integer)
+     from (select e.sender_id, (e.received_at at time zone new.timezone)::date as day, coalesce(m.step, 0) as step,
+                  count(*) filter (where e.kind = 'reply') as replies, count(*) filter (where e.kind = 'bounce') as bounces,
+                  count(*) filter (where e.kind = 'complaint') as complaints,
+                  count(*) filter (where e.kind = 'unsubscribe') as unsubscribes
+             from events e left join sends m on m.id = e.send_id
+            where e.sender_id = new.id
+            group by 1, 2, 3 order by 2, 1, 3) t;
+  return null;
+end;
+$$;
+
+drop trigger if exists status_days_on_send_insert on sends;
+create trigger status_days_on_send_insert after insert on sends
+  referencing new table as inserted_sends for each statement execute function status_days_sends_inserted();
+drop trigger if exists status_days_on_send_update on sends;
+create trigger status_days_on_send_update after update of status, sender_id, day, step on sends
+  for each row when ((old.status = 'sent' or new.status = 'sent')
+                     and (old.status, old.sender_id, old.day, old.step) is distinct from (new.status, new.sender_id, new.day, new.step))
+  execute function status_days_sends_changed();
+drop trigger if exists status_days_on_send_delete on sends;
+create trigger status_days_on_send_delete after delete on sends
+  for each row when (old.status = 'sent') execute function status_days_sends_changed();
+
+drop trigger if exists status_days_on_event_insert on events;
+create trigger status_days_on_event_insert after insert on events
+  referencing new table as inserted_events for each statement execute function status_days_events_inserted();
+drop trigger if exists status_days_on_event_update on events;
+create trigger status_days_on_event_update after update of sender_id, send_id, kind, received_at on events
+  for each row when ((old.sender_id, old.send_id, old.kind, old.received_at)
+                     is distinct from (new.sender_id, new.send_id, new.kind, new.received_at))
+  execute function status_days_events_changed();
+drop trigger if exists status_days_on_event_delete on events;
+create trigger status_days_on_event_delete after delete on events
+  for each row when (old.sender_id is not null) execute function status_days_events_changed();
+
+drop trigger if exists status_days_on_sender_timezone on senders;
+create trigger status_days_on_sender_timezone after update of timezone on senders
+  for each row when (old.timezone is distinct from new.timezone) execute function status_days_sender_rezoned();
 
 
 -- ===== routines/status.sql =====
@@ -3002,11 +3646,16 @@ begin
     'day', to_char(v_day, 'YYYY-MM-DD'),
     'timezone', v_tz,
     'senders', coalesce((
+      -- limit/used/left: GET /v1/stats's (its quota is the day's effective limit);
+      -- paused, health and ramp: GET /v1/senders/{id}'s (null where not tracked)
       select jsonb_agg(get_stats(s.id, (p_now at time zone s.timezone)::date)
                        || jsonb_build_object('fromName', s.from_name, 'fromEmail', s.from_email,
-                                             'timezone', s.timezone, 'postalAddress', s.postal_address)
+                                             'timezone', s.timezone, 'postalAddress', s.postal_address,
+                                             'dailyQuota', s.daily_quota, 'delivery', v.view->'delivery',
+                                             'paused', v.view->'paused', 'health', v.view->'health',
+                                             'ramp', v.view->'rampUp')
                        order by s.id)
-        from senders s), '[]'::jsonb),
+        from senders s cross join lateral (select sender_view(s.id) as view) v), '[]'::jsonb),
     'searched', (
       select jsonb_build_object('searches', count(*), 'leadsAdded', coalesce(sum(leads_added), 0),
                                 'creditsUsed', coalesce(sum(credits_used), 0))
@@ -3061,52 +3710,49 @@ begin
 end;
 $$;
 
--- The last p_days days (the page's day zone): sends, replies, bounces and Apollo
--- credits per day, and the reply rate of each sequence step over the period.
--- The period's sends are read once, for both the days and the steps.
+-- The last p_days days: sent, replies, bounces, complaints and unsubscribes per
+-- day and the reply rate of each sequence step, from the daily rollup
+-- (status_days: each sender's own days, as GET /v1/stats counts them, summed
+-- over the senders); OpenAI tokens per day from compose_usage (sender-local days
+-- too); Apollo credits per day of the page's day zone (a search has no sender).
 create or replace function status_history(p_now timestamptz default now(), p_days integer default 30) returns jsonb
 language plpgsql stable set jit = off as $$
 declare
   v_tz text := status_day_zone();
   v_last date := (p_now at time zone v_tz)::date;
   v_first date := v_last - (p_days - 1);
-  v_from timestamptz := v_first::timestamp at time zone v_tz;
-  v_to timestamptz := (v_last + 1)::timestamp at time zone v_tz;
 begin
   return (
-    with period as (
-      select (sent_at at time zone v_tz)::date as d, step, count(*) as n
-        from sends where sent_at >= v_from and sent_at < v_to group by 1, 2
-    ), sent as (
-      select d, sum(n) as n from period group by d
+    with rollup as (
+      select * from status_days where day between v_first and v_last
+    ), per_day as (
+      select day, sum(sent) as sent, sum(replies) as replies, sum(bounces) as bounces,
+             sum(complaints) as complaints, sum(unsubscribes) as unsubscribes
+        from rollup group by day
     ), steps as (
-      select step, sum(n) as n from period group by step
-    ), replies as (
-      select s.step, count(distinct e.send_id) as n
-        from events e join sends s on s.id = e.send_id
-       where e.kind = 'reply' and e.received_at >= v_from and e.received_at < v_to
-       group by 1
-    ), ev as (
-      select (received_at at time zone v_tz)::date as d,
-             count(*) filter (where kind = 'reply') as replies,
-             count(*) filter (where kind = 'bounce') as bounces
-        from events where received_at >= v_from and received_at < v_to group by 1
+      select step, sum(sent) as sent, sum(replies) as replies from rollup where step > 0 group by step
+    ), tokens as (
+      select day, sum(prompt_tokens + completion_tokens) as n from compose_usage
+       where day between v_first and v_last group by day
     ), credits as (
-      select (created_at at time zone v_tz)::date as d, sum(credits_used) as n
-        from apollo_searches where created_at >= v_from and created_at < v_to group by 1
+      select (created_at at time zone v_tz)::date as day, sum(credits_used) as n
+        from apollo_searches
+       where created_at >= v_first::timestamp at time zone v_tz and created_at < (v_last + 1)::timestamp at time zone v_tz
+       group by 1
     )
     select jsonb_build_object(
       'timezone', v_tz,
       'days', (
         select jsonb_agg(jsonb_build_object(
-                 'day', to_char(gd.d, 'YYYY-MM-DD'), 'sent', coalesce(sent.n, 0), 'replies', coalesce(ev.replies, 0),
-                 'bounces', coalesce(ev.bounces, 0), 'apolloCredits', coalesce(credits.n, 0)) order by gd.d)
+                 'day', to_char(gd.d, 'YYYY-MM-DD'), 'sent', coalesce(p.sent, 0), 'replies', coalesce(p.replies, 0),
+                 'bounces', coalesce(p.bounces, 0), 'complaints', coalesce(p.complaints, 0),
+                 'unsubscribes', coalesce(p.unsubscribes, 0), 'apolloCredits', coalesce(c.n, 0),
+                 'openaiTokens', coalesce(t.n, 0)) order by gd.d)
           from (select g::date as d from generate_series(v_first::timestamp, v_last::timestamp, interval '1 day') g) gd
-          left join sent on sent.d = gd.d left join ev on ev.d = gd.d left join credits on credits.d = gd.d),
+          left join per_day p on p.day = gd.d left join credits c on c.day = gd.d left join tokens t on t.day = gd.d),
       'steps', (
-        select coalesce(jsonb_agg(jsonb_build_object('step', steps.step, 'sent', steps.n, 'replies', coalesce(replies.n, 0))
-                                  order by steps.step), '[]'::jsonb)
-          from steps left join replies on replies.step = steps.step)));
+        select coalesce(jsonb_agg(jsonb_build_object('step', step, 'sent', sent, 'replies', replies) order by step), '[]'::jsonb)
+          from steps)));
 end;
 $$;
 

@@ -158,6 +158,18 @@ declare
   c record;
 begin
   s := sender_or_raise(p_sender);
+  -- a pool's mailbox takes its leads from its pool's claim (the pool's target)
+  if exists (select 1 from pool_members where sender_id = p_sender) then
+    raise exception using errcode = 'CR000', message = 'sender_in_pool',
+      detail = format('Sender "%s" is a mailbox of pool "%s": claim the pool, which spreads its daily target over its mailboxes.',
+                      p_sender, (select pool_id from pool_members where sender_id = p_sender));
+  end if;
+  -- a paused mailbox takes no new leads (nothing silent: the caller learns why)
+  if mailbox_paused(p_sender) then
+    raise exception using errcode = 'CR000', message = 'mailbox_paused',
+      detail = format('The mailbox of sender "%s" is paused (%s); nothing is claimed or sent for it until a person resumes it.',
+                      p_sender, (select paused_reason from mailboxes where sender_id = p_sender));
+  end if;
   if jsonb_typeof(p_claims) is distinct from 'array' or exists (
        select 1 from jsonb_array_elements(p_claims) e
         where jsonb_typeof(e) <> 'object'

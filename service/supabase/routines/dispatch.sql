@@ -62,7 +62,7 @@ begin
                     and holder = p_holder and expires_at > p_now) then
     return '[]'::jsonb;
   end if;
-  if exists (select 1 from mailboxes where sender_id = p_sender and paused_at is not null) then
+  if mailbox_paused(p_sender) then
     return '[]'::jsonb;
   end if;
   select lower(split_part(from_email, '@', 2)) into v_domain from senders where id = p_sender;

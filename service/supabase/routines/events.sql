@@ -107,6 +107,10 @@ begin
                       (select l.sender_id from sends l where l.lead_id = v_lead.id order by l.id desc limit 1),
                       (select b.sender_id from batches b where b.id = v_lead.batch_id))
    where id = v_event_id;
+  -- a hard bounce or a complaint counts against the mailbox it answers (mailbox health)
+  if v_kind in ('bounce', 'complaint') then
+    perform mailbox_health_check((select sender_id from events where id = v_event_id), p_now);
+  end if;
   return v_result || jsonb_build_object('duplicate', false);
 end;
 $$;

@@ -104,6 +104,14 @@ begin
   )
   select jsonb_agg(jsonb_build_object('sender', sender_id, 'day', day)) into v_days from days;
   perform ledger_lock_all(v_days);
+  -- A paused mailbox hands out nothing (a pause committed once this call has
+  -- read it is the next call's: this answer was decided before it).
+  if mailbox_paused(p_sender) then
+    return jsonb_build_object('sendNow', '[]'::jsonb, 'scheduled', '[]'::jsonb, 'alreadyGated', '[]'::jsonb,
+      'skipped', (select coalesce(jsonb_agg(jsonb_build_object('leadId', e->>'leadId', 'code', 'mailbox_paused',
+                    'detail', format('The mailbox of sender "%s" is paused; nothing is sent from it until a person resumes it.', p_sender))), '[]'::jsonb)
+                    from jsonb_array_elements(p_leads) e));
+  end if;
 
   for r in
     select distinct on ((e->>'leadId')::bigint)

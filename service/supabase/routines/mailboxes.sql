@@ -86,12 +86,13 @@ $$;
 -- A sender as the API shows it: its settings and its mailbox.
 create or replace function sender_view(p_id text) returns jsonb
 language sql stable as $$
-  select get_sender(p_id) || mailbox_json(p_id);
+  select get_sender(p_id) || mailbox_json(p_id) || jsonb_build_object('health', mailbox_health_json(p_id, now()));
 $$;
 
 create or replace function list_sender_views() returns jsonb
 language sql stable as $$
-  select coalesce(jsonb_agg(sender_json(s) || mailbox_json(s.id) order by s.id), '[]'::jsonb) from senders s;
+  select coalesce(jsonb_agg(sender_json(s) || mailbox_json(s.id) || jsonb_build_object('health', mailbox_health_json(s.id, now()))
+                            order by s.id), '[]'::jsonb) from senders s;
 $$;
 
 -- Creates or updates a sender and its mailbox in one transaction.
@@ -116,9 +117,10 @@ begin
       imap = case when p_mailbox ? 'imap' then nullif(p_mailbox->'imap', 'null'::jsonb) else imap end,
       secrets = (secrets - coalesce(array(select jsonb_array_elements_text(p_mailbox->'dropSecrets')), '{}'::text[]))
                 || coalesce(p_mailbox->'setSecrets', '{}'::jsonb),
-      paused_at = case when p_mailbox ? 'smtp' then null else paused_at end,
-      paused_code = case when p_mailbox ? 'smtp' then null else paused_code end,
-      paused_reason = case when p_mailbox ? 'smtp' then null else paused_reason end,
+      -- new SMTP settings answer an authentication pause, not a health one (bounces, complaints)
+      paused_at = case when p_mailbox ? 'smtp' and not mailbox_health_code(paused_code) then null else paused_at end,
+      paused_reason = case when p_mailbox ? 'smtp' and not mailbox_health_code(paused_code) then null else paused_reason end,
+      paused_code = case when p_mailbox ? 'smtp' and not mailbox_health_code(paused_code) then null else paused_code end,
       updated_at = now()
     where sender_id = p_id
     returning * into m;
@@ -163,24 +165,40 @@ begin
 end;
 $$;
 
--- Stops a mailbox's sending until a person looks (new settings, or resume).
+-- Stops a mailbox's sending until a person looks (resume; new SMTP settings
+-- for an authentication pause). Pausing (once: a paused mailbox stays paused
+-- with its first reason) fires the mailbox_paused webhook event and hands the
+-- mailbox's scheduled first emails to its pool's other mailboxes where they
+-- have room (pool_move_scheduled_sends); the rest wait for the resume.
 create or replace function pause_mailbox(p_sender text, p_code text, p_reason text, p_now timestamptz default now())
 returns jsonb language plpgsql volatile as $$
+declare
+  v_paused boolean;
+  v_moved jsonb;
 begin
   insert into mailboxes (sender_id) values (p_sender) on conflict (sender_id) do nothing;
-  update mailboxes set paused_at = coalesce(paused_at, p_now), paused_code = p_code, paused_reason = p_reason,
-    updated_at = p_now
-  where sender_id = p_sender;
+  update mailboxes set paused_at = p_now, paused_code = p_code, paused_reason = p_reason, updated_at = p_now
+  where sender_id = p_sender and paused_at is null;
+  v_paused := found;
+  if v_paused then
+    v_moved := pool_move_scheduled_sends(p_sender, p_now);
+    perform enqueue_webhook_event('mailbox_paused', 'mailbox:' || p_sender,
+      jsonb_build_object('sender', p_sender, 'code', p_code, 'reason', p_reason, 'pausedAt', p_now,
+                         'movedSends', v_moved->'moved', 'waitingSends', v_moved->'waiting',
+                         'health', mailbox_health_json(p_sender, p_now)),
+      p_now);
+  end if;
   return mailbox_json(p_sender);
 end;
 $$;
 
+-- A person resumes a paused mailbox; its health counts afresh from now.
 create or replace function resume_mailbox(p_sender text) returns jsonb
 language plpgsql volatile as $$
 begin
   perform get_sender(p_sender);
-  update mailboxes set paused_at = null, paused_code = null, paused_reason = null, updated_at = now()
-  where sender_id = p_sender;
+  update mailboxes set paused_at = null, paused_code = null, paused_reason = null, health_since = now(), updated_at = now()
+  where sender_id = p_sender and paused_at is not null;
   return sender_view(p_sender);
 end;
 $$;

@@ -2,6 +2,34 @@
 -- functions, and only they write sender_days (a test scans the routines for it);
 -- see the quota_ledger migration for the lock order.
 
+-- A sender's daily limit on one of its local days: its quota, lowered by
+-- ramp-up. A ramped sender starts at ramp_start on ramp_from and gains
+-- ramp_step per sending day (a day of its sending window, Mon–Fri by default)
+-- before p_day, up to ramp_cap (and never above the quota). Counted on the
+-- calendar, not on what was sent, so a day's limit is the same whenever its
+-- ledger row is made (today, or ahead by the gate).
+create or replace function sender_effective_limit(s senders, p_day date) returns integer
+language plpgsql immutable as $$
+declare
+  v_days integer;
+  v_weeks integer;
+  v_sending_days integer;
+begin
+  if s.ramp_start is null then
+    return s.daily_quota;
+  end if;
+  v_days := greatest(p_day - s.ramp_from, 0);
+  v_weeks := v_days / 7;
+  -- whole weeks, then the days left over, by weekday
+  select v_weeks * cardinality(s.window_days) + count(*) into v_sending_days
+    from generate_series(0, v_days - v_weeks * 7 - 1) i
+   where (array['sun','mon','tue','wed','thu','fri','sat'])[extract(dow from s.ramp_from + v_weeks * 7 + i)::integer + 1]
+         = any(s.window_days);
+  return least(s.daily_quota, s.ramp_cap,
+               (least(s.ramp_start::bigint + s.ramp_step::bigint * v_sending_days, 100000))::integer);
+end;
+$$;
+
 -- The ledger row of a sender-day, locked. Every claim, gate and outcome locks one:
 -- take the existing row straight away and only try an insert (with the sender's
 -- quota) for a day seen for the first time.
@@ -14,7 +42,7 @@ begin
     return r;
   end if;
   insert into sender_days (sender_id, day, quota)
-  select id, p_day, daily_quota from senders where id = p_sender
+  select s.id, p_day, sender_effective_limit(s, p_day) from senders s where s.id = p_sender
   on conflict do nothing;
   select * into r from sender_days where sender_id = p_sender and day = p_day for update;
   return r;
@@ -38,7 +66,7 @@ begin
   end if;
   begin
     insert into sender_days (sender_id, day, quota)
-    select id, p_day, daily_quota from senders where id = p_sender
+    select s.id, p_day, sender_effective_limit(s, p_day) from senders s where s.id = p_sender
     on conflict do nothing;
   exception when lock_not_available then
     return null;
@@ -71,14 +99,16 @@ begin
 end;
 $$;
 
--- A sender's new daily quota, from p_from_day on. A lower quota takes effect at
--- once: a day that already used more keeps what it used as its quota (the
--- table's check) and has no room left.
-create or replace function ledger_set_quota(p_sender text, p_quota integer, p_from_day date)
+-- A sender's limits changed (daily quota, ramp-up): every ledger day from
+-- p_from_day on takes the sender's effective limit of that day. A lower limit
+-- takes effect at once: a day that already used more keeps what it used as its
+-- quota (the table's check) and has no room left.
+create or replace function ledger_apply_limits(p_sender text, p_from_day date)
 returns void language plpgsql volatile as $$
 begin
-  update sender_days set quota = greatest(p_quota, claimed + scheduled + sent)
-   where sender_id = p_sender and day >= p_from_day;
+  update sender_days d set quota = greatest(sender_effective_limit(s, d.day), d.claimed + d.scheduled + d.sent)
+    from senders s
+   where s.id = p_sender and d.sender_id = p_sender and d.day >= p_from_day;
 end;
 $$;
 

@@ -17,6 +17,10 @@ language sql stable as $$
     'postalAddress', s.postal_address,
     'minGapSeconds', s.min_gap_seconds,
     'jitterSeconds', s.jitter_seconds,
+    'rampUp', case when s.ramp_start is null then null else jsonb_build_object(
+      'start', s.ramp_start, 'step', s.ramp_step, 'cap', s.ramp_cap,
+      'startedOn', to_char(s.ramp_from, 'YYYY-MM-DD')) end,
+    'limitToday', sender_effective_limit(s, (now() at time zone s.timezone)::date),
     'createdAt', s.created_at,
     'updatedAt', s.updated_at);
 $$;
@@ -70,7 +74,27 @@ begin
   where id = p_id
   returning * into s;
 
-  perform ledger_set_quota(p_id, s.daily_quota, (now() at time zone s.timezone)::date);
+  -- rampUp: null turns ramp-up off; an object turns it on (the defaults 10, +5 a
+  -- day, cap 40 for what it leaves out) or changes it. The ramp counts from
+  -- startedOn, else from when it was turned on (today, sender-local): changing
+  -- the step or the cap of a running ramp does not start it over.
+  if p_sender ? 'rampUp' then
+    if jsonb_typeof(p_sender->'rampUp') = 'object' then
+      update senders set
+        ramp_start = coalesce((p_sender->'rampUp'->>'start')::integer, ramp_start, 10),
+        ramp_step  = coalesce((p_sender->'rampUp'->>'step')::integer, ramp_step, 5),
+        ramp_cap   = coalesce((p_sender->'rampUp'->>'cap')::integer, ramp_cap, 40),
+        ramp_from  = coalesce((p_sender->'rampUp'->>'startedOn')::date, ramp_from, (now() at time zone timezone)::date)
+      where id = p_id
+      returning * into s;
+    else
+      update senders set ramp_start = null, ramp_step = null, ramp_cap = null, ramp_from = null
+      where id = p_id
+      returning * into s;
+    end if;
+  end if;
+
+  perform ledger_apply_limits(p_id, (now() at time zone s.timezone)::date);
 
   return sender_json(s);
 end;

@@ -59,6 +59,7 @@ begin
        -- only on the sender-local day it counts on
        and p_now < ((s.day + 1)::timestamp at time zone se.timezone)
        and (p_sender is null or s.sender_id = p_sender)
+       and not mailbox_paused(s.sender_id)
        and not lead_status_stopped(l.status)
        and not exists (select from send_blocked(s.to_email, l.company_domain))
      order by s.send_at, s.id
@@ -209,6 +210,8 @@ begin
             update leads set status = 'bounced', status_reason = coalesce(r.input->>'error', 'permanent failure'),
                              updated_at = p_now
              where id = r.lead_id;
+            -- a hard bounce at the SMTP dialogue counts against the mailbox (mailbox health)
+            perform mailbox_health_check(r.sender_id, p_now);
           else
             update leads set status = 'dead',
                              status_reason = format('gave up after %s attempts: %s', r.attempts - r.retry_base,

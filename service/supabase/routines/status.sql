@@ -33,11 +33,16 @@ begin
     'day', to_char(v_day, 'YYYY-MM-DD'),
     'timezone', v_tz,
     'senders', coalesce((
+      -- limit/used/left: GET /v1/stats's (its quota is the day's effective limit);
+      -- paused, health and ramp: GET /v1/senders/{id}'s (null where not tracked)
       select jsonb_agg(get_stats(s.id, (p_now at time zone s.timezone)::date)
                        || jsonb_build_object('fromName', s.from_name, 'fromEmail', s.from_email,
-                                             'timezone', s.timezone, 'postalAddress', s.postal_address)
+                                             'timezone', s.timezone, 'postalAddress', s.postal_address,
+                                             'dailyQuota', s.daily_quota, 'delivery', v.view->'delivery',
+                                             'paused', v.view->'paused', 'health', v.view->'health',
+                                             'ramp', v.view->'rampUp')
                        order by s.id)
-        from senders s), '[]'::jsonb),
+        from senders s cross join lateral (select sender_view(s.id) as view) v), '[]'::jsonb),
     'searched', (
       select jsonb_build_object('searches', count(*), 'leadsAdded', coalesce(sum(leads_added), 0),
                                 'creditsUsed', coalesce(sum(credits_used), 0))
@@ -92,51 +97,48 @@ begin
 end;
 $$;
 
--- The last p_days days (the page's day zone): sends, replies, bounces and Apollo
--- credits per day, and the reply rate of each sequence step over the period.
--- The period's sends are read once, for both the days and the steps.
+-- The last p_days days: sent, replies, bounces, complaints and unsubscribes per
+-- day and the reply rate of each sequence step, from the daily rollup
+-- (status_days: each sender's own days, as GET /v1/stats counts them, summed
+-- over the senders); OpenAI tokens per day from compose_usage (sender-local days
+-- too); Apollo credits per day of the page's day zone (a search has no sender).
 create or replace function status_history(p_now timestamptz default now(), p_days integer default 30) returns jsonb
 language plpgsql stable set jit = off as $$
 declare
   v_tz text := status_day_zone();
   v_last date := (p_now at time zone v_tz)::date;
   v_first date := v_last - (p_days - 1);
-  v_from timestamptz := v_first::timestamp at time zone v_tz;
-  v_to timestamptz := (v_last + 1)::timestamp at time zone v_tz;
 begin
   return (
-    with period as (
-      select (sent_at at time zone v_tz)::date as d, step, count(*) as n
-        from sends where sent_at >= v_from and sent_at < v_to group by 1, 2
-    ), sent as (
-      select d, sum(n) as n from period group by d
+    with rollup as (
+      select * from status_days where day between v_first and v_last
+    ), per_day as (
+      select day, sum(sent) as sent, sum(replies) as replies, sum(bounces) as bounces,
+             sum(complaints) as complaints, sum(unsubscribes) as unsubscribes
+        from rollup group by day
     ), steps as (
-      select step, sum(n) as n from period group by step
-    ), replies as (
-      select s.step, count(distinct e.send_id) as n
-        from events e join sends s on s.id = e.send_id
-       where e.kind = 'reply' and e.received_at >= v_from and e.received_at < v_to
-       group by 1
-    ), ev as (
-      select (received_at at time zone v_tz)::date as d,
-             count(*) filter (where kind = 'reply') as replies,
-             count(*) filter (where kind = 'bounce') as bounces
-        from events where received_at >= v_from and received_at < v_to group by 1
+      select step, sum(sent) as sent, sum(replies) as replies from rollup where step > 0 group by step
+    ), tokens as (
+      select day, sum(prompt_tokens + completion_tokens) as n from compose_usage
+       where day between v_first and v_last group by day
     ), credits as (
-      select (created_at at time zone v_tz)::date as d, sum(credits_used) as n
-        from apollo_searches where created_at >= v_from and created_at < v_to group by 1
+      select (created_at at time zone v_tz)::date as day, sum(credits_used) as n
+        from apollo_searches
+       where created_at >= v_first::timestamp at time zone v_tz and created_at < (v_last + 1)::timestamp at time zone v_tz
+       group by 1
     )
     select jsonb_build_object(
       'timezone', v_tz,
       'days', (
         select jsonb_agg(jsonb_build_object(
-                 'day', to_char(gd.d, 'YYYY-MM-DD'), 'sent', coalesce(sent.n, 0), 'replies', coalesce(ev.replies, 0),
-                 'bounces', coalesce(ev.bounces, 0), 'apolloCredits', coalesce(credits.n, 0)) order by gd.d)
+                 'day', to_char(gd.d, 'YYYY-MM-DD'), 'sent', coalesce(p.sent, 0), 'replies', coalesce(p.replies, 0),
+                 'bounces', coalesce(p.bounces, 0), 'complaints', coalesce(p.complaints, 0),
+                 'unsubscribes', coalesce(p.unsubscribes, 0), 'apolloCredits', coalesce(c.n, 0),
+                 'openaiTokens', coalesce(t.n, 0)) order by gd.d)
           from (select g::date as d from generate_series(v_first::timestamp, v_last::timestamp, interval '1 day') g) gd
-          left join sent on sent.d = gd.d left join ev on ev.d = gd.d left join credits on credits.d = gd.d),
+          left join per_day p on p.day = gd.d left join credits c on c.day = gd.d left join tokens t on t.day = gd.d),
       'steps', (
-        select coalesce(jsonb_agg(jsonb_build_object('step', steps.step, 'sent', steps.n, 'replies', coalesce(replies.n, 0))
-                                  order by steps.step), '[]'::jsonb)
-          from steps left join replies on replies.step = steps.step)));
+        select coalesce(jsonb_agg(jsonb_build_object('step', step, 'sent', sent, 'replies', replies) order by step), '[]'::jsonb)
+          from steps)));
 end;
 $$;

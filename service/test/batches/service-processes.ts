@@ -2,9 +2,9 @@
 // (`node --import tsx service/src/main.ts`, or sandbox/main.ts with
 // COROFY_SANDBOX=true: the service beside the local fakes) on one Postgres database.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { TEST_API_KEY, TEST_SECRET_KEY } from '../support/test-service';
+import { freePort } from '../support/network';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -20,17 +20,6 @@ const children = new Set<ChildProcess>();
 export function killAll(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   children.clear();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts one service process and waits until /readyz answers 200. */

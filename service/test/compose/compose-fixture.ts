@@ -4,6 +4,7 @@ import type { MigratableDatabase } from '../../src/db/database';
 import { startFakeFirecrawl, type FakeFirecrawl, type FakeFirecrawlOptions } from '../../../sandbox/fake-firecrawl';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '../../../sandbox/fake-openai';
 import { startTestService, type TestService } from '../support/test-service';
+import { stopService } from '../support/database';
 
 /** Test domains → public addresses (never contacted: Firecrawl is the fake). */
 export const DNS = {
@@ -50,7 +51,7 @@ export async function startComposeWorld(
     openai,
     firecrawl,
     stop: async () => {
-      await svc.stop();
+      await stopService(svc);
       await openai.close();
       await firecrawl.close();
     },
@@ -64,11 +65,7 @@ export async function sql(svc: TestService, text: string): Promise<void> {
   });
 }
 
-export async function importLeads(svc: TestService, leads: Record<string, unknown>[]): Promise<string[]> {
-  const r = await svc.api('POST', '/v1/leads/import', { leads });
-  if (r.status !== 200 || r.body.imported !== leads.length) throw new Error(`import failed: ${JSON.stringify(r.body)}`);
-  return r.body.leadIds;
-}
+export { importLeadRecords as importLeads } from '../support/leads';
 
 /** The JSON data block of a prompt the fake received. */
 export function promptData(user: string): any {

@@ -77,6 +77,14 @@ test('a validation problem lists the offending fields', async () => {
   expect(paths).toEqual(expect.arrayContaining(['dailyQuota', 'window.days.0', 'window.start']));
 });
 
+test('a field that fails several checks gets one message, the first it failed', async () => {
+  // too long and not a domain at once: zod reports both, the answer names the field once
+  const res = await svc.api('POST', '/v1/suppressions', { domain: `${'x'.repeat(300)}!`, reason: 'test' });
+  expectProblem(res, 400, 'validation_failed');
+  expect(res.body.errors).toEqual([{ path: 'domain', message: expect.stringMatching(/<=253 characters/) }]);
+  expect(res.body.detail.match(/domain:/g)).toHaveLength(1);
+});
+
 test('oversize bodies are 413 and import has its own larger limit', async () => {
   const big = { leads: [{ email: 'a@example.com', title: 'x'.repeat(5000) }] };
   expectProblem(await svc.api('PUT', '/v1/senders/default', { fromName: 'x'.repeat(5000) }), 413, 'payload_too_large');

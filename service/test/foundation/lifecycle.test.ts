@@ -86,7 +86,8 @@ test('embedded default: generated key, exclusive data dir, graceful stop, surviv
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-});
+  // four starts of the service on PGlite (one after kill -9): minutes on a loaded 2-core machine
+}, 240_000);
 
 test('sandbox mode has its own entry: npm run sandbox serves with the fakes, the service alone refuses COROFY_SANDBOX', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'corofy-sandbox-'));
