@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     await svc.api('PUT', '/v1/senders/default', {
       imap: { host: dovecot.host, port: dovecot.port, tls: 'none', user: 'ops@outreach.test', password: PASSWORD },
     });
-    await until(async () => (await svc.deps.db.call<{ connected: boolean }>('mailbox_health', { p_sender: 'default' })).connected);
+    await until(async () => (await svc.api('GET', '/v1/senders/default')).body.mailbox.inbound?.connected === true);
 
     // reply → cancelled, with IDLE (the poll interval is 300 s, so only IDLE can be this fast)
     const seconds: number[] = [];

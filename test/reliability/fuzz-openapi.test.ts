@@ -53,10 +53,14 @@ afterAll(async () => {
   await Promise.all([apollo?.close(), openai?.close(), firecrawl?.close()]);
 });
 
-/** A digest of every table's rows: equal before and after means nothing was written. */
+/**
+ * A digest of every table's rows: equal before and after means nothing was written.
+ * Not mailbox_activity: a verify that fails (a 4xx about the mailbox, not about the
+ * request) keeps what it found for the sender's health, as it should.
+ */
 async function fingerprint(): Promise<string> {
   const sql = rawSql(svc);
-  const tables = await sql(`select tablename from pg_tables where schemaname = 'public' order by 1`);
+  const tables = await sql(`select tablename from pg_tables where schemaname = 'public' and tablename <> 'mailbox_activity' order by 1`);
   const parts: string[] = [];
   for (const { tablename } of tables) {
     const [row] = await sql(`select count(*)::int as n, md5(coalesce(string_agg(md5(t::text), '' order by md5(t::text)), '')) as h from "${tablename}" t`);

@@ -20,6 +20,8 @@ export interface OAuth2Settings {
   clientSecret: string | undefined;
   refreshToken: string | undefined;
   tokenUrl: string;
+  /** Sent with every refresh when set: Microsoft's v2.0 token endpoint wants the scopes again. */
+  scope?: string | null;
 }
 
 /** What nodemailer's SMTPConnection takes as `auth.oauth2`. */
@@ -56,6 +58,7 @@ async function refresh(s: OAuth2Settings, timeoutMs: number): Promise<{ token: s
   }
   const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: s.refreshToken, client_id: s.clientId });
   if (s.clientSecret) body.set('client_secret', s.clientSecret);
+  if (s.scope) body.set('scope', s.scope);
   let res: Response;
   try {
     res = await fetch(s.tokenUrl, {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
 import type { AppDeps } from '../app/deps';
 import { DatabaseError } from '../db/database';
+import { createTokenSource } from '../dispatch/oauth2-token';
 import { loadMailboxSettings, type MailboxServer } from '../mailboxes/mailbox-settings';
 import { classifyMessage } from './classify';
 
@@ -34,24 +35,13 @@ export async function imapEndpointOf(deps: Deps, senderId: string): Promise<Imap
 }
 
 async function credentialsOf(imap: MailboxServer): Promise<{ password?: string; accessToken?: string }> {
-  if (imap.auth.kind === 'password') return { password: imap.auth.password };
-  const { clientId, clientSecret, refreshToken, tokenUrl } = imap.auth;
-  const res = await fetch(tokenUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'refresh_token',
-      client_id: clientId,
-      ...(clientSecret ? { client_secret: clientSecret } : {}),
-      refresh_token: refreshToken ?? '',
-    }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const body = (await res.json().catch(() => ({}))) as { access_token?: string; error?: string };
-  if (!res.ok || !body.access_token) {
-    throw new Error(`the OAuth2 token endpoint refused the refresh token (${res.status} ${body.error ?? ''})`.trim());
-  }
-  return { accessToken: body.access_token };
+  const auth = imap.auth;
+  if (auth.kind === 'password') return { password: auth.password };
+  // the same refresh as the SMTP side (its scope, its revoked/unavailable errors)
+  const accessToken = await new Promise<string>((resolve, reject) =>
+    createTokenSource(auth, 30_000).getToken(false, (err, token) => (err ? reject(err) : resolve(token!))),
+  );
+  return { accessToken };
 }
 
 export interface WatcherOptions {

@@ -25,6 +25,12 @@ const OAuth2Input = z
       example: 'https://oauth2.googleapis.com/token',
       description: 'Google: https://oauth2.googleapis.com/token; Microsoft 365: https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token',
     }),
+    scope: z.string().trim().min(1).max(2000).nullable().optional().openapi({
+      example: 'https://outlook.office.com/SMTP.Send offline_access',
+      description:
+        'Sent with every token refresh. Microsoft 365: "https://outlook.office.com/SMTP.Send offline_access" for smtp, ' +
+        '"https://outlook.office.com/IMAP.AccessAsUser.All offline_access" for imap. Google: leave it out.',
+    }),
   })
   .strict();
 
@@ -61,9 +67,43 @@ const MailboxServerView = z.object({
   auth: z.enum(['password', 'oauth2']),
   passwordSet: z.boolean(),
   oauth2: z
-    .object({ clientId: z.string(), tokenUrl: z.string(), clientSecretSet: z.boolean(), refreshTokenSet: z.boolean() })
+    .object({ clientId: z.string(), tokenUrl: z.string(), scope: z.string().nullable(), clientSecretSet: z.boolean(), refreshTokenSet: z.boolean() })
     .nullable(),
 });
+
+const LastVerify = z
+  .object({
+    at: z.string(),
+    ok: z.boolean(),
+    code: z.string().nullable().openapi({ description: 'The problem code of a failed check (e.g. smtp_auth_failed), null when it passed' }),
+    detail: z.string().nullable(),
+  })
+  .nullable()
+  .openapi({ description: 'The last POST /v1/senders/:id/verify of this server, null before the first' });
+
+const InboundHealth = z
+  .object({
+    watched: z.boolean().openapi({ description: 'A service replica holds the mailbox and reads it' }),
+    connected: z.boolean().openapi({ description: 'The watcher is logged in to the IMAP server now' }),
+    lastMessageAt: z.string().nullable().openapi({ description: 'When the watcher last read a message' }),
+    lastError: z.string().nullable(),
+    lastErrorAt: z.string().nullable(),
+    lastVerify: LastVerify,
+    folders: z.array(z.object({ folder: z.string(), uidValidity: z.string(), lastUid: z.number().int() })),
+  })
+  .openapi('MailboxInboundHealth');
+
+const OutboundHealth = z
+  .object({
+    driven: z.boolean().openapi({ description: "A service replica holds the mailbox and sends its due emails (delivery 'corofy', not paused)" }),
+    paused: z.boolean().openapi({ description: 'Sending stopped until a person resumes it (why: the sender\'s `paused`)' }),
+    lastVerify: LastVerify,
+    lastError: z.string().nullable().openapi({ description: 'What the SMTP server (or the connection) said in the last transaction that did not end in 250' }),
+    lastErrorAt: z.string().nullable(),
+    lastErrorKind: z.enum(['retry', 'bounce', 'rejected', 'needs_review']).nullable(),
+    lastErrorSendId: z.string().nullable(),
+  })
+  .openapi('MailboxOutboundHealth');
 
 export const MailboxViewFields = {
   delivery: z.enum(['n8n', 'corofy']),
@@ -71,6 +111,9 @@ export const MailboxViewFields = {
   smtp: MailboxServerView.nullable(),
   imap: MailboxServerView.nullable(),
   paused: z.object({ at: z.string(), code: z.string(), reason: z.string() }).nullable(),
+  mailbox: z
+    .object({ inbound: InboundHealth.nullable(), outbound: OutboundHealth.nullable() })
+    .openapi({ description: "The mailbox's health: the IMAP watcher (null without imap settings) and the sending side (null without smtp settings)" }),
 };
 
 type Half = 'smtp' | 'imap';
@@ -109,7 +152,9 @@ export function mailboxUpdate(box: SecretBox, senderId: string, input: MailboxUp
       port: server.port,
       tls: server.tls,
       user: server.user,
-      oauth2: server.oauth2 ? { clientId: server.oauth2.clientId, tokenUrl: server.oauth2.tokenUrl } : null,
+      oauth2: server.oauth2
+        ? { clientId: server.oauth2.clientId, tokenUrl: server.oauth2.tokenUrl, scope: server.oauth2.scope ?? null }
+        : null,
     };
     if (server.oauth2) {
       dropSecrets.push(`${half}.password`);
@@ -137,6 +182,7 @@ export type MailboxAuth =
       clientSecret: string | undefined;
       refreshToken: string | undefined;
       tokenUrl: string;
+      scope: string | null;
     };
 
 export interface MailboxServer {
@@ -162,7 +208,7 @@ interface StoredServer {
   port: number;
   tls: TlsMode;
   user: string;
-  oauth2: { clientId: string; tokenUrl: string } | null;
+  oauth2: { clientId: string; tokenUrl: string; scope?: string | null } | null;
 }
 
 interface StoredMailbox extends Omit<MailboxSettings, 'smtp' | 'imap'> {
@@ -194,6 +240,7 @@ export async function loadMailboxSettings(
           user: s.user,
           clientId: s.oauth2.clientId,
           tokenUrl: s.oauth2.tokenUrl,
+          scope: s.oauth2.scope ?? null,
           clientSecret: open(`${half}.oauth2.clientSecret`),
           refreshToken: open(`${half}.oauth2.refreshToken`),
         }

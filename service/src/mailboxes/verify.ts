@@ -1,5 +1,5 @@
 import { ImapFlow } from 'imapflow';
-import { problem, type ProblemError } from '../app/problems';
+import { problem, ProblemError } from '../app/problems';
 import { OAuth2Error, createTokenSource } from '../dispatch/oauth2-token';
 import { SmtpSession, type SmtpError } from '../dispatch/smtp-session';
 import type { MailboxServer, MailboxSettings } from './mailbox-settings';
@@ -61,30 +61,52 @@ function summary(server: MailboxServer) {
   return { ok: true as const, host: server.host, port: server.port, tls: server.tls, auth: server.auth.kind };
 }
 
-export async function verifyMailbox(settings: MailboxSettings, timeoutMs: number): Promise<VerifyResult> {
+/** What one server's check came to: null when it passed, else the problem. */
+export type ServerChecked = (server: 'smtp' | 'imap', failure: ProblemError | null) => Promise<void>;
+
+/**
+ * Checks the SMTP server, then the IMAP server; the first failure is thrown.
+ * `checked` hears each server's outcome (the sender's health keeps the last one).
+ */
+export async function verifyMailbox(settings: MailboxSettings, timeoutMs: number, checked: ServerChecked): Promise<VerifyResult> {
   if (!settings.smtp && !settings.imap) {
     throw problem(422, 'mailbox_incomplete', 'The sender has no mailbox settings: set "smtp" (and "imap") with PUT /v1/senders/:id.');
   }
   const result: VerifyResult = { smtp: null, imap: null };
   if (settings.smtp) {
-    if (!settings.fromEmail) {
-      throw problem(422, 'mailbox_incomplete', 'Set the sender\'s "fromEmail": the SMTP check offers it as the envelope sender.');
-    }
-    const session = new SmtpSession(settings.smtp, { timeoutMs, maxMessagesPerConnection: 1 });
-    try {
-      await session.check(settings.fromEmail);
-    } catch (err) {
-      throw connectionProblem('SMTP', settings.smtp, err);
-    } finally {
-      session.close();
-    }
-    result.smtp = summary(settings.smtp);
+    const smtp = settings.smtp;
+    const fromEmail = settings.fromEmail;
+    await reported('smtp', checked, async () => {
+      if (!fromEmail) {
+        throw problem(422, 'mailbox_incomplete', 'Set the sender\'s "fromEmail": the SMTP check offers it as the envelope sender.');
+      }
+      const session = new SmtpSession(smtp, { timeoutMs, maxMessagesPerConnection: 1 });
+      try {
+        await session.check(fromEmail);
+      } catch (err) {
+        throw connectionProblem('SMTP', smtp, err);
+      } finally {
+        session.close();
+      }
+    });
+    result.smtp = summary(smtp);
   }
   if (settings.imap) {
-    await verifyImap(settings.imap, timeoutMs);
-    result.imap = summary(settings.imap);
+    const imap = settings.imap;
+    await reported('imap', checked, () => verifyImap(imap, timeoutMs));
+    result.imap = summary(imap);
   }
   return result;
+}
+
+async function reported(server: 'smtp' | 'imap', checked: ServerChecked, check: () => Promise<void>): Promise<void> {
+  try {
+    await check();
+  } catch (err) {
+    if (err instanceof ProblemError) await checked(server, err);
+    throw err;
+  }
+  await checked(server, null);
 }
 
 async function verifyImap(server: MailboxServer, timeoutMs: number): Promise<void> {

@@ -70,6 +70,7 @@ const SenderSchema = z
     timezone: z.string(),
     window: z.object({ days: z.array(z.enum(DAYS)), start: z.string(), end: z.string() }),
     skipHolidays: z.boolean(),
+    stopOnAutoReply: z.boolean(),
     fromName: z.string().nullable(),
     fromEmail: z.string().nullable(),
     postalAddress: z.string().nullable(),
@@ -100,6 +101,9 @@ const SenderUpdateSchema = z
       })
       .refine((w) => w.start < w.end, { message: 'start must be before end', path: ['end'] }),
     skipHolidays: z.boolean(),
+    stopOnAutoReply: z.boolean().openapi({
+      description: 'An auto-reply (out of office) from a lead stops it like a reply: its scheduled sends are cancelled. Default false.',
+    }),
     fromName: z.string().trim().min(1).max(200).nullable(),
     fromEmail: z.email().nullable(),
     postalAddress: z.string().trim().min(1).max(500).nullable(),
@@ -231,8 +235,18 @@ export function sendersRoutes(deps: AppDeps) {
       return c.json(sender, 200);
     })
     .openapi(verifySender, async (c) => {
-      const settings = await loadMailboxSettings(deps, c.req.valid('param').id);
-      return c.json(await verifyMailbox(settings, config.dispatch.smtpTimeoutMs), 200);
+      const id = c.req.valid('param').id;
+      const settings = await loadMailboxSettings(deps, id);
+      // each server's outcome is kept for the sender's health (mailbox.outbound / mailbox.inbound)
+      const checked = async (server: 'smtp' | 'imap', failure: { code: string; detail?: string } | null) => {
+        await db.call('record_mailbox_verify', {
+          p_sender: id,
+          p_server: server,
+          p_code: failure?.code ?? null,
+          p_detail: failure?.detail ?? null,
+        });
+      };
+      return c.json(await verifyMailbox(settings, config.dispatch.smtpTimeoutMs, checked), 200);
     })
     .openapi(resumeSender, async (c) => {
       const sender = await db.call<Sender>('resume_mailbox', { p_sender: c.req.valid('param').id });

@@ -5,18 +5,18 @@
 -- routine batches.sql ce2f478b47d16dbc64ce8ad16a868819264bd2ea974f84e0b48b646cea6eb9df
 -- routine compliance.sql 8bc7e451cac71680c1ef00a3e1c37ce928f37c32d25d1b62207acefffeae7ff0
 -- routine compose.sql 913df6ba30b88d84881f12a9e377041c0dcca2bfcd11db65da8d1229c54096c2
--- routine dispatch.sql 5e92eefa00339b780d813014b2e1d5e1a7d5378bd67b5289538dc5db54f758b7
--- routine events.sql 0f3213c246160994ba70cb699b9406b27de2dfe37b4d7d01efbee9caa85fd543
+-- routine dispatch.sql bab3f8c72a4b48e8ee05db5cc3a70c992ea3fd053525a16fa942805120314b0f
+-- routine events.sql d34622e2418833b7e2466a22912becf0ff6a9745b97f8c83e3447fbd939ece43
 -- routine gate.sql 966bcfe7f4248948a09b7282cdd2a08994b201ff91f90a40a7145e4236cb88e7
--- routine inbound.sql c1c06b141853e2d7be4214a898a2c941c12eb2bb465389033c895c5f60ba5e1b
+-- routine inbound.sql e8dce7c778f7ad3b839a39c5a94ec49b54d031c6aa3e825fadff7a34533359cd
 -- routine leads.sql 4a47d768eef69b27fdee337158de20472432e1f29a119c825df3e17df812dcec
 -- routine mailbox_health.sql 454fe00dfbea8fb34386df567f14f426e5a68dfafb16fe2517690c51d31f7283
--- routine mailbox_watch.sql ab75ae38b19e09ec6d71e38fd8be2d738bd4d0636a48ea502cc70f532f6f0b01
--- routine mailboxes.sql dc88c72d30e07e37a6cc70dc52ff05032775d347820abc3c86be7f720b4e18aa
+-- routine mailbox_watch.sql f614c1755d8dc35252a71c0b2371a4d16d81b7a063ce0c34b6f0a44a2b047837
+-- routine mailboxes.sql 1b7344c88664bdb0a6d2461b94e746f6d80763f7cd5bcd35dd5871b0265d33f7
 -- routine pools.sql 56bccb1e4be7d7d577cfa742eb8f8a28c8ea5c133cda631997434cf63b2f565e
 -- routine quota_ledger.sql cdec21d85fd13ddd3325623dfeac3cfcc5db92a24799ef042cc5960a34b9d4ea
 -- routine sender_profiles.sql a2d8433909956630229e099c8d80474d06044f8031f7c1135171e57ce49049d3
--- routine senders.sql 85a1ea037ea84677fafe4684e5e5e91012d7a8df009fd02bd676348eb3d06e3f
+-- routine senders.sql 2937a517ee82c082c7cfa3d7ca436bba0377f0343a37240f972c5fe50289d4c4
 -- routine sends.sql 269c67d11088f68c43afcdb89f5a2ed9d6361a3c8712164c4db6346f7cbfb3c5
 -- routine service.sql ecf1f86db5ac8cd41599394d220a5865ba3bdf53a37a65218c8dac1de7310993
 -- routine stats.sql 344b0efe743c89d81686a3d818e7fb9a13bd6a842fc92468db4fadefbea72514
@@ -1053,6 +1053,16 @@ begin
   else
     raise exception using errcode = 'CR000', message = 'validation_failed', detail = format('Unknown outcome kind %s.', v_kind);
   end if;
+  -- the mailbox's health keeps the last transaction that failed; sends put back
+  -- because their mailbox was paused were never tried, so they are not one
+  if v_kind <> 'sent' and not exists (select 1 from mailboxes m where m.sender_id = s.sender_id and m.paused_at is not null) then
+    insert into mailbox_activity as a (sender_id, smtp_error_at, smtp_error_kind, smtp_error, smtp_error_send_id, updated_at)
+    values (s.sender_id, p_now, v_kind, left(v_error, 1000), s.id, p_now)
+    on conflict (sender_id) do update
+      set smtp_error_at = excluded.smtp_error_at, smtp_error_kind = excluded.smtp_error_kind,
+          smtp_error = excluded.smtp_error, smtp_error_send_id = excluded.smtp_error_send_id, updated_at = excluded.updated_at
+      where a.smtp_error_at is null or a.smtp_error_at <= excluded.smtp_error_at;
+  end if;
   return v;
 end;
 $$;
@@ -1155,9 +1165,9 @@ language sql immutable as $$
   select nullif(btrim(btrim(p), '<>'), '');
 $$;
 
--- Records a reply, bounce, complaint or unsubscribe. Matched by the Message-ID we
--- sent (inReplyTo, then messageId), then by email. The same event twice returns
--- the first answer and changes nothing.
+-- Records a reply, bounce, complaint or unsubscribe (or an auto-reply that stops
+-- its lead). Matched by the Message-ID we sent (inReplyTo, then messageId), then
+-- by email. The same event twice returns the first answer and changes nothing.
 --
 -- Events matched by our Message-ID (inReplyTo / messageId) rather than by
 -- address: a bounce notice comes from the mail system (MAILER-DAEMON@…), an
@@ -1218,7 +1228,9 @@ begin
     return v_result || jsonb_build_object('duplicate', false);
   end if;
 
-  v_status := case v_kind when 'reply' then 'replied' when 'bounce' then 'bounced'
+  -- an auto-reply reaches here only when its sender stops leads on one (record_inbound):
+  -- the lead is stopped as replied, nothing is suppressed
+  v_status := case v_kind when 'reply' then 'replied' when 'auto_reply' then 'replied' when 'bounce' then 'bounced'
                           when 'complaint' then 'complained' else 'unsubscribed' end;
   v_stop := v_kind = 'reply'
             and coalesce(p_event->>'text', '') ~* '^\s*(stop|unsubscribe|remove me|take me off)\y';
@@ -1259,7 +1271,7 @@ begin
   v_result := jsonb_build_object('eventId', v_event_id::text, 'leadId', v_lead.id::text,
                                  'status', case when v_lead.id is null then null else v_status end,
                                  'cancelledSends', v_cancelled,
-                                 'suppressed', v_email is not null and (v_kind <> 'reply' or v_stop));
+                                 'suppressed', v_email is not null and (v_kind in ('bounce', 'complaint', 'unsubscribe') or v_stop));
   update events set lead_id = v_lead.id, send_id = v_send_id, result = v_result,
                     sender_id = coalesce(
                       (select m.sender_id from sends m where m.id = v_send_id),
@@ -1761,9 +1773,10 @@ begin
 
     if v_shape = 'auto_reply' then
       v_kind := 'auto_reply';
+      -- the sender's stopOnAutoReply: the lead stops as on a reply (record_event), the event stays an auto_reply
       if v_lead_id is not null and coalesce((select stop_on_auto_reply from senders
                                                where id = coalesce(v_sender, (select s.sender_id from sends s where s.id = v_send_id))), false) then
-        v_event := record_event(v_base || jsonb_build_object('kind', 'reply', 'email', v_from, 'inReplyTo', v_irt,
+        v_event := record_event(v_base || jsonb_build_object('kind', 'auto_reply', 'email', v_from, 'inReplyTo', v_irt,
                                                              'dedupeKey', 'inbound:' || v_key), v_lead_id, p_now);
       else
         v_event := record_soft_event('auto_reply', 'inbound:' || v_key, v_from, v_lead_id, v_send_id,
@@ -2122,16 +2135,22 @@ returns jsonb language sql volatile as $$
   select '{}'::jsonb;
 $$;
 
-create or replace function mailbox_health(p_sender text) returns jsonb
+-- The reading side's health (mailbox.inbound of GET /v1/senders/:id): whether a
+-- replica watches the mailbox and is connected, the last message it read, its
+-- last error, the last verify of the IMAP server, and where each folder is read up to.
+create or replace function mailbox_inbound_health(p_sender text) returns jsonb
 language sql stable as $$
   select jsonb_build_object(
     'watched', coalesce(w.holder is not null and w.lease_expires_at > now(), false),
     'connected', coalesce(w.connected and w.lease_expires_at > now(), false),
     'lastMessageAt', w.last_message_at, 'lastError', w.last_error, 'lastErrorAt', w.last_error_at,
+    'lastVerify', mailbox_verify_json(a.imap_verified_at, a.imap_verify_code, a.imap_verify_detail),
     'folders', (select coalesce(jsonb_agg(jsonb_build_object('folder', f.folder, 'uidValidity', f.uid_validity::text,
                                                              'lastUid', f.last_uid) order by f.folder), '[]'::jsonb)
                   from mailbox_folders f where f.sender_id = p_sender))
-  from (select p_sender as id) s left join mailbox_watch w on w.sender_id = s.id;
+  from (select p_sender as id) s
+  left join mailbox_watch w on w.sender_id = s.id
+  left join mailbox_activity a on a.sender_id = s.id;
 $$;
 
 -- Where to read a folder from. A new UIDVALIDITY means the server renumbered
@@ -2197,6 +2216,7 @@ language sql immutable as $$
     'oauth2', case when p_server->'oauth2' is null or p_server->'oauth2' = 'null'::jsonb then null else jsonb_build_object(
       'clientId', p_server->'oauth2'->>'clientId',
       'tokenUrl', p_server->'oauth2'->>'tokenUrl',
+      'scope', p_server->'oauth2'->>'scope',
       'clientSecretSet', p_secrets ? (p_half || '.oauth2.clientSecret'),
       'refreshTokenSet', p_secrets ? (p_half || '.oauth2.refreshToken')) end) end;
 $$;
@@ -2209,8 +2229,57 @@ language sql stable as $$
     'smtp', mailbox_server_json('smtp', m.smtp, coalesce(m.secrets, '{}'::jsonb)),
     'imap', mailbox_server_json('imap', m.imap, coalesce(m.secrets, '{}'::jsonb)),
     'paused', case when m.paused_at is null then null else jsonb_build_object(
-      'at', m.paused_at, 'code', m.paused_code, 'reason', m.paused_reason) end)
+      'at', m.paused_at, 'code', m.paused_code, 'reason', m.paused_reason) end,
+    -- health of each side, null where the sender has no settings for it
+    'mailbox', jsonb_build_object(
+      'inbound', case when m.imap is null then null else mailbox_inbound_health(p_sender) end,
+      'outbound', case when m.smtp is null then null else mailbox_outbound_health(p_sender) end))
   from (select 1) one left join mailboxes m on m.sender_id = p_sender;
+$$;
+
+-- The sending side's health: whether a replica drives the mailbox now (holds its
+-- SMTP lease), whether it is paused, the last verify of its SMTP server, and the
+-- last SMTP transaction of the dispatcher that did not end in a 250.
+create or replace function mailbox_outbound_health(p_sender text) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'driven', exists (select 1 from mailbox_leases l where l.sender_id = p_sender and l.role = 'smtp' and l.expires_at > now()),
+    'paused', m.paused_at is not null,
+    'lastVerify', mailbox_verify_json(a.smtp_verified_at, a.smtp_verify_code, a.smtp_verify_detail),
+    'lastError', a.smtp_error, 'lastErrorAt', a.smtp_error_at, 'lastErrorKind', a.smtp_error_kind,
+    'lastErrorSendId', a.smtp_error_send_id::text)
+  from (select p_sender as id) x
+  left join mailboxes m on m.sender_id = x.id
+  left join mailbox_activity a on a.sender_id = x.id;
+$$;
+
+create or replace function mailbox_verify_json(p_at timestamptz, p_code text, p_detail text) returns jsonb
+language sql immutable as $$
+  select case when p_at is null then null
+              else jsonb_build_object('at', p_at, 'ok', p_code is null, 'code', p_code, 'detail', p_detail) end;
+$$;
+
+-- The outcome of one server's check by POST /v1/senders/:id/verify (p_code null: it passed).
+create or replace function record_mailbox_verify(p_sender text, p_server text, p_code text, p_detail text,
+                                                 p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+begin
+  perform sender_or_raise(p_sender);
+  if p_server not in ('smtp', 'imap') then
+    raise exception using errcode = 'CR000', message = 'validation_failed', detail = format('Unknown mailbox server %s.', p_server);
+  end if;
+  insert into mailbox_activity (sender_id) values (p_sender) on conflict (sender_id) do nothing;
+  update mailbox_activity set
+    smtp_verified_at   = case when p_server = 'smtp' then p_now else smtp_verified_at end,
+    smtp_verify_code   = case when p_server = 'smtp' then p_code else smtp_verify_code end,
+    smtp_verify_detail = case when p_server = 'smtp' then left(p_detail, 1000) else smtp_verify_detail end,
+    imap_verified_at   = case when p_server = 'imap' then p_now else imap_verified_at end,
+    imap_verify_code   = case when p_server = 'imap' then p_code else imap_verify_code end,
+    imap_verify_detail = case when p_server = 'imap' then left(p_detail, 1000) else imap_verify_detail end,
+    updated_at = p_now
+  where sender_id = p_sender;
+  return mailbox_verify_json(p_now, p_code, left(p_detail, 1000));
+end;
 $$;
 
 -- A sender as the API shows it: its settings and its mailbox.
@@ -2886,6 +2955,7 @@ language sql stable as $$
       'start', to_char(s.window_start, 'HH24:MI'),
       'end', to_char(s.window_end, 'HH24:MI')),
     'skipHolidays', s.skip_holidays,
+    'stopOnAutoReply', s.stop_on_auto_reply,
     'fromName', s.from_name,
     'fromEmail', s.from_email,
     'postalAddress', s.postal_address,
@@ -2961,6 +3031,7 @@ begin
     window_start    = coalesce((p_sender->'window'->>'start')::time, window_start),
     window_end      = coalesce((p_sender->'window'->>'end')::time, window_end),
     skip_holidays   = coalesce((p_sender->>'skipHolidays')::boolean, skip_holidays),
+    stop_on_auto_reply = coalesce((p_sender->>'stopOnAutoReply')::boolean, stop_on_auto_reply),
     from_name       = case when p_sender ? 'fromName' then p_sender->>'fromName' else from_name end,
     from_email      = case when p_sender ? 'fromEmail' then p_sender->>'fromEmail' else from_email end,
     postal_address  = case when p_sender ? 'postalAddress' then p_sender->>'postalAddress' else postal_address end,

@@ -132,6 +132,16 @@ begin
   else
     raise exception using errcode = 'CR000', message = 'validation_failed', detail = format('Unknown outcome kind %s.', v_kind);
   end if;
+  -- the mailbox's health keeps the last transaction that failed; sends put back
+  -- because their mailbox was paused were never tried, so they are not one
+  if v_kind <> 'sent' and not exists (select 1 from mailboxes m where m.sender_id = s.sender_id and m.paused_at is not null) then
+    insert into mailbox_activity as a (sender_id, smtp_error_at, smtp_error_kind, smtp_error, smtp_error_send_id, updated_at)
+    values (s.sender_id, p_now, v_kind, left(v_error, 1000), s.id, p_now)
+    on conflict (sender_id) do update
+      set smtp_error_at = excluded.smtp_error_at, smtp_error_kind = excluded.smtp_error_kind,
+          smtp_error = excluded.smtp_error, smtp_error_send_id = excluded.smtp_error_send_id, updated_at = excluded.updated_at
+      where a.smtp_error_at is null or a.smtp_error_at <= excluded.smtp_error_at;
+  end if;
   return v;
 end;
 $$;

@@ -6,9 +6,9 @@ language sql immutable as $$
   select nullif(btrim(btrim(p), '<>'), '');
 $$;
 
--- Records a reply, bounce, complaint or unsubscribe. Matched by the Message-ID we
--- sent (inReplyTo, then messageId), then by email. The same event twice returns
--- the first answer and changes nothing.
+-- Records a reply, bounce, complaint or unsubscribe (or an auto-reply that stops
+-- its lead). Matched by the Message-ID we sent (inReplyTo, then messageId), then
+-- by email. The same event twice returns the first answer and changes nothing.
 --
 -- Events matched by our Message-ID (inReplyTo / messageId) rather than by
 -- address: a bounce notice comes from the mail system (MAILER-DAEMON@…), an
@@ -69,7 +69,9 @@ begin
     return v_result || jsonb_build_object('duplicate', false);
   end if;
 
-  v_status := case v_kind when 'reply' then 'replied' when 'bounce' then 'bounced'
+  -- an auto-reply reaches here only when its sender stops leads on one (record_inbound):
+  -- the lead is stopped as replied, nothing is suppressed
+  v_status := case v_kind when 'reply' then 'replied' when 'auto_reply' then 'replied' when 'bounce' then 'bounced'
                           when 'complaint' then 'complained' else 'unsubscribed' end;
   v_stop := v_kind = 'reply'
             and coalesce(p_event->>'text', '') ~* '^\s*(stop|unsubscribe|remove me|take me off)\y';
@@ -110,7 +112,7 @@ begin
   v_result := jsonb_build_object('eventId', v_event_id::text, 'leadId', v_lead.id::text,
                                  'status', case when v_lead.id is null then null else v_status end,
                                  'cancelledSends', v_cancelled,
-                                 'suppressed', v_email is not null and (v_kind <> 'reply' or v_stop));
+                                 'suppressed', v_email is not null and (v_kind in ('bounce', 'complaint', 'unsubscribe') or v_stop));
   update events set lead_id = v_lead.id, send_id = v_send_id, result = v_result,
                     sender_id = coalesce(
                       (select m.sender_id from sends m where m.id = v_send_id),

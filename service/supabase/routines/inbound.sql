@@ -143,9 +143,10 @@ begin
 
     if v_shape = 'auto_reply' then
       v_kind := 'auto_reply';
+      -- the sender's stopOnAutoReply: the lead stops as on a reply (record_event), the event stays an auto_reply
       if v_lead_id is not null and coalesce((select stop_on_auto_reply from senders
                                                where id = coalesce(v_sender, (select s.sender_id from sends s where s.id = v_send_id))), false) then
-        v_event := record_event(v_base || jsonb_build_object('kind', 'reply', 'email', v_from, 'inReplyTo', v_irt,
+        v_event := record_event(v_base || jsonb_build_object('kind', 'auto_reply', 'email', v_from, 'inReplyTo', v_irt,
                                                              'dedupeKey', 'inbound:' || v_key), v_lead_id, p_now);
       else
         v_event := record_soft_event('auto_reply', 'inbound:' || v_key, v_from, v_lead_id, v_send_id,

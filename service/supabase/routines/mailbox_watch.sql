@@ -44,16 +44,22 @@ returns jsonb language sql volatile as $$
   select '{}'::jsonb;
 $$;
 
-create or replace function mailbox_health(p_sender text) returns jsonb
+-- The reading side's health (mailbox.inbound of GET /v1/senders/:id): whether a
+-- replica watches the mailbox and is connected, the last message it read, its
+-- last error, the last verify of the IMAP server, and where each folder is read up to.
+create or replace function mailbox_inbound_health(p_sender text) returns jsonb
 language sql stable as $$
   select jsonb_build_object(
     'watched', coalesce(w.holder is not null and w.lease_expires_at > now(), false),
     'connected', coalesce(w.connected and w.lease_expires_at > now(), false),
     'lastMessageAt', w.last_message_at, 'lastError', w.last_error, 'lastErrorAt', w.last_error_at,
+    'lastVerify', mailbox_verify_json(a.imap_verified_at, a.imap_verify_code, a.imap_verify_detail),
     'folders', (select coalesce(jsonb_agg(jsonb_build_object('folder', f.folder, 'uidValidity', f.uid_validity::text,
                                                              'lastUid', f.last_uid) order by f.folder), '[]'::jsonb)
                   from mailbox_folders f where f.sender_id = p_sender))
-  from (select p_sender as id) s left join mailbox_watch w on w.sender_id = s.id;
+  from (select p_sender as id) s
+  left join mailbox_watch w on w.sender_id = s.id
+  left join mailbox_activity a on a.sender_id = s.id;
 $$;
 
 -- Where to read a folder from. A new UIDVALIDITY means the server renumbered

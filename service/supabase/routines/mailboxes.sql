@@ -17,6 +17,7 @@ language sql immutable as $$
     'oauth2', case when p_server->'oauth2' is null or p_server->'oauth2' = 'null'::jsonb then null else jsonb_build_object(
       'clientId', p_server->'oauth2'->>'clientId',
       'tokenUrl', p_server->'oauth2'->>'tokenUrl',
+      'scope', p_server->'oauth2'->>'scope',
       'clientSecretSet', p_secrets ? (p_half || '.oauth2.clientSecret'),
       'refreshTokenSet', p_secrets ? (p_half || '.oauth2.refreshToken')) end) end;
 $$;
@@ -29,8 +30,57 @@ language sql stable as $$
     'smtp', mailbox_server_json('smtp', m.smtp, coalesce(m.secrets, '{}'::jsonb)),
     'imap', mailbox_server_json('imap', m.imap, coalesce(m.secrets, '{}'::jsonb)),
     'paused', case when m.paused_at is null then null else jsonb_build_object(
-      'at', m.paused_at, 'code', m.paused_code, 'reason', m.paused_reason) end)
+      'at', m.paused_at, 'code', m.paused_code, 'reason', m.paused_reason) end,
+    -- health of each side, null where the sender has no settings for it
+    'mailbox', jsonb_build_object(
+      'inbound', case when m.imap is null then null else mailbox_inbound_health(p_sender) end,
+      'outbound', case when m.smtp is null then null else mailbox_outbound_health(p_sender) end))
   from (select 1) one left join mailboxes m on m.sender_id = p_sender;
+$$;
+
+-- The sending side's health: whether a replica drives the mailbox now (holds its
+-- SMTP lease), whether it is paused, the last verify of its SMTP server, and the
+-- last SMTP transaction of the dispatcher that did not end in a 250.
+create or replace function mailbox_outbound_health(p_sender text) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'driven', exists (select 1 from mailbox_leases l where l.sender_id = p_sender and l.role = 'smtp' and l.expires_at > now()),
+    'paused', m.paused_at is not null,
+    'lastVerify', mailbox_verify_json(a.smtp_verified_at, a.smtp_verify_code, a.smtp_verify_detail),
+    'lastError', a.smtp_error, 'lastErrorAt', a.smtp_error_at, 'lastErrorKind', a.smtp_error_kind,
+    'lastErrorSendId', a.smtp_error_send_id::text)
+  from (select p_sender as id) x
+  left join mailboxes m on m.sender_id = x.id
+  left join mailbox_activity a on a.sender_id = x.id;
+$$;
+
+create or replace function mailbox_verify_json(p_at timestamptz, p_code text, p_detail text) returns jsonb
+language sql immutable as $$
+  select case when p_at is null then null
+              else jsonb_build_object('at', p_at, 'ok', p_code is null, 'code', p_code, 'detail', p_detail) end;
+$$;
+
+-- The outcome of one server's check by POST /v1/senders/:id/verify (p_code null: it passed).
+create or replace function record_mailbox_verify(p_sender text, p_server text, p_code text, p_detail text,
+                                                 p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+begin
+  perform sender_or_raise(p_sender);
+  if p_server not in ('smtp', 'imap') then
+    raise exception using errcode = 'CR000', message = 'validation_failed', detail = format('Unknown mailbox server %s.', p_server);
+  end if;
+  insert into mailbox_activity (sender_id) values (p_sender) on conflict (sender_id) do nothing;
+  update mailbox_activity set
+    smtp_verified_at   = case when p_server = 'smtp' then p_now else smtp_verified_at end,
+    smtp_verify_code   = case when p_server = 'smtp' then p_code else smtp_verify_code end,
+    smtp_verify_detail = case when p_server = 'smtp' then left(p_detail, 1000) else smtp_verify_detail end,
+    imap_verified_at   = case when p_server = 'imap' then p_now else imap_verified_at end,
+    imap_verify_code   = case when p_server = 'imap' then p_code else imap_verify_code end,
+    imap_verify_detail = case when p_server = 'imap' then left(p_detail, 1000) else imap_verify_detail end,
+    updated_at = p_now
+  where sender_id = p_sender;
+  return mailbox_verify_json(p_now, p_code, left(p_detail, 1000));
+end;
 $$;
 
 -- A sender as the API shows it: its settings and its mailbox.

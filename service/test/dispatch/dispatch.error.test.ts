@@ -100,19 +100,21 @@ test('a refused login (535) pauses the mailbox with the reason; nothing is sent 
   expect(sink.received.filter((m) => m.to[0] === 'login@client.test')).toHaveLength(1);
 });
 
-test('XOAUTH2: an expired access token is refreshed once and the message goes out', async () => {
+test('XOAUTH2: an expired access token is refreshed once (with the mailbox\'s scope) and the message goes out', async () => {
   tokens.grants.set('rt-good', ['at-expired', 'at-fresh']);
+  // Microsoft's v2.0 token endpoint wants the scopes with each refresh
+  const scope = 'https://outlook.office.com/SMTP.Send offline_access';
   await useCorofyDelivery(svc, sink.port, {
     password: undefined,
-    oauth2: { clientId: 'client-1', clientSecret: 'client-secret-1', refreshToken: 'rt-good', tokenUrl: tokens.url },
+    oauth2: { clientId: 'client-1', clientSecret: 'client-secret-1', refreshToken: 'rt-good', tokenUrl: tokens.url, scope },
   });
   const before = tokens.requests.length;
   const now = Date.now();
   const [send] = await dueSends(svc, ['oauth@client.test'], new Date(now - 1000), new Date(now + 3600_000));
   await waitFor('sent with XOAUTH2', async () => (await sendRows(svc)).find((r) => r.id === send.sendId && r.status === 'sent'));
-  expect(tokens.requests.slice(before)).toEqual([
-    { refreshToken: 'rt-good', clientId: 'client-1', clientSecret: 'client-secret-1' },
-    { refreshToken: 'rt-good', clientId: 'client-1', clientSecret: 'client-secret-1' },
+  expect(tokens.requests.slice(before)).toStrictEqual([
+    { refreshToken: 'rt-good', clientId: 'client-1', clientSecret: 'client-secret-1', scope },
+    { refreshToken: 'rt-good', clientId: 'client-1', clientSecret: 'client-secret-1', scope },
   ]);
   expect(sink.authAttempts.filter((a) => a.method === 'XOAUTH2').length).toBeGreaterThanOrEqual(2);
   expect(sink.received.filter((m) => m.to[0] === 'oauth@client.test')).toHaveLength(1);

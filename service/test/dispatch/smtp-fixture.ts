@@ -110,7 +110,7 @@ export interface TokenEndpoint {
   url: string;
   /** Refresh tokens → the access tokens handed out in turn (the last one repeats). */
   grants: Map<string, string[]>;
-  requests: { refreshToken: string; clientId: string; clientSecret: string }[];
+  requests: { refreshToken: string; clientId: string; clientSecret: string; scope?: string }[];
   close(): Promise<void>;
 }
 
@@ -123,7 +123,12 @@ export async function startTokenEndpoint(): Promise<TokenEndpoint> {
     req.on('end', () => {
       const form = new URLSearchParams(body);
       const refreshToken = form.get('refresh_token') ?? '';
-      ep.requests.push({ refreshToken, clientId: form.get('client_id') ?? '', clientSecret: form.get('client_secret') ?? '' });
+      ep.requests.push({
+        refreshToken,
+        clientId: form.get('client_id') ?? '',
+        clientSecret: form.get('client_secret') ?? '',
+        ...(form.has('scope') ? { scope: form.get('scope')! } : {}),
+      });
       const tokens = ep.grants.get(refreshToken);
       res.setHeader('content-type', 'application/json');
       if (form.get('grant_type') !== 'refresh_token' || !tokens) {

@@ -36,7 +36,8 @@ async function until<T>(label: string, fn: () => Promise<T | undefined | false>,
   throw new Error(`timed out: ${label}`);
 }
 
-const health = async () => (await svc.deps.db.call<any>('mailbox_health', { p_sender: 'default' }));
+// the watcher's health as the API shows it (GET /v1/senders/:id → mailbox.inbound)
+const health = async () => (await svc.api('GET', '/v1/senders/default')).body.mailbox.inbound;
 const eventsOf = async (leadId: string) =>
   (await rawSql(svc)('select kind from events where lead_id = $1 order by id', [leadId])).map((r) => r.kind);
 

@@ -49,20 +49,28 @@ test('a hard bounce suppresses the address and stops the lead; a soft bounce onl
   expect(ev).toEqual({ kind: 'soft_bounce', sender_id: 'default' });
 });
 
-test('an auto-reply is recorded without stopping the lead, unless the sender set stop_on_auto_reply', async () => {
+test('an auto-reply is recorded without stopping the lead, unless the sender set stopOnAutoReply', async () => {
   const lead = await sentLead(svc, 'away@ooo-co.test', '<o1@mail.outreach.test>');
   const ooo = (n: number) => msg({ From: 'away@ooo-co.test', Subject: `Abwesenheitsnotiz ${n}`, 'In-Reply-To': '<o1@mail.outreach.test>' }, 'Ich bin bis Montag nicht im Büro.');
+  expect((await svc.api('GET', '/v1/senders/default')).body.stopOnAutoReply).toBe(false);
   const a = await postRaw(svc, ooo(1));
   expect(a.body).toMatchObject({ kind: 'auto_reply', leadId: lead, event: { cancelledSends: 0 } });
   expect(await sendStatuses(svc, lead)).toEqual({ 1: 'sent', 2: 'scheduled' });
+  expect((await svc.api('GET', `/v1/leads/${lead}`)).body.status).toBe('sent');
 
-  await rawSql(svc)("update senders set stop_on_auto_reply = true where id = 'default'");
+  const put = await svc.api('PUT', '/v1/senders/default', { stopOnAutoReply: true });
+  expect(put.body.stopOnAutoReply).toBe(true);
   try {
     const b = await postRaw(svc, ooo(2));
-    expect(b.body).toMatchObject({ kind: 'auto_reply', leadId: lead, event: { status: 'replied', cancelledSends: 1 } });
+    expect(b.body).toMatchObject({ kind: 'auto_reply', leadId: lead, event: { status: 'replied', cancelledSends: 1, suppressed: false } });
     expect(await sendStatuses(svc, lead)).toEqual({ 1: 'sent', 2: 'cancelled' });
+    expect((await svc.api('GET', `/v1/leads/${lead}`)).body.status).toBe('replied');
+    // recorded as what it is (an auto-reply, not a person's reply), and the address stays usable
+    const events = await rawSql(svc)('select kind from events where lead_id = $1 order by id', [lead]);
+    expect(events.map((e) => e.kind)).toEqual(['auto_reply', 'auto_reply']);
+    expect(await suppressed('away@ooo-co.test')).toBe(false);
   } finally {
-    await rawSql(svc)("update senders set stop_on_auto_reply = false where id = 'default'");
+    await svc.api('PUT', '/v1/senders/default', { stopOnAutoReply: false });
   }
 });
 

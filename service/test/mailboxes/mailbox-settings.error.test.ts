@@ -15,6 +15,7 @@ test.each([
   ['a token URL that is not http(s)', { smtp: { ...smtp, password: undefined, oauth2: { clientId: 'c', tokenUrl: 'ftp://t.test/x' } } }, /tokenUrl/],
   ['an unknown delivery', { delivery: 'smtp' }, /delivery/],
   ['an unknown field in smtp', { smtp: { ...smtp, secure: true } }, /smtp/],
+  ['stopOnAutoReply that is not a boolean', { stopOnAutoReply: 'yes' }, /stopOnAutoReply/],
 ])('PUT with %s is a 400 that writes nothing', async (_what, body, path) => {
   const before = (await svc.api('GET', '/v1/senders/default')).body;
   const r = await svc.api('PUT', '/v1/senders/default', { ...body, dailyQuota: 7 });

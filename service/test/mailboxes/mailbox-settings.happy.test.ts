@@ -59,11 +59,11 @@ test('a PUT without the password keeps it; switching to OAuth2 drops it', async 
   });
   expect(oauth.body.smtp).toEqual({
     host: 'smtp.gmail.com', port: 465, tls: 'implicit', user: 'bo@acme.test', auth: 'oauth2', passwordSet: false,
-    oauth2: { clientId: 'cid', tokenUrl: 'https://oauth2.googleapis.com/token', clientSecretSet: true, refreshTokenSet: true },
+    oauth2: { clientId: 'cid', tokenUrl: 'https://oauth2.googleapis.com/token', scope: null, clientSecretSet: true, refreshTokenSet: true },
   });
   expect((await loadMailboxSettings(svc.deps, 'bo')).smtp?.auth).toEqual({
     kind: 'oauth2', user: 'bo@acme.test', clientId: 'cid', clientSecret: 'csecret-S3cret', refreshToken: 'rt-S3cret',
-    tokenUrl: 'https://oauth2.googleapis.com/token',
+    tokenUrl: 'https://oauth2.googleapis.com/token', scope: null,
   });
 
   const removed = await svc.api('PUT', '/v1/senders/bo', { smtp: null });
