@@ -21,6 +21,8 @@ import { webhooksRoutes } from '../webhooks/webhooks.routes';
 import { leadsRoutes } from '../leads/leads.routes';
 import { senderProfileRoutes } from '../sender-profile/sender-profile.routes';
 import { sendersRoutes } from '../senders/senders.routes';
+import { sequencesRoutes } from '../sequences/sequences.routes';
+import { clockRoutes } from '../clock/clock.routes';
 import { sendsRoutes } from '../sends/sends.routes';
 import { statsRoutes } from '../stats/stats.routes';
 import { docsRoutes } from '../status/docs.routes';
@@ -156,6 +158,8 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps));
   app.route('/', leadsRoutes(deps));
   app.route('/', sendersRoutes(deps));
+  app.route('/', sequencesRoutes(deps));
+  if (config.clock.movable) app.route('/', clockRoutes(deps));
   app.route('/', senderProfileRoutes(deps));
   app.route('/', statsRoutes(deps));
   app.route('/', batchesRoutes(deps));

@@ -24,6 +24,17 @@ const StatsSchema = z
     used: count.openapi({ description: 'quota used: claimed + scheduled (incl. sending) + sent' }),
     remaining: count.openapi({ description: 'quota left for this day' }),
     batchedLeads: count.openapi({ description: 'leads handed out in batches claimed for this day' }),
+    steps: z
+      .array(
+        z.object({
+          step: count.openapi({ description: 'Sequence step: 1 the first email, 2… the follow-ups' }),
+          sent: count.openapi({ description: 'emails of this step sent on this day' }),
+          replied: count.openapi({ description: 'replies received this day to an email of this step' }),
+          bounced: count.openapi({ description: 'bounces received this day for an email of this step' }),
+          replyRate: z.number().nullable().openapi({ description: 'replied / sent (null when nothing was sent)' }),
+        }),
+      )
+      .openapi({ description: 'Per sequence step, for this day (steps with nothing sent or received are left out)' }),
     apolloCreditsUsed: count,
     compose: z
       .object({
@@ -65,13 +76,13 @@ const getStats = createRoute({
   },
 });
 
-export function statsRoutes({ db }: AppDeps) {
+export function statsRoutes({ db, config }: AppDeps) {
   return createRouter().openapi(getStats, async (c) => {
     const { sender, day } = c.req.valid('query');
     // both only read: safe to repeat on a fresh connection
     const stats = await db.call<Omit<z.infer<typeof StatsSchema>, 'compose'>>(
       'get_stats',
-      { p_sender: sender, p_day: day },
+      { p_sender: sender, p_day: day, p_now: config.clock.now() },
       { repeatable: true },
     );
     const compose = await db.call<z.infer<typeof StatsSchema>['compose']>(

@@ -23,7 +23,7 @@ export interface SweepResult {
   unplaced: number;
 }
 
-type Deps = Pick<AppDeps, 'db' | 'logger'>;
+type Deps = Pick<AppDeps, 'db' | 'logger' | 'config'>;
 
 /** How many upcoming windows a missed send may be moved into (about six weeks of weekdays). */
 const WINDOWS_TO_TRY = 30;
@@ -55,7 +55,7 @@ export async function rescheduleMissed(deps: Deps, missed: MissedSend[], now: Da
 }
 
 /** One pass: expired claims back to new, expired sending leases to needs_review, missed windows moved. */
-export async function runSweep(deps: Deps, now = new Date()): Promise<SweepResult> {
+export async function runSweep(deps: Deps, now = deps.config.clock.now()): Promise<SweepResult> {
   const r = await deps.db.call<Omit<SweepResult, 'rescheduled' | 'unplaced'> & { missed: MissedSend[] }>('sweep', {
     p_now: now,
   });
