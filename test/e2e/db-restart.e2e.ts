@@ -13,54 +13,31 @@
 //
 // Environment: COROFY_E2E_CACHE (where n8n is installed once), E2E_KEEP=1 keeps
 // the temporary folder.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
+import { execFile } from 'node:child_process';
 import http from 'node:http';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { SMTPServer } from 'smtp-server';
 import { startFakeApollo } from '../../sandbox/fake-apollo';
 import { startFakeFirecrawl } from '../../sandbox/fake-firecrawl';
 import { startFakeOpenAI } from '../../sandbox/fake-openai';
 import { postgresBinDir, startOwnPostgres, type OwnPostgres } from '../support/own-postgres';
 import { ALL_DAYS_WINDOW, zonesByWindow } from '../workflows/support/zones';
+import { E2eRun, freePort, N8n, startService, startSmtpServer } from './support/harness';
 
 const execFileP = promisify(execFile);
-const REPO = path.resolve(__dirname, '../..');
 const INSIDE = 40;
 const OUTSIDE = 20;
 const QUOTA = INSIDE + OUTSIDE;
 /** How long the database stays down at the gate and at the report (the service alone reconnects for ~1.5 s). */
 const DOWN_MS = 3_000;
 
-const report: Record<string, unknown> = { scenario: 'database restarts during the daily pipeline' };
-const checks: Array<{ check: string; ok: boolean; detail?: unknown }> = [];
-function check(name: string, ok: boolean, detail?: unknown): void {
-  checks.push({ check: name, ok, ...(ok ? {} : { detail }) });
-  process.stderr.write(`${ok ? 'ok  ' : 'FAIL'} ${name}${ok ? '' : ` — ${JSON.stringify(detail)}`}\n`);
-}
-const log = (msg: string) => process.stderr.write(`[e2e db-restart ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const e2e = E2eRun.start('db-restart');
+const report = e2e.report;
+report.description = 'database restarts during the daily pipeline';
+const check = (name: string, ok: boolean, detail?: unknown) => e2e.check(name, ok, detail);
+const log = (msg: string) => e2e.log(msg);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  return await execFileP(cmd, args, { cwd: opts.cwd ?? REPO, env: opts.env ?? process.env, maxBuffer: 512 * 1024 * 1024 });
-}
 
 /**
  * pg_ctl without blocking this process (OwnPostgres runs it synchronously): the
@@ -77,18 +54,6 @@ async function pgCtl(own: OwnPostgres, args: string[]): Promise<void> {
   else await execFileP(pgCtlPath, full);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 interface Restart {
   /** The node's request that triggers it: method and path, and which one of them (1 = the first). */
   path: string;
@@ -100,27 +65,12 @@ interface Restart {
 }
 
 async function main(): Promise<void> {
-  const started = Date.now();
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corofy-e2e-restart-'));
-  const cleanups: Array<() => Promise<void> | void> = [];
-  try {
-    log('provisioning n8n (cached)');
-    const n8nDir = (await run('bash', [path.join(REPO, 'test/e2e/provision-n8n.sh')])).stdout.trim().split('\n').pop()!;
-    const n8nBin = path.join(n8nDir, 'node_modules/n8n/bin/n8n');
-
-    log('building, packing and installing the node package');
-    await run('npm', ['run', 'build']);
-    const pack = await run('npm', ['pack', '--json', '--pack-destination', tmp]);
-    const tarball = path.join(tmp, (JSON.parse(pack.stdout) as Array<{ filename: string }>)[0]!.filename);
-    const userFolder = path.join(tmp, 'n8n-user');
-    const nodesDir = path.join(userFolder, '.n8n', 'nodes');
-    fs.mkdirSync(nodesDir, { recursive: true });
-    fs.writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true }));
-    await run('npm', ['install', '--legacy-peer-deps', '--no-audit', '--no-fund', tarball], { cwd: nodesDir });
+  {
+    const n8nAt = await N8n.prepare(e2e);
 
     log('starting a Postgres of our own');
     const own = await startOwnPostgres();
-    cleanups.push(() => own.cleanup());
+    e2e.onCleanup(() => own.cleanup());
     const dbUrl = own.url.replace(/\/postgres$/, '/corofy');
     const admin = new pg.Client({ connectionString: own.url });
     await admin.connect();
@@ -130,46 +80,16 @@ async function main(): Promise<void> {
     const apollo = await startFakeApollo({ seed: 11, people: 500 });
     const openai = await startFakeOpenAI();
     const firecrawl = await startFakeFirecrawl();
-    cleanups.push(() => apollo.close(), () => openai.close(), () => firecrawl.close());
+    e2e.onCleanup(() => apollo.close());
+    e2e.onCleanup(() => openai.close());
+    e2e.onCleanup(() => firecrawl.close());
 
     // The SMTP server's own log is the truth about what was sent.
-    const received: { to: string[]; messageId: string }[] = [];
-    const smtpPort = await freePort();
-    const smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      disableReverseLookup: true,
-      logger: false,
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          const head = Buffer.concat(chunks).toString('utf8').split(/\r?\n\r?\n/)[0]!;
-          received.push({
-            to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
-            messageId: /^Message-ID:\s*(.*)$/im.exec(head)?.[1]?.trim() ?? '',
-          });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
-
-    const servicePort = await freePort();
-    const apiKey = `e2e_${randomBytes(16).toString('hex')}`;
-    const serviceUrl = `http://127.0.0.1:${servicePort}`;
-    const serviceLog = fs.openSync(path.join(tmp, 'service.log'), 'a');
-    const service = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
-      cwd: REPO,
+    const { port: smtpPort, received } = await startSmtpServer(e2e);
+    const { url: serviceUrl, apiKey, api } = await startService(e2e, {
+      databaseUrl: dbUrl,
       env: {
-        ...process.env,
-        PORT: String(servicePort),
-        HOST: '127.0.0.1',
-        DATABASE_URL: dbUrl,
-        COROFY_API_KEY: apiKey,
-        COROFY_SECRET_KEY: `e2e_${randomBytes(32).toString('hex')}`,
-        COROFY_PUBLIC_URL: 'https://corofy.e2e.test',
+        COROFY_RETRY_BACKOFF_SECONDS: undefined,
         APOLLO_API_KEY: apollo.state.apiKey,
         APOLLO_BASE_URL: apollo.url,
         OPENAI_API_KEY: 'sk-e2e',
@@ -178,27 +98,8 @@ async function main(): Promise<void> {
         OPENAI_TPM: '10000000',
         FIRECRAWL_API_KEY: 'fc-e2e',
         FIRECRAWL_API_URL: firecrawl.url,
-        LOG_LEVEL: 'warn',
       },
-      stdio: ['ignore', serviceLog, serviceLog],
     });
-    cleanups.push(() => stopChild(service));
-    for (let i = 0; ; i++) {
-      const ok = await fetch(`${serviceUrl}/readyz`).then((r) => r.ok, () => false);
-      if (ok) break;
-      if (i > 240) throw new Error('the service did not become ready');
-      await sleep(250);
-    }
-    const api = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(`${serviceUrl}${p}`, {
-        method,
-        headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      const json = (await res.json()) as any;
-      if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${JSON.stringify(json)}`);
-      return json;
-    };
 
     // n8n reaches the service through this forwarder, which notes every answer and
     // restarts the database right after a chosen request went through to the service.
@@ -244,7 +145,7 @@ async function main(): Promise<void> {
     });
     const proxyPort = await freePort();
     await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    e2e.onCleanup(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
 
     // the day's leads: some recipients inside their window now, some before it opens
     const { inside, outside, senderZone } = zonesByWindow();
@@ -270,21 +171,6 @@ async function main(): Promise<void> {
     check(`${QUOTA} leads imported`, imported.imported === QUOTA, imported);
 
     // n8n: credentials and the shipped daily pipeline
-    const n8nEnv: NodeJS.ProcessEnv = {
-      ...process.env,
-      N8N_USER_FOLDER: userFolder,
-      N8N_DIAGNOSTICS_ENABLED: 'false',
-      N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-      N8N_PERSONALIZATION_ENABLED: 'false',
-      N8N_TEMPLATES_ENABLED: 'false',
-      N8N_PORT: String(await freePort()),
-      N8N_LISTEN_ADDRESS: '127.0.0.1',
-      N8N_RUNNERS_BROKER_PORT: String(await freePort()),
-      N8N_LOG_LEVEL: 'warn',
-      N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
-      DB_SQLITE_POOL_SIZE: '2',
-    };
-    const n8n = (args: string[]) => run(process.execPath, [n8nBin, ...args], { env: n8nEnv, cwd: tmp });
     const credentials = [
       { id: 'CorofyApiE2e0001', name: 'Corofy API', type: 'corofyApi', data: { baseUrl: `http://127.0.0.1:${proxyPort}`, apiKey } },
       {
@@ -294,24 +180,21 @@ async function main(): Promise<void> {
         data: { user: '', password: '', host: '127.0.0.1', port: smtpPort, secure: false, disableStartTls: true },
       },
     ];
-    const wf = JSON.parse(fs.readFileSync(path.join(REPO, 'workflows', 'daily-pipeline.json'), 'utf8'));
+    const [wf] = await n8nAt.importWorkflows({
+      credentials,
+      corofyCredentialId: 'CorofyApiE2e0001',
+      credentialFor: { 'n8n-nodes-base.emailSend': 'SmtpLocalE2e0001' },
+      workflows: ['daily-pipeline.json'],
+    });
     check('the shipped daily pipeline has no Retry On Fail', wf.nodes.every((n: any) => !n.retryOnFail),
       wf.nodes.filter((n: any) => n.retryOnFail).map((n: any) => n.name));
-    for (const node of wf.nodes) {
-      if (String(node.type).startsWith('n8n-nodes-corofy.')) node.credentials = { corofyApi: { id: credentials[0]!.id, name: 'Corofy API' } };
-      if (node.type === 'n8n-nodes-base.emailSend') node.credentials = { smtp: { id: credentials[1]!.id, name: 'Local SMTP' } };
-    }
-    fs.writeFileSync(path.join(tmp, 'credentials.json'), JSON.stringify(credentials));
-    fs.writeFileSync(path.join(tmp, 'workflows.json'), JSON.stringify([wf]));
-    await n8n(['import:credentials', `--input=${path.join(tmp, 'credentials.json')}`]);
-    await n8n(['import:workflow', `--input=${path.join(tmp, 'workflows.json')}`]);
 
     log('daily pipeline, with Postgres restarted three times under it');
     const t = Date.now();
     let exitOk = true;
     let failure = '';
     try {
-      await n8n(['execute', `--id=${wf.id}`, '--rawOutput']);
+      await n8nAt.cli(['execute', `--id=${wf.id}`, '--rawOutput']);
     } catch (err) {
       exitOk = false;
       const e = err as { stdout?: string; message: string };
@@ -321,22 +204,9 @@ async function main(): Promise<void> {
     report.pipelineSeconds = Math.round((Date.now() - t) / 100) / 10;
 
     // What the execution recorded, from n8n's own database.
-    const requireN8n = createRequire(path.join(n8nDir, 'node_modules', 'n8n', 'package.json'));
-    const sqlite3 = requireN8n('sqlite3') as any;
-    const flatted = requireN8n('flatted') as { parse(text: string): any };
-    const row = await new Promise<any>((resolve, reject) => {
-      const db = new sqlite3.Database(path.join(userFolder, '.n8n', 'database.sqlite'), sqlite3.OPEN_READONLY);
-      db.all(
-        'select e.status, d.data from execution_entity e join execution_data d on d.executionId = e.id order by e.id desc limit 1',
-        (err: Error | null, rows: any[]) => {
-          db.close();
-          if (err) reject(err);
-          else resolve(rows[0]);
-        },
-      );
-    });
-    const runData = row ? (flatted.parse(row.data).resultData.runData as Record<string, any[]>) : {};
-    const items = (node: string, output = 0): any[] => (runData[node]?.[0]?.data?.main?.[output] ?? []).map((i: any) => i.json);
+    const recorded = await n8nAt.lastRun();
+    const row = { status: recorded.status };
+    const items = recorded.items;
 
     report.restarts = restarts.map(({ node, downMs, done }) => ({ node, plannedDownMs: downMs, ...done }));
     report.answers = Object.fromEntries(
@@ -376,25 +246,7 @@ async function main(): Promise<void> {
       s.sent === received.length && s.sending === 0 && s.needsReview === 0 && s.scheduled === OUTSIDE && s.failed === 0,
       { stats: s, smtp: received.length });
     report.smtpReceived = received.length;
-    report.totalSeconds = Math.round((Date.now() - started) / 100) / 10;
-  } catch (err) {
-    check('e2e ran to the end', false, String((err as Error).stack ?? err).slice(0, 4000));
-  } finally {
-    for (const c of cleanups.reverse()) {
-      try {
-        await c();
-      } catch {
-        // best effort
-      }
-    }
-    if (process.env.E2E_KEEP === '1') log(`kept ${tmp}`);
-    else fs.rmSync(tmp, { recursive: true, force: true });
   }
-  const failed = checks.filter((c) => !c.ok);
-  report.checks = checks;
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`e2e db-restart: ${checks.length - failed.length} passed, ${failed.length} failed\n`);
-  process.exit(failed.length === 0 ? 0 : 1);
 }
 
-void main();
+void e2e.main(main);

@@ -15,17 +15,12 @@
 //
 // Environment: COROFY_E2E_CACHE (where n8n is installed once), CHROMIUM (default
 // /usr/bin/chromium), E2E_KEEP=1 keeps the temporary folder.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
+import { E2eRun, freePort, N8n, REPO, startService } from './support/harness';
 
-const execFileP = promisify(execFile);
-const REPO = path.resolve(__dirname, '../..');
 const ARTIFACTS = path.join(REPO, 'test/artifacts/editor');
 const WORKFLOWS = [
   { file: 'daily-pipeline.json', id: 'CorofyDailyPipe1' },
@@ -33,55 +28,10 @@ const WORKFLOWS = [
   { file: 'replies.json', id: 'CorofyReplyHook1' },
 ];
 
-const report: Record<string, unknown> = {};
-const checks: Array<{ check: string; ok: boolean; detail?: unknown }> = [];
-function check(name: string, ok: boolean, detail?: unknown): void {
-  checks.push({ check: name, ok, ...(ok ? {} : { detail }) });
-  process.stderr.write(`${ok ? 'ok  ' : 'FAIL'} ${name}${ok ? '' : ` — ${JSON.stringify(detail)}`}\n`);
-}
-const log = (msg: string) => process.stderr.write(`[editor ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
-async function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  return await execFileP(cmd, args, { cwd: opts.cwd ?? REPO, env: opts.env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
+const e2e = E2eRun.start('editor');
+const report = e2e.report;
+const check = (name: string, ok: boolean, detail?: unknown) => e2e.check(name, ok, detail);
+const log = (msg: string) => e2e.log(msg);
 
 /** Our nodes as the package declares them: display name and type, from the built code. */
 function packageNodes(): Array<{ displayName: string; type: string }> {
@@ -134,70 +84,22 @@ async function openWorkflow(page: Page, base: string, id: string): Promise<void>
 }
 
 async function main(): Promise<void> {
-  const started = Date.now();
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corofy-editor-'));
-  const cleanups: Array<() => Promise<void> | void> = [];
+  const tmp = e2e.tmp;
   let lastPage: Page | undefined; // for a screenshot when something fails
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   try {
-    log('provisioning n8n (cached)');
-    const n8nDir = (await run('bash', [path.join(REPO, 'test/e2e/provision-n8n.sh')])).stdout.trim().split('\n').pop()!;
-    const n8nBin = path.join(n8nDir, 'node_modules/n8n/bin/n8n');
-    report.n8nVersion = JSON.parse(fs.readFileSync(path.join(n8nDir, 'node_modules/n8n/package.json'), 'utf8')).version;
-
-    log('building, packing and installing the node package');
-    await run('npm', ['run', 'build']);
-    const pack = await run('npm', ['pack', '--json', '--pack-destination', tmp]);
-    const tarball = path.join(tmp, (JSON.parse(pack.stdout) as Array<{ filename: string }>)[0]!.filename);
-    const userFolder = path.join(tmp, 'n8n-user');
-    const nodesDir = path.join(userFolder, '.n8n', 'nodes');
-    fs.mkdirSync(nodesDir, { recursive: true });
-    fs.writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true }));
-    await run('npm', ['install', '--legacy-peer-deps', '--no-audit', '--no-fund', tarball], { cwd: nodesDir });
+    const n8nAt = await N8n.prepare(e2e);
+    report.n8nVersion = JSON.parse(fs.readFileSync(path.join(n8nAt.n8nDir, 'node_modules/n8n/package.json'), 'utf8')).version;
     const ourNodes = packageNodes();
 
     // The service on the embedded default, as a new user starts it.
-    const servicePort = await freePort();
-    const serviceUrl = `http://127.0.0.1:${servicePort}`;
-    const apiKey = `editor_${randomBytes(16).toString('hex')}`;
-    const serviceLog = fs.openSync(path.join(tmp, 'service.log'), 'a');
-    const service = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
-      cwd: REPO,
-      env: {
-        ...process.env,
-        PORT: String(servicePort),
-        HOST: '127.0.0.1',
-        DATABASE_URL: '',
-        SUPABASE_URL: '',
-        SUPABASE_SERVICE_ROLE_KEY: '',
-        COROFY_DATA_DIR: path.join(tmp, 'corofy-data'),
-        COROFY_API_KEY: apiKey,
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', serviceLog, serviceLog],
+    const service = await startService(e2e, {
+      databaseUrl: '',
+      env: { SUPABASE_URL: '', SUPABASE_SERVICE_ROLE_KEY: '', COROFY_DATA_DIR: path.join(tmp, 'corofy-data') },
     });
-    cleanups.push(() => stopChild(service));
-
-    const n8nPort = await freePort();
-    const base = `http://127.0.0.1:${n8nPort}`;
-    const n8nEnv: NodeJS.ProcessEnv = {
-      ...process.env,
-      N8N_USER_FOLDER: userFolder,
-      N8N_DIAGNOSTICS_ENABLED: 'false',
-      N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-      N8N_PERSONALIZATION_ENABLED: 'false',
-      N8N_TEMPLATES_ENABLED: 'false',
-      N8N_PORT: String(n8nPort),
-      N8N_LISTEN_ADDRESS: '127.0.0.1',
-      N8N_RUNNERS_BROKER_PORT: String(await freePort()),
-      N8N_LOG_LEVEL: 'warn',
-      N8N_ENCRYPTION_KEY: randomBytes(24).toString('hex'),
-      N8N_SECURE_COOKIE: 'false',
-      DB_SQLITE_POOL_SIZE: '2',
-    };
-    // n8n 2.x needs Node 24: the one this runs on (the repository's `node` dev dependency).
-    const n8n = (args: string[]) => run(process.execPath, [n8nBin, ...args], { env: n8nEnv, cwd: tmp });
+    const { url: serviceUrl, apiKey } = service;
+    const base = n8nAt.url;
 
     // Credentials exist (as after "Create credential"); the workflows reference none,
     // exactly as shipped.
@@ -207,35 +109,19 @@ async function main(): Promise<void> {
       { id: 'SmtpEditorTest01', name: 'SMTP account', type: 'smtp', data: { user: '', password: '', host: '127.0.0.1', port: 25, secure: false } },
       { id: 'HookKeyEditor001', name: 'Corofy webhook key', type: 'httpHeaderAuth', data: { name: 'X-Corofy-Webhook-Key', value: randomBytes(12).toString('hex') } },
     ];
-    const workflows = WORKFLOWS.map(({ file }) => JSON.parse(fs.readFileSync(path.join(REPO, 'workflows', file), 'utf8')));
-    fs.writeFileSync(path.join(tmp, 'credentials.json'), JSON.stringify(credentials));
-    fs.writeFileSync(path.join(tmp, 'workflows.json'), JSON.stringify(workflows));
-    log('importing credentials and workflows');
-    await n8n(['import:credentials', `--input=${path.join(tmp, 'credentials.json')}`]);
-    await n8n(['import:workflow', `--input=${path.join(tmp, 'workflows.json')}`]);
+    const workflows = await n8nAt.importWorkflows({ credentials, workflows: WORKFLOWS.map(({ file }) => file) });
 
     log('starting n8n');
-    const n8nLog = fs.openSync(path.join(tmp, 'n8n.log'), 'a');
-    const n8nServer = spawn(process.execPath, [n8nBin, 'start'], { env: n8nEnv, cwd: tmp, stdio: ['ignore', n8nLog, n8nLog] });
-    cleanups.push(() => stopChild(n8nServer));
-    await waitFor('the service', async () => ((await fetch(`${serviceUrl}/readyz`)).ok ? true : undefined), 120_000);
-    await waitFor('n8n /healthz', async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined), 180_000);
-    const owner = { email: 'owner@corofy.e2e.test', password: `Pw-${randomBytes(8).toString('hex')}A1` };
-    await waitFor('n8n owner setup', async () => {
-      const r = await fetch(`${base}/rest/owner/setup`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ...owner, firstName: 'Olga', lastName: 'Operator' }),
-      });
-      return r.status === 200 ? true : undefined; // the REST routes answer a little after /healthz
-    }, 120_000);
+    await n8nAt.start();
+    await n8nAt.setupOwner();
+    const owner = n8nAt.owner;
 
     const browser = await chromium.launch({
       executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    cleanups.push(() => browser.close());
+    e2e.onCleanup(() => browser.close());
     const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
     const page = await context.newPage();
     lastPage = page;
@@ -363,26 +249,11 @@ async function main(): Promise<void> {
       nothing);
     check('credential: fixed again, it tests successfully', /Connection tested successfully/.test(fixed.all), fixed);
   } catch (err) {
-    check('editor test ran to the end', false, String((err as Error).stack ?? err).slice(0, 4000));
     await lastPage?.screenshot({ path: path.join(ARTIFACTS, 'failure.png') }).catch(() => undefined);
+    throw err;
   } finally {
-    for (const c of cleanups.reverse()) {
-      try {
-        await c();
-      } catch {
-        // best effort
-      }
-    }
-    if (process.env.E2E_KEEP === '1') log(`kept ${tmp}`);
-    else fs.rmSync(tmp, { recursive: true, force: true });
+    report.screenshots = fs.readdirSync(ARTIFACTS).sort();
   }
-  report.screenshots = fs.readdirSync(ARTIFACTS).sort();
-  report.seconds = Math.round((Date.now() - started) / 100) / 10;
-  const failed = checks.filter((c) => !c.ok);
-  report.checks = checks;
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`editor e2e: ${checks.length - failed.length} passed, ${failed.length} failed\n`);
-  process.exit(failed.length === 0 ? 0 : 1);
 }
 
-void main();
+void e2e.main(main);

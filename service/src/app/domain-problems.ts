@@ -28,6 +28,10 @@ export const DOMAIN_PROBLEMS: Record<string, DomainProblem> = {
   lead_replied: { status: 409 },
   lead_unsubscribed: { status: 409 },
   lead_complained: { status: 409 },
+  delivery_corofy: { status: 409 },
+  mailbox_lease_lost: { status: 409 },
+  mailbox_incomplete: { status: 422 },
+  webhook_not_found: { status: 404 },
 };
 
 /** SQLSTATE of Corofy's domain errors. */
@@ -36,13 +40,10 @@ export const DOMAIN_ERROR_STATE = 'CR000';
 /**
  * The problem a domain error stands for, or undefined when the error is not one
  * (a code missing from the table is a defect: it answers 500 and is logged).
- * Functions written before this table raise 'CR' + an HTTP status instead of
- * CR000: honoured until they move to CR000 and a row here.
  */
 export function domainProblem(err: DatabaseError): ProblemError | undefined {
-  const legacy = /^CR([45]\d\d)$/.exec(err.sqlState ?? '');
-  if (err.sqlState !== DOMAIN_ERROR_STATE && !legacy) return undefined;
-  const known = DOMAIN_PROBLEMS[err.message] ?? (legacy ? { status: Number(legacy[1]) as ContentfulStatusCode } : undefined);
+  if (err.sqlState !== DOMAIN_ERROR_STATE) return undefined;
+  const known = DOMAIN_PROBLEMS[err.message];
   if (!known) return undefined;
   const detail = [err.detail, known.hint].filter(Boolean).join(' ');
   return problem(known.status, err.message, detail || undefined);

@@ -2,7 +2,8 @@ import type { Database } from '../db/database';
 import type { Send } from '../sends/send-schema';
 
 // What the status page shows, read with one SQL function per panel (see
-// 20261128120000_status.sql). The per-sender numbers are GET /v1/stats's own.
+// routines/status.sql; its indexes are in the sends, batches and compose
+// migrations). The per-sender numbers are GET /v1/stats's own.
 
 export interface SenderToday {
   sender: string;

@@ -14,6 +14,8 @@ create table if not exists senders (
   -- pacing: a minimum gap (plus random jitter) between two sends of this sender
   min_gap_seconds integer not null default 0 check (min_gap_seconds >= 0),
   jitter_seconds  integer not null default 0 check (jitter_seconds >= 0),
+  -- an out-of-office answer stops the lead only when the sender wants it to
+  stop_on_auto_reply boolean not null default false,
   created_at      timestamptz not null default now(),
   updated_at      timestamptz not null default now()
 );

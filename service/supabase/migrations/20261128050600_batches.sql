@@ -34,3 +34,5 @@ create table if not exists lead_claim_scan (
   epoch bigint not null default 0
 );
 insert into lead_claim_scan (singleton) values (true) on conflict do nothing;
+-- stats and the status page count a sender's batches of one day
+create index if not exists batches_sender_day on batches (sender_id, day);

@@ -36,3 +36,5 @@ create table if not exists drafts (
   created_at  timestamptz not null default now(),
   primary key (lead_id, step)
 );
+-- the status page's last 30 days: drafts by when they were written
+create index if not exists drafts_created on drafts (created_at);

@@ -22,6 +22,7 @@ create table if not exists sends (
   attempts          integer not null default 0,
   last_error        text,
   message_id        text,
+  smtp_response     text,                -- the mailbox server's answer (corofy delivery)
   sent_at           timestamptz,
   created_at        timestamptz not null default now(),
   updated_at        timestamptz not null default now(),
@@ -45,4 +46,7 @@ create index if not exists sends_lead on sends (lead_id);
 create index if not exists sends_status_updated on sends (status, updated_at desc, id desc);
 -- pacing looks up a sender's sends around an instant
 create index if not exists sends_sender_send_at on sends (sender_id, send_at);
+-- the status page and stats: a sender's sends of one day; the last 30 days by when they went out
+create index if not exists sends_sender_day on sends (sender_id, day);
+create index if not exists sends_sent_at on sends (sent_at) include (step) where sent_at is not null;
 create index if not exists sends_lease_key on sends (lease_key) where lease_key is not null;

@@ -2,7 +2,9 @@
 
 create table if not exists events (
   id           bigint generated always as identity primary key,
-  kind         text not null check (kind in ('reply', 'bounce', 'complaint', 'unsubscribe')),
+  kind         text not null check (kind in ('reply', 'bounce', 'complaint', 'unsubscribe', 'auto_reply', 'soft_bounce')),
+                               -- auto-replies and soft bounces are recorded (they notify and count
+                               -- against a mailbox's health) but never stop a lead or suppress an address
   dedupe_key   text not null unique,  -- the same event twice is recorded once
   lead_id      bigint references leads (id),
   email        text,

@@ -4,9 +4,13 @@
 -- routine apollo.sql 7e286f50b0f05b03fcce45b02edbcf0355ec10b401758784ae32099bd77509c6
 -- routine batches.sql 9ab3f22730b0f7e2b3753f4df46c934e336cc413ed5a2b8c919770b4ebff29ed
 -- routine compose.sql 6f328cb98ba0ffc3c5ca403b75b1ed740a6f02794cfcf69768ba5b3d08ecf99a
+-- routine dispatch.sql 6d449530baae5d3c6412f22b504791d5e3a8bb66d7b4adab965a4b7fd7c8f5f9
 -- routine events.sql 36126261390c60968872f4886afd1b7ba03b6c34fcea9728d0ec61b58feabcd2
 -- routine gate.sql 2e5c02f4892562eac338b817c7e5f15571638e058ebce709aa8d7addaf578db5
+-- routine inbound.sql a634f094538a1bf851fedc79417496d4bb40215d97e25ad5c531ca8c217c315c
 -- routine leads.sql 73aabc4bbbdc85e457d91b002bb5069eb958ca951ce42f8ac56fc0b9c30ac88b
+-- routine mailbox_watch.sql ab75ae38b19e09ec6d71e38fd8be2d738bd4d0636a48ea502cc70f532f6f0b01
+-- routine mailboxes.sql 711589b1bf541ab8e4e72287a040864e06df51977eb78e97b9d29a80138aa044
 -- routine quota_ledger.sql 550f0c9133eb9a733a7d508b920e682fec826dd4ad66c855867c878b51b380aa
 -- routine sender_profiles.sql a2d8433909956630229e099c8d80474d06044f8031f7c1135171e57ce49049d3
 -- routine senders.sql bde4387644bb76f09af8a76d4b7b254bbb4b563fc8b833774271ed0077e646d7
@@ -17,6 +21,7 @@
 -- routine status.sql a74bb1b3d1e6dbc44199ccfd8636677cb10a520ba4434033325a20fe6c4ea570
 -- routine suppressions.sql b074635b68529a31a2478385f60aafe4f479d8e8dac168b576834e5ffb89031e
 -- routine sweeper.sql 75597d21dd50aa25d07b78fb8f5e79b6a4f767371a40cbb7b17c41caefaf43d1
+-- routine webhooks.sql e47bdb93170678be63434803e585d9e3ea9bd64880c1d6fbf988191b17027f3e
 
 set check_function_bodies = off;
 
@@ -851,6 +856,234 @@ end;
 $$;
 
 
+-- ===== routines/dispatch.sql =====
+
+-- The dispatcher: Corofy sends through the sender's own mailbox (delivery 'corofy').
+-- One replica drives a mailbox at a time (a lease per mailbox and role, renewed
+-- while its holder lives, taken over when it stops renewing); sends are claimed
+-- and settled through the same functions n8n's path uses (claim_due_sends,
+-- report_sends), so quota, suppression and at-most-once rules stay in one place.
+
+-- Takes (or renews) the lease of every mailbox the role should drive and nobody
+-- else holds, and gives up those it should not drive any more (paused, changed
+-- delivery). Returns the sender ids p_holder now drives.
+-- smtp: delivery 'corofy' with SMTP settings, not paused; imap: IMAP settings.
+create or replace function take_mailbox_leases(p_role text, p_holder text, p_seconds integer, p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+declare v jsonb;
+begin
+  delete from mailbox_leases l
+   where l.role = p_role and l.holder = p_holder
+     and not exists (select 1 from mailboxes m where m.sender_id = l.sender_id and m.paused_at is null
+                        and case p_role when 'smtp' then m.delivery = 'corofy' and m.smtp is not null
+                                        else m.imap is not null end);
+  insert into mailbox_leases as l (sender_id, role, holder, expires_at)
+  select m.sender_id, p_role, p_holder, p_now + make_interval(secs => p_seconds)
+    from mailboxes m
+   where m.paused_at is null
+     and case p_role when 'smtp' then m.delivery = 'corofy' and m.smtp is not null else m.imap is not null end
+  order by m.sender_id
+  on conflict (sender_id, role) do update set holder = excluded.holder, expires_at = excluded.expires_at
+   where l.holder = excluded.holder or l.expires_at <= p_now;
+  select coalesce(jsonb_agg(sender_id order by sender_id), '[]'::jsonb) into v
+    from mailbox_leases where role = p_role and holder = p_holder and expires_at > p_now;
+  return v;
+end;
+$$;
+
+create or replace function release_mailbox_leases(p_role text, p_holder text) returns integer
+language plpgsql volatile as $$
+declare n integer;
+begin
+  delete from mailbox_leases where role = p_role and holder = p_holder;
+  get diagnostics n = row_count;
+  return n;
+end;
+$$;
+
+-- Claims the sender's due sends for the dispatcher that holds its SMTP lease
+-- (a replica that lost the lease gets nothing), and gives each its Message-ID
+-- before anything is sent: the ID is on the send before the message exists, so
+-- a reply or bounce can be matched whatever happens next. Each send also carries
+-- the Message-IDs of the lead's earlier steps (threading for follow-ups).
+create or replace function dispatch_claim(
+  p_sender text,
+  p_holder text,
+  p_limit integer,
+  p_lease_seconds integer,
+  p_now timestamptz default now()
+) returns jsonb language plpgsql volatile as $$
+declare
+  v_claimed jsonb;
+  v_domain text;
+  v_ids bigint[];
+begin
+  if not exists (select 1 from mailbox_leases where sender_id = p_sender and role = 'smtp'
+                    and holder = p_holder and expires_at > p_now) then
+    return '[]'::jsonb;
+  end if;
+  if exists (select 1 from mailboxes where sender_id = p_sender and paused_at is not null) then
+    return '[]'::jsonb;
+  end if;
+  select lower(split_part(from_email, '@', 2)) into v_domain from senders where id = p_sender;
+  v_claimed := claim_due_sends(p_sender, p_limit, p_lease_seconds, p_now)->'sends';
+  select coalesce(array_agg((x->>'sendId')::bigint), '{}') into v_ids from jsonb_array_elements(v_claimed) x;
+  update sends set message_id = format('%s.%s@%s', id, substr(md5(random()::text || clock_timestamp()::text), 1, 16), v_domain)
+   where id = any(v_ids) and message_id is null;
+  return (
+    select coalesce(jsonb_agg(send_json(s) || jsonb_build_object(
+             'thread', (select coalesce(jsonb_agg(p.message_id order by p.step), '[]'::jsonb)
+                          from sends p where p.lead_id = s.lead_id and p.step < s.step and p.message_id is not null))
+           order by s.send_at, s.id), '[]'::jsonb)
+      from sends s where s.id = any(v_ids));
+end;
+$$;
+
+-- Settles one SMTP transaction of the dispatcher (p_attempt: the send's attempts
+-- when it was claimed; a stale outcome changes nothing).
+-- kind: sent (the server's reply line kept), retry (backoff), bounce (5.1.x: dead,
+-- address suppressed), rejected (other 5xx: dead, no suppression), needs_review
+-- (no answer after the body: never resent by itself).
+create or replace function dispatch_record(
+  p_send_id bigint,
+  p_attempt integer,
+  p_outcome jsonb,
+  p_max_attempts integer default 5,
+  p_backoff_seconds integer default 300,
+  p_now timestamptz default now()
+) returns jsonb language plpgsql volatile as $$
+declare
+  s sends;
+  v_kind text := p_outcome->>'kind';
+  v_error text := p_outcome->>'error';
+  v jsonb;
+begin
+  select * into s from sends where id = p_send_id;
+  if not found then
+    raise exception using errcode = 'CR000', message = 'send_not_found', detail = format('No send has id %s.', p_send_id);
+  end if;
+  if v_kind = 'sent' then
+    v := report_sends(jsonb_build_array(jsonb_build_object('sendId', s.id::text, 'status', 'sent',
+           'messageId', s.message_id, 'attempt', p_attempt)), p_max_attempts, p_backoff_seconds, p_now);
+    update sends set smtp_response = p_outcome->>'response' where id = s.id and status = 'sent';
+  elsif v_kind in ('retry', 'bounce') then
+    v := report_sends(jsonb_build_array(jsonb_build_object('sendId', s.id::text, 'status', 'failed',
+           'error', v_error, 'permanent', v_kind = 'bounce', 'attempt', p_attempt)), p_max_attempts, p_backoff_seconds, p_now);
+  elsif v_kind = 'rejected' then
+    -- dead at once, like a last attempt; the address stays usable (not a bounce)
+    v := report_sends(jsonb_build_array(jsonb_build_object('sendId', s.id::text, 'status', 'failed',
+           'error', v_error, 'attempt', p_attempt)), 0, p_backoff_seconds, p_now);
+    update leads set status_reason = format('rejected by the recipient''s server: %s', v_error)
+     where id = s.lead_id and status = 'dead';
+  elsif v_kind = 'needs_review' then
+    perform ledger_lock(s.sender_id, s.day);
+    update sends set status = 'needs_review', lease_expires_at = null, last_error = v_error, updated_at = p_now
+     where id = s.id and status = 'sending' and attempts = p_attempt;
+    if found then
+      -- outcome unknown counts as sent: it may well have gone out
+      perform ledger_adjust(s.sender_id, s.day, 0, -1, 1);
+      update leads set status = 'needs_review', status_reason = 'outcome of the send unknown: the connection ended before the server answered',
+                       updated_at = p_now
+       where id = s.lead_id and status = 'sending';
+      v := jsonb_build_object('recorded', 1);
+    else
+      v := jsonb_build_object('recorded', 0);
+    end if;
+  else
+    raise exception using errcode = 'CR000', message = 'validation_failed', detail = format('Unknown outcome kind %s.', v_kind);
+  end if;
+  return v;
+end;
+$$;
+
+-- Sends handed out now by the gate, for a sender whose mailbox Corofy drives,
+-- go to the dispatcher (scheduled at once) instead of to the caller: the gate's
+-- answer says what was handed over, nobody else sends them. With an idempotency
+-- key the gate is gate_leads_once (a call sent again answers as the first did).
+create or replace function gate_and_hand_over(
+  p_sender text,
+  p_leads jsonb,
+  p_now timestamptz default now(),
+  p_lease_seconds integer default 600,
+  p_idempotency_key text default null
+) returns jsonb language plpgsql volatile as $$
+declare
+  v jsonb;
+  v_ids bigint[];
+begin
+  if p_idempotency_key is null then
+    v := gate_leads(p_sender, p_leads, p_now, p_lease_seconds);
+  else
+    v := gate_leads_once(p_sender, p_leads, p_idempotency_key, p_now, p_lease_seconds);
+  end if;
+  if coalesce((select delivery from mailboxes where sender_id = p_sender), 'n8n') <> 'corofy' then
+    return v || jsonb_build_object('delivery', 'n8n');
+  end if;
+  select coalesce(array_agg((x->>'sendId')::bigint), '{}') into v_ids from jsonb_array_elements(v->'sendNow') x;
+  update sends set status = 'scheduled', lease_expires_at = null, attempts = attempts - 1, updated_at = p_now
+   where id = any(v_ids) and status = 'sending';
+  update leads l set status = 'scheduled', updated_at = p_now
+    from sends s where s.id = any(v_ids) and l.id = s.lead_id and l.status = 'sending';
+  return v || jsonb_build_object(
+    'delivery', 'corofy',
+    'sendNow', (select coalesce(jsonb_agg(gate_send_json(x) order by x.lead_id), '[]'::jsonb) from sends x where x.id = any(v_ids)));
+end;
+$$;
+
+-- The queue drain (POST /v1/sends/claim-due) is n8n's path: it never hands out
+-- the sends of a sender whose mailbox Corofy drives (the dispatcher sends those).
+create or replace function claim_due_for_n8n(
+  p_sender text default null,
+  p_limit integer default 100,
+  p_lease_seconds integer default 600,
+  p_now timestamptz default now()
+) returns jsonb language plpgsql volatile as $$
+declare
+  r record;
+  v jsonb := '[]'::jsonb;
+begin
+  if p_sender is not null then
+    if coalesce((select delivery from mailboxes where sender_id = p_sender), 'n8n') = 'corofy' then
+      raise exception using errcode = 'CR000', message = 'delivery_corofy',
+        detail = format('Sender "%s" has delivery "corofy": the service sends its email itself; n8n must not claim it.', p_sender);
+    end if;
+    return claim_due_sends(p_sender, p_limit, p_lease_seconds, p_now);
+  end if;
+  for r in select s.id from senders s left join mailboxes m on m.sender_id = s.id
+            where coalesce(m.delivery, 'n8n') = 'n8n' order by s.id loop
+    exit when jsonb_array_length(v) >= p_limit;
+    v := v || (claim_due_sends(r.id, p_limit - jsonb_array_length(v), p_lease_seconds, p_now)->'sends');
+  end loop;
+  return jsonb_build_object('sends', v);
+end;
+$$;
+
+-- Gives sends handed to n8n our Message-ID (on the sender's domain) before the
+-- message exists, so the `raw` message n8n may send carries it and replies match.
+-- Senders without fromEmail get none (no domain to put it on).
+create or replace function assign_message_ids(p_send_ids jsonb) returns jsonb
+language plpgsql volatile as $$
+begin
+  update sends s set message_id = format('%s.%s@%s', s.id, substr(md5(random()::text || clock_timestamp()::text), 1, 16),
+                                         lower(split_part(se.from_email, '@', 2)))
+    from senders se
+   where se.id = s.sender_id and se.from_email is not null and s.message_id is null
+     and s.id in (select jsonb_array_elements_text(p_send_ids)::bigint);
+  return (
+    select coalesce(jsonb_agg(jsonb_build_object(
+             'sendId', s.id::text,
+             'messageId', s.message_id,
+             'fromName', se.from_name,
+             'fromEmail', se.from_email,
+             'unsubscribeEmail', m.unsubscribe_email,
+             'thread', (select coalesce(jsonb_agg(p.message_id order by p.step), '[]'::jsonb)
+                          from sends p where p.lead_id = s.lead_id and p.step < s.step and p.message_id is not null))), '[]'::jsonb)
+      from sends s join senders se on se.id = s.sender_id left join mailboxes m on m.sender_id = s.sender_id
+     where s.id in (select jsonb_array_elements_text(p_send_ids)::bigint) and s.message_id is not null);
+end;
+$$;
+
+
 -- ===== routines/events.sql =====
 
 -- Events: replies, bounces, complaints and unsubscribes.
@@ -1319,6 +1552,211 @@ end;
 $$;
 
 
+-- ===== routines/inbound.sql =====
+
+-- Inbound mail: every message the service reads (IMAP watcher, POST /v1/inbound)
+-- is recorded once by its Message-ID, matched to our sends and leads, and turned
+-- into events through record_event, the same function POST /v1/events calls.
+
+-- Free-mail providers: two people at gmail.com are not colleagues.
+create or replace function is_free_mail_domain(p_domain text) returns boolean
+language sql immutable as $$
+  select lower(p_domain) = any (array[
+    'gmail.com', 'googlemail.com', 'yahoo.com', 'yahoo.co.uk', 'yahoo.fr', 'yahoo.de', 'yahoo.es', 'ymail.com',
+    'outlook.com', 'hotmail.com', 'hotmail.co.uk', 'hotmail.fr', 'hotmail.de', 'hotmail.es', 'live.com', 'msn.com',
+    'icloud.com', 'me.com', 'mac.com', 'aol.com', 'proton.me', 'protonmail.com', 'gmx.de', 'gmx.net', 'gmx.com',
+    'web.de', 't-online.de', 'freenet.de', 'orange.fr', 'free.fr', 'laposte.net', 'sfr.fr', 'wanadoo.fr',
+    'telefonica.net', 'terra.es', 'mail.com', 'zoho.com', 'yandex.com', 'yandex.ru', 'mail.ru', 'qq.com', '163.com']);
+$$;
+
+-- Records one classified message (see service/src/inbound/classify.ts for the
+-- fields) and returns what POST /v1/inbound answers. The same message twice
+-- (same Message-ID) returns the first answer with duplicate = true.
+-- Matching: our Message-ID in In-Reply-To/References (or, in a bounce or
+-- complaint, in the quoted original) first; then the sender's address is a lead
+-- we wrote to; then (not for free-mail domains) another address at the company
+-- of a lead we wrote to.
+create or replace function record_inbound(p_message jsonb, p_sender text default null, p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+declare
+  v_key text := p_message->>'messageKey';
+  v_shape text := p_message->>'shape';
+  v_from text := nullif(lower(btrim(p_message->>'from')), '');
+  v_domain text := split_part(nullif(lower(btrim(p_message->>'from')), ''), '@', 2);
+  v_related text[] := array(select norm_message_id(x) from jsonb_array_elements_text(coalesce(p_message->'relatedMessageIds', '[]')) x);
+  v_irt text := norm_message_id(p_message->>'inReplyTo');
+  v_kind text := 'other';
+  v_lead_id bigint;
+  v_send_id bigint;
+  v_sender text := p_sender;
+  v_matched_by text;
+  v_event jsonb;
+  v_events jsonb := '[]'::jsonb;
+  v_recipients jsonb := null;
+  v_r jsonb;
+  v_r_lead bigint;
+  v_r_send bigint;
+  v_email text;
+  v_result jsonb;
+  v_base jsonb;
+begin
+  if v_key is null or v_shape is null then
+    raise exception using errcode = 'CR000', message = 'validation_failed', detail = 'messageKey and shape are required.';
+  end if;
+  if p_sender is not null then
+    perform sender_or_raise(p_sender);
+  end if;
+
+  -- a message seen twice is recorded once; a concurrent copy waits here for the first
+  insert into inbound_messages (message_key, sender_id, kind, from_email, subject, result, received_at, created_at)
+  values (v_key, p_sender, 'other', v_from, left(p_message->>'subject', 998), '{}'::jsonb,
+          (p_message->>'receivedAt')::timestamptz, p_now)
+  on conflict (message_key) do nothing;
+  if not found then
+    select result into v_result from inbound_messages where message_key = v_key;
+    return v_result || jsonb_build_object('duplicate', true);
+  end if;
+
+  -- our send this message is about (the thread's first step wins over a later quote)
+  select s.id, s.lead_id, s.sender_id into v_send_id, v_lead_id, v_sender from sends s
+   where s.message_id = any (v_related)
+   order by (s.message_id = v_irt) desc, s.id desc limit 1;
+  v_sender := coalesce(p_sender, v_sender);
+  if v_lead_id is not null then v_matched_by := 'message_id'; end if;
+
+  v_base := jsonb_build_object('messageId', p_message->>'messageId', 'subject', left(p_message->>'subject', 2000),
+                               'text', left(p_message->>'text', 100000), 'receivedAt', p_message->>'receivedAt');
+
+  if v_shape = 'complaint' then
+    v_kind := 'complaint';
+    v_email := coalesce(nullif(lower(btrim(p_message->>'complaintEmail')), ''),
+                        (select lower(l.email) from leads l where l.id = v_lead_id));
+    if v_lead_id is null and v_email is not null then
+      select l.id into v_lead_id from leads l where lower(l.email) = v_email;
+      if v_lead_id is not null then v_matched_by := 'email'; end if;
+    end if;
+    if v_email is not null or v_lead_id is not null then
+      v_event := record_event(v_base || jsonb_build_object('kind', 'complaint', 'email', v_email, 'dedupeKey', 'inbound:' || v_key),
+                              v_lead_id, p_now);
+      v_events := v_events || v_event;
+    end if;
+
+  elsif v_shape = 'bounce' then
+    v_kind := 'bounce';
+    v_recipients := '[]'::jsonb;
+    v_lead_id := null;
+    v_send_id := null;
+    v_matched_by := null;
+    for v_r in select * from jsonb_array_elements(coalesce(p_message->'bounce'->'recipients', '[]')) loop
+      v_email := lower(btrim(v_r->>'email'));
+      v_r_send := null;
+      v_r_lead := null;
+      -- the send the bounce quotes, if it went to this address; else the lead with this address
+      select s.id, s.lead_id into v_r_send, v_r_lead from sends s
+       where s.message_id = any (v_related) and lower(s.to_email) = v_email order by s.id desc limit 1;
+      if v_r_lead is null then
+        select l.id into v_r_lead from leads l where lower(l.email) = v_email;
+      end if;
+      if (v_r->>'hard')::boolean then
+        v_event := record_event(v_base || jsonb_build_object('kind', 'bounce', 'email', v_email,
+                                  'text', concat_ws(' ', v_r->>'status', v_r->>'diagnostic'),
+                                  'dedupeKey', 'inbound:' || v_key || ':' || v_email),
+                                v_r_lead, p_now);
+      else
+        v_event := record_soft_event('soft_bounce', 'inbound:' || v_key || ':' || v_email, v_email, v_r_lead, v_r_send,
+                                     coalesce(v_sender, (select s.sender_id from sends s where s.id = v_r_send)),
+                                     v_base || jsonb_build_object('text', concat_ws(' ', v_r->>'status', v_r->>'diagnostic')), p_now);
+      end if;
+      v_events := v_events || v_event;
+      v_recipients := v_recipients || jsonb_build_object('email', v_email, 'status', v_r->>'status', 'hard', (v_r->>'hard')::boolean,
+                                                         'leadId', v_r_lead::text);
+      if v_lead_id is null and v_r_lead is not null then
+        v_lead_id := v_r_lead;
+        v_send_id := v_r_send;
+        v_matched_by := case when v_r_send is not null then 'message_id' else 'email' end;
+      end if;
+    end loop;
+
+  elsif v_shape in ('auto_reply', 'response') then
+    if v_lead_id is null and v_from is not null then
+      -- the address of a lead we wrote to
+      select l.id into v_lead_id from leads l
+       where lower(l.email) = v_from and exists (select 1 from sends s where s.lead_id = l.id and s.status = 'sent');
+      if v_lead_id is not null then
+        v_matched_by := 'email';
+      elsif v_shape = 'response' and v_domain <> '' and not is_free_mail_domain(v_domain) then
+        -- another address at the company of a lead we wrote to: the most recently written
+        select s.lead_id, s.id into v_lead_id, v_send_id from sends s join leads l on l.id = s.lead_id
+         where s.status = 'sent'
+           and (split_part(lower(l.email), '@', 2) = v_domain or lower(l.company_domain) = v_domain)
+         order by s.sent_at desc nulls last, s.id desc limit 1;
+        if v_lead_id is not null then v_matched_by := 'company'; end if;
+      end if;
+    end if;
+    if v_lead_id is not null and v_send_id is null then
+      select s.id into v_send_id from sends s where s.lead_id = v_lead_id and s.status = 'sent' order by s.id desc limit 1;
+    end if;
+
+    if v_shape = 'auto_reply' then
+      v_kind := 'auto_reply';
+      if v_lead_id is not null and coalesce((select stop_on_auto_reply from senders
+                                               where id = coalesce(v_sender, (select s.sender_id from sends s where s.id = v_send_id))), false) then
+        v_event := record_event(v_base || jsonb_build_object('kind', 'reply', 'email', v_from, 'inReplyTo', v_irt,
+                                                             'dedupeKey', 'inbound:' || v_key), v_lead_id, p_now);
+      else
+        v_event := record_soft_event('auto_reply', 'inbound:' || v_key, v_from, v_lead_id, v_send_id,
+                                     coalesce(v_sender, (select s.sender_id from sends s where s.id = v_send_id)), v_base, p_now);
+      end if;
+      v_events := v_events || v_event;
+    elsif v_lead_id is not null then
+      v_kind := case when (p_message->>'asksToStop')::boolean then 'unsubscribe' else 'reply' end;
+      v_event := record_event(v_base || jsonb_build_object('kind', v_kind, 'email', v_from, 'inReplyTo', v_irt,
+                                                           'dedupeKey', 'inbound:' || v_key), v_lead_id, p_now);
+      v_events := v_events || v_event;
+    end if;
+  end if;
+
+  v_result := jsonb_build_object(
+    'kind', v_kind,
+    'leadId', v_lead_id::text,
+    'sendId', v_send_id::text,
+    'matchedBy', v_matched_by,
+    'bounce', case when v_recipients is null then null else jsonb_build_object('recipients', v_recipients) end,
+    'event', case when jsonb_array_length(v_events) = 0 then null else (v_events->0) - 'duplicate' end,
+    'events', (select coalesce(jsonb_agg(e - 'duplicate'), '[]'::jsonb) from jsonb_array_elements(v_events) e));
+  update inbound_messages
+     set kind = v_kind, lead_id = v_lead_id, send_id = v_send_id, result = v_result,
+         sender_id = coalesce(sender_id, v_sender)
+   where message_key = v_key;
+  return v_result || jsonb_build_object('duplicate', false);
+end;
+$$;
+
+-- An event that informs but changes nothing (an auto-reply, a soft bounce):
+-- recorded once by its key, answered like record_event.
+create or replace function record_soft_event(p_kind text, p_key text, p_email text, p_lead_id bigint, p_send_id bigint,
+                                             p_sender text, p_event jsonb, p_now timestamptz)
+returns jsonb language plpgsql volatile as $$
+declare v_id bigint; v_result jsonb;
+begin
+  insert into events (kind, dedupe_key, lead_id, send_id, sender_id, email, message_id, subject, text, received_at, created_at)
+  values (p_kind, p_key, p_lead_id, p_send_id, p_sender, p_email, norm_message_id(p_event->>'messageId'),
+          p_event->>'subject', p_event->>'text', coalesce((p_event->>'receivedAt')::timestamptz, p_now), p_now)
+  on conflict (dedupe_key) do nothing
+  returning id into v_id;
+  if v_id is null then
+    select result into v_result from events where dedupe_key = p_key;
+    return v_result || jsonb_build_object('duplicate', true);
+  end if;
+  v_result := jsonb_build_object('eventId', v_id::text, 'leadId', p_lead_id::text,
+                                 'status', (select status from leads where id = p_lead_id),
+                                 'cancelledSends', 0, 'suppressed', false);
+  update events set result = v_result where id = v_id;
+  return v_result || jsonb_build_object('duplicate', false);
+end;
+$$;
+
+
 -- ===== routines/leads.sql =====
 
 -- Leads: import, read, and the upkeep of lead_queue.
@@ -1435,6 +1873,264 @@ drop trigger if exists lead_queue_on_renew on leads;
 create trigger lead_queue_on_renew after update of status on leads
   for each row when (new.status = 'new' and old.status is distinct from 'new')
   execute function lead_queue_add_renewed();
+
+
+-- ===== routines/mailbox_watch.sql =====
+
+-- The IMAP watcher: which replica watches which mailbox (a lease), where each
+-- folder was read up to (UIDVALIDITY + last UID), and the mailbox's health.
+
+-- Senders whose mailbox has IMAP settings: the ones to watch.
+create or replace function imap_senders() returns jsonb
+language sql stable as $$
+  select coalesce(jsonb_agg(s.sender_id order by s.sender_id), '[]'::jsonb)
+    from mailboxes s where s.imap is not null;
+$$;
+
+-- Takes or renews the lease; true when p_holder holds it now.
+create or replace function take_mailbox_lease(p_sender text, p_holder text, p_seconds integer, p_now timestamptz default now())
+returns boolean language plpgsql volatile as $$
+declare v_holder text;
+begin
+  insert into mailbox_watch (sender_id, holder, lease_expires_at, updated_at)
+  values (p_sender, p_holder, p_now + make_interval(secs => p_seconds), p_now)
+  on conflict (sender_id) do update
+     set holder = excluded.holder, lease_expires_at = excluded.lease_expires_at, updated_at = p_now
+   where mailbox_watch.holder = p_holder or mailbox_watch.holder is null
+      or mailbox_watch.lease_expires_at is null or mailbox_watch.lease_expires_at <= p_now
+  returning holder into v_holder;
+  return v_holder is not distinct from p_holder and v_holder is not null;
+end;
+$$;
+
+create or replace function release_mailbox_lease(p_sender text, p_holder text, p_now timestamptz default now())
+returns jsonb language sql volatile as $$
+  update mailbox_watch set holder = null, lease_expires_at = null, connected = false, updated_at = p_now
+   where sender_id = p_sender and holder = p_holder;
+  select '{}'::jsonb;
+$$;
+
+-- Health as the watcher sees it; only the lease holder may write it.
+create or replace function report_mailbox_health(p_sender text, p_holder text, p_connected boolean, p_error text,
+                                                 p_now timestamptz default now())
+returns jsonb language sql volatile as $$
+  update mailbox_watch
+     set connected = p_connected,
+         last_error = coalesce(p_error, last_error),
+         last_error_at = case when p_error is null then last_error_at else p_now end,
+         updated_at = p_now
+   where sender_id = p_sender and holder = p_holder;
+  select '{}'::jsonb;
+$$;
+
+create or replace function mailbox_health(p_sender text) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'watched', coalesce(w.holder is not null and w.lease_expires_at > now(), false),
+    'connected', coalesce(w.connected and w.lease_expires_at > now(), false),
+    'lastMessageAt', w.last_message_at, 'lastError', w.last_error, 'lastErrorAt', w.last_error_at,
+    'folders', (select coalesce(jsonb_agg(jsonb_build_object('folder', f.folder, 'uidValidity', f.uid_validity::text,
+                                                             'lastUid', f.last_uid) order by f.folder), '[]'::jsonb)
+                  from mailbox_folders f where f.sender_id = p_sender))
+  from (select p_sender as id) s left join mailbox_watch w on w.sender_id = s.id;
+$$;
+
+-- Where to read a folder from. A new UIDVALIDITY means the server renumbered
+-- the folder: read it all again (Message-IDs keep every message recorded once).
+create or replace function open_mailbox_folder(p_sender text, p_folder text, p_uid_validity numeric, p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+declare f mailbox_folders; v_reset boolean := false;
+begin
+  select * into f from mailbox_folders where sender_id = p_sender and folder = p_folder for update;
+  if not found then
+    insert into mailbox_folders (sender_id, folder, uid_validity, last_uid, updated_at)
+    values (p_sender, p_folder, p_uid_validity, 0, p_now) returning * into f;
+  elsif f.uid_validity <> p_uid_validity then
+    update mailbox_folders set uid_validity = p_uid_validity, last_uid = 0, updated_at = p_now
+     where sender_id = p_sender and folder = p_folder returning * into f;
+    v_reset := true;
+  end if;
+  return jsonb_build_object('lastUid', f.last_uid, 'reset', v_reset);
+end;
+$$;
+
+-- One message read from a folder: recorded (once, by Message-ID) and the
+-- folder's position moved past it, in one transaction. A watcher killed at any
+-- point reads the message again and finds it recorded.
+create or replace function record_mailbox_message(p_message jsonb, p_sender text, p_holder text, p_folder text,
+                                                  p_uid_validity numeric, p_uid bigint, p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+declare v_result jsonb;
+begin
+  -- only the lease holder moves the position (a replica that lost the lease stops here)
+  perform 1 from mailbox_watch where sender_id = p_sender and holder = p_holder for update;
+  if not found then
+    raise exception using errcode = 'CR000', message = 'mailbox_lease_lost',
+      detail = format('Another replica watches the mailbox of "%s" now.', p_sender);
+  end if;
+  v_result := case when p_message is null then null else record_inbound(p_message, p_sender, p_now) end;
+  update mailbox_folders set last_uid = greatest(last_uid, p_uid), updated_at = p_now
+   where sender_id = p_sender and folder = p_folder and uid_validity = p_uid_validity;
+  update mailbox_watch set last_message_at = p_now, updated_at = p_now where sender_id = p_sender;
+  return coalesce(v_result, '{}'::jsonb);
+end;
+$$;
+
+
+-- ===== routines/mailboxes.sql =====
+
+-- Mailboxes: how each sender's email leaves (delivery 'n8n' or 'corofy') and
+-- the sender's own SMTP and IMAP settings. Secrets arrive sealed by the service
+-- (AES-256-GCM, COROFY_SECRET_KEY) and are stored as they came: the database never
+-- sees a password or a token in clear, and no function here returns one except
+-- mailbox_settings, which the service opens itself.
+
+-- What the API shows of one server's settings: never a secret, only whether each is set.
+create or replace function mailbox_server_json(p_half text, p_server jsonb, p_secrets jsonb) returns jsonb
+language sql immutable as $$
+  select case when p_server is null then null else jsonb_build_object(
+    'host', p_server->>'host',
+    'port', (p_server->>'port')::integer,
+    'tls', p_server->>'tls',
+    'user', p_server->>'user',
+    'auth', case when p_server->'oauth2' is not null and p_server->'oauth2' <> 'null'::jsonb then 'oauth2' else 'password' end,
+    'passwordSet', p_secrets ? (p_half || '.password'),
+    'oauth2', case when p_server->'oauth2' is null or p_server->'oauth2' = 'null'::jsonb then null else jsonb_build_object(
+      'clientId', p_server->'oauth2'->>'clientId',
+      'tokenUrl', p_server->'oauth2'->>'tokenUrl',
+      'clientSecretSet', p_secrets ? (p_half || '.oauth2.clientSecret'),
+      'refreshTokenSet', p_secrets ? (p_half || '.oauth2.refreshToken')) end) end;
+$$;
+
+create or replace function mailbox_json(p_sender text) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'delivery', coalesce(m.delivery, 'n8n'),
+    'unsubscribeEmail', m.unsubscribe_email,
+    'smtp', mailbox_server_json('smtp', m.smtp, coalesce(m.secrets, '{}'::jsonb)),
+    'imap', mailbox_server_json('imap', m.imap, coalesce(m.secrets, '{}'::jsonb)),
+    'paused', case when m.paused_at is null then null else jsonb_build_object(
+      'at', m.paused_at, 'code', m.paused_code, 'reason', m.paused_reason) end)
+  from (select 1) one left join mailboxes m on m.sender_id = p_sender;
+$$;
+
+-- A sender as the API shows it: its settings and its mailbox.
+create or replace function sender_view(p_id text) returns jsonb
+language sql stable as $$
+  select get_sender(p_id) || mailbox_json(p_id);
+$$;
+
+create or replace function list_sender_views() returns jsonb
+language sql stable as $$
+  select coalesce(jsonb_agg(sender_json(s) || mailbox_json(s.id) order by s.id), '[]'::jsonb) from senders s;
+$$;
+
+-- Creates or updates a sender and its mailbox in one transaction.
+-- p_mailbox: { delivery?, unsubscribeEmail?, smtp?, imap? (an object, or null to remove),
+--              setSecrets: { place: sealed }, dropSecrets: [place] }.
+-- Secrets not named in either keep their value (they are write-only: a client
+-- that read a sender cannot send them back). New SMTP settings lift a pause:
+-- a person entered the mailbox again.
+create or replace function put_sender(p_id text, p_sender jsonb, p_mailbox jsonb) returns jsonb
+language plpgsql volatile as $$
+declare
+  m mailboxes;
+  s senders;
+begin
+  perform upsert_sender(p_id, p_sender);
+  if p_mailbox <> '{}'::jsonb then
+    insert into mailboxes (sender_id) values (p_id) on conflict (sender_id) do nothing;
+    update mailboxes set
+      delivery = coalesce(p_mailbox->>'delivery', delivery),
+      unsubscribe_email = case when p_mailbox ? 'unsubscribeEmail' then p_mailbox->>'unsubscribeEmail' else unsubscribe_email end,
+      smtp = case when p_mailbox ? 'smtp' then nullif(p_mailbox->'smtp', 'null'::jsonb) else smtp end,
+      imap = case when p_mailbox ? 'imap' then nullif(p_mailbox->'imap', 'null'::jsonb) else imap end,
+      secrets = (secrets - coalesce(array(select jsonb_array_elements_text(p_mailbox->'dropSecrets')), '{}'::text[]))
+                || coalesce(p_mailbox->'setSecrets', '{}'::jsonb),
+      paused_at = case when p_mailbox ? 'smtp' then null else paused_at end,
+      paused_code = case when p_mailbox ? 'smtp' then null else paused_code end,
+      paused_reason = case when p_mailbox ? 'smtp' then null else paused_reason end,
+      updated_at = now()
+    where sender_id = p_id
+    returning * into m;
+    select * into s from senders where id = p_id;
+    if m.delivery = 'corofy' and m.smtp is null then
+      raise exception using errcode = 'CR000', message = 'mailbox_incomplete',
+        detail = 'Delivery "corofy" sends through the sender''s own mailbox: give its "smtp" settings (host, port, tls, user, password or oauth2).';
+    end if;
+    if m.delivery = 'corofy' and s.from_email is null then
+      raise exception using errcode = 'CR000', message = 'mailbox_incomplete',
+        detail = 'Delivery "corofy" needs the sender''s "fromEmail" (the From address and the domain of our Message-IDs).';
+    end if;
+  end if;
+  return sender_view(p_id);
+end;
+$$;
+
+-- Everything needed to send from (or read) one sender's mailbox, secrets still
+-- sealed. Only the service calls it, and opens the secrets itself.
+create or replace function mailbox_settings(p_sender text) returns jsonb
+language plpgsql stable as $$
+declare v jsonb;
+begin
+  select jsonb_build_object(
+    'senderId', s.id,
+    'fromName', s.from_name,
+    'fromEmail', s.from_email,
+    'delivery', coalesce(m.delivery, 'n8n'),
+    'unsubscribeEmail', m.unsubscribe_email,
+    'smtp', m.smtp,
+    'imap', m.imap,
+    'secrets', coalesce(m.secrets, '{}'::jsonb),
+    'paused', case when m.paused_at is null then null else jsonb_build_object(
+      'at', m.paused_at, 'code', m.paused_code, 'reason', m.paused_reason) end)
+  into v
+  from senders s left join mailboxes m on m.sender_id = s.id
+  where s.id = p_sender;
+  if v is null then
+    perform sender_or_raise(p_sender);
+  end if;
+  return v;
+end;
+$$;
+
+-- Stops a mailbox's sending until a person looks (new settings, or resume).
+create or replace function pause_mailbox(p_sender text, p_code text, p_reason text, p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+begin
+  insert into mailboxes (sender_id) values (p_sender) on conflict (sender_id) do nothing;
+  update mailboxes set paused_at = coalesce(paused_at, p_now), paused_code = p_code, paused_reason = p_reason,
+    updated_at = p_now
+  where sender_id = p_sender;
+  return mailbox_json(p_sender);
+end;
+$$;
+
+create or replace function resume_mailbox(p_sender text) returns jsonb
+language plpgsql volatile as $$
+begin
+  perform get_sender(p_sender);
+  update mailboxes set paused_at = null, paused_code = null, paused_reason = null, updated_at = now()
+  where sender_id = p_sender;
+  return sender_view(p_sender);
+end;
+$$;
+
+-- Key rotation: every stored secret, and a way to replace them resealed
+-- (only where the value is still the one that was read).
+create or replace function list_mailbox_secrets() returns jsonb
+language sql stable as $$
+  select coalesce(jsonb_agg(jsonb_build_object('senderId', sender_id, 'secrets', secrets)), '[]'::jsonb)
+  from mailboxes where secrets <> '{}'::jsonb;
+$$;
+
+create or replace function reseal_mailbox_secrets(p_sender text, p_old jsonb, p_new jsonb) returns boolean
+language plpgsql volatile as $$
+begin
+  update mailboxes set secrets = p_new where sender_id = p_sender and secrets = p_old;
+  return found;
+end;
+$$;
 
 
 -- ===== routines/quota_ledger.sql =====
@@ -2861,5 +3557,202 @@ begin
                             'cancelled', v_cancelled, 'missed', v_missed);
 end;
 $$;
+
+
+-- ===== routines/webhooks.sql =====
+
+-- Webhooks: subscriptions (the Corofy Trigger registers one per active workflow)
+-- and an outbox of deliveries. A delivery row is written in the same transaction
+-- as the event it announces, so an event is never recorded without its
+-- notifications, and a notification never announces an event that rolled back.
+
+create or replace function webhook_json(w webhooks) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'id', w.id, 'url', w.url, 'events', to_jsonb(w.events), 'description', w.description, 'createdAt', w.created_at,
+    'deliveries', (select jsonb_build_object(
+                     'pending', count(*) filter (where d.status = 'pending'),
+                     'delivered', count(*) filter (where d.status = 'delivered'),
+                     'dead', count(*) filter (where d.status = 'dead'))
+                     from webhook_deliveries d where d.webhook_id = w.id));
+$$;
+
+create or replace function create_webhook(p_url text, p_events text[], p_secret text, p_description text default null,
+                                          p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+declare w webhooks;
+begin
+  insert into webhooks (url, events, secret, description, created_at)
+  values (p_url, (select array_agg(distinct e order by e) from unnest(p_events) e), p_secret, p_description, p_now)
+  returning * into w;
+  return webhook_json(w) || jsonb_build_object('secret', w.secret);
+end;
+$$;
+
+create or replace function list_webhooks() returns jsonb
+language sql stable as $$
+  select jsonb_build_object('webhooks', coalesce(jsonb_agg(webhook_json(w) order by w.created_at, w.id), '[]'::jsonb))
+    from webhooks w;
+$$;
+
+create or replace function get_webhook(p_id uuid) returns jsonb
+language plpgsql stable as $$
+declare w webhooks;
+begin
+  select * into w from webhooks where id = p_id;
+  if not found then
+    raise exception using errcode = 'CR000', message = 'webhook_not_found', detail = format('No webhook has id %s.', p_id);
+  end if;
+  return webhook_json(w);
+end;
+$$;
+
+create or replace function delete_webhook(p_id uuid) returns jsonb
+language plpgsql volatile as $$
+declare v jsonb;
+begin
+  v := get_webhook(p_id);
+  delete from webhooks where id = p_id;
+  return v || jsonb_build_object('deleted', true);
+end;
+$$;
+
+create or replace function webhook_delivery_json(d webhook_deliveries) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'id', d.id::text, 'webhookId', d.webhook_id, 'messageId', d.message_id, 'eventType', d.event_type,
+    'status', d.status, 'attempts', d.attempts, 'nextAttemptAt', case when d.status = 'pending' then d.next_attempt_at end,
+    'lastStatus', d.last_status, 'lastError', d.last_error, 'deliveredAt', d.delivered_at, 'createdAt', d.created_at,
+    'payload', d.payload);
+$$;
+
+create or replace function list_webhook_deliveries(p_webhook_id uuid, p_status text default null, p_limit integer default 100)
+returns jsonb language plpgsql stable as $$
+begin
+  perform get_webhook(p_webhook_id);
+  return jsonb_build_object('deliveries', coalesce((
+    select jsonb_agg(webhook_delivery_json(t) order by t.id desc)
+      from (select * from webhook_deliveries d
+             where d.webhook_id = p_webhook_id and (p_status is null or d.status = p_status)
+             order by d.id desc limit p_limit) t), '[]'::jsonb));
+end;
+$$;
+
+-- Queues one delivery per webhook subscribed to the event type.
+create or replace function enqueue_webhook_event(p_type text, p_order_key text, p_data jsonb, p_now timestamptz)
+returns void language sql volatile as $$
+  insert into webhook_deliveries (webhook_id, message_id, event_type, order_key, payload, next_attempt_at, created_at)
+  select w.id, 'msg_' || replace(gen_random_uuid()::text, '-', ''), p_type, p_order_key,
+         jsonb_build_object('type', p_type, 'timestamp', p_now, 'data', p_data), p_now, p_now
+    from webhooks w where p_type = any (w.events);
+$$;
+
+-- An event becomes final when record_event (or record_soft_event) stores its result.
+create or replace function events_to_webhooks() returns trigger
+language plpgsql as $$
+declare v_lead jsonb;
+begin
+  if tg_op = 'UPDATE' and old.result is not null then return null; end if;
+  if not exists (select 1 from webhooks) then return null; end if;
+  select jsonb_build_object('id', l.id::text, 'email', l.email, 'firstName', l.first_name, 'lastName', l.last_name,
+                            'companyName', l.company_name, 'status', l.status)
+    into v_lead from leads l where l.id = new.lead_id;
+  perform enqueue_webhook_event(
+    case new.kind when 'soft_bounce' then 'bounce' else new.kind end,
+    coalesce('lead:' || new.lead_id, 'event:' || new.id),
+    jsonb_build_object('eventId', new.id::text, 'kind', new.kind, 'leadId', new.lead_id::text, 'sendId', new.send_id::text,
+                       'sender', new.sender_id, 'email', new.email, 'subject', new.subject, 'text', new.text,
+                       'receivedAt', new.received_at,
+                       'hard', case when new.kind = 'bounce' then true when new.kind = 'soft_bounce' then false end,
+                       'lead', v_lead, 'result', new.result),
+    new.created_at);
+  return null;
+end;
+$$;
+
+-- A send given up on (dead) or of unknown outcome (needs_review) is announced too.
+create or replace function sends_to_webhooks() returns trigger
+language plpgsql as $$
+declare v_lead jsonb;
+begin
+  if not exists (select 1 from webhooks) then return null; end if;
+  select jsonb_build_object('id', l.id::text, 'email', l.email, 'firstName', l.first_name, 'lastName', l.last_name,
+                            'companyName', l.company_name, 'status', l.status)
+    into v_lead from leads l where l.id = new.lead_id;
+  perform enqueue_webhook_event(
+    case new.status when 'dead' then 'send_failed' else 'needs_review' end,
+    'lead:' || new.lead_id,
+    jsonb_build_object('sendId', new.id::text, 'leadId', new.lead_id::text, 'step', new.step, 'sender', new.sender_id,
+                       'to', new.to_email, 'subject', new.subject, 'status', new.status, 'error', new.last_error,
+                       'attempts', new.attempts, 'lead', v_lead),
+    new.updated_at);
+  return null;
+end;
+$$;
+
+-- Leases due deliveries: per (webhook, order key) only the oldest pending one,
+-- so deliveries about one lead arrive in order even across replicas.
+create or replace function claim_webhook_deliveries(p_limit integer, p_lease_seconds integer, p_now timestamptz default now())
+returns jsonb language sql volatile as $$
+  with due as materialized (
+    select d.id from webhook_deliveries d
+     where d.status = 'pending' and d.next_attempt_at <= p_now
+       and (d.lease_expires_at is null or d.lease_expires_at <= p_now)
+       and not exists (select 1 from webhook_deliveries e
+                        where e.webhook_id = d.webhook_id and e.order_key = d.order_key
+                          and e.status = 'pending' and e.id < d.id)
+     order by d.next_attempt_at, d.id
+     limit p_limit
+     for update skip locked),
+  leased as (
+    update webhook_deliveries d
+       set lease_expires_at = p_now + make_interval(secs => p_lease_seconds), attempts = d.attempts + 1
+      from due where d.id = due.id
+    returning d.*)
+  select jsonb_build_object('deliveries', coalesce(jsonb_agg(jsonb_build_object(
+           'id', l.id::text, 'messageId', l.message_id, 'attempt', l.attempts, 'url', w.url, 'secret', w.secret,
+           'payload', l.payload, 'createdAt', l.created_at) order by l.id), '[]'::jsonb))
+    from leased l join webhooks w on w.id = l.webhook_id;
+$$;
+
+-- The outcome of one attempt. A failure is retried with exponential backoff
+-- until p_max_attempts, then the delivery is a dead letter (visible in the API).
+create or replace function report_webhook_delivery(p_id bigint, p_attempt integer, p_ok boolean, p_status integer,
+                                                   p_error text, p_max_attempts integer, p_backoff_seconds integer,
+                                                   p_now timestamptz default now())
+returns jsonb language plpgsql volatile as $$
+declare d webhook_deliveries;
+begin
+  select * into d from webhook_deliveries where id = p_id for update;
+  if not found or d.status <> 'pending' or d.attempts <> p_attempt then
+    return jsonb_build_object('recorded', false);
+  end if;
+  if p_ok then
+    update webhook_deliveries set status = 'delivered', delivered_at = p_now, lease_expires_at = null,
+                                  last_status = p_status, last_error = null
+     where id = p_id;
+  elsif d.attempts >= p_max_attempts then
+    update webhook_deliveries set status = 'dead', lease_expires_at = null, last_status = p_status,
+                                  last_error = left(p_error, 1000)
+     where id = p_id;
+  else
+    update webhook_deliveries
+       set lease_expires_at = null, last_status = p_status, last_error = left(p_error, 1000),
+           next_attempt_at = p_now + make_interval(secs => p_backoff_seconds * power(2, d.attempts - 1))
+     where id = p_id;
+  end if;
+  return jsonb_build_object('recorded', true);
+end;
+$$;
+
+-- The outbox rows are written by triggers, in the transaction of the event or send change.
+drop trigger if exists events_to_webhooks on events;
+create trigger events_to_webhooks after insert or update of result on events
+  for each row when (new.result is not null) execute function events_to_webhooks();
+
+drop trigger if exists sends_to_webhooks on sends;
+create trigger sends_to_webhooks after update of status on sends
+  for each row when (new.status in ('dead', 'needs_review') and old.status is distinct from new.status)
+  execute function sends_to_webhooks();
 
 reset check_function_bodies;

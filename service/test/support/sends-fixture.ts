@@ -52,7 +52,7 @@ begin
       f := ledger_lock(b.sender_id, v_e); perform ledger_lock(b.sender_id, b.day);
     end if;
     if v_e <> b.day and f.quota - f.claimed - f.scheduled - f.sent <= 0 then
-      raise exception using errcode = 'CR409', message = 'no_quota_room', detail = 'test gate: day is full';
+      raise exception using errcode = 'CR000', message = 'no_quota_room', detail = 'test gate: day is full';
     end if;
     perform ledger_adjust(b.sender_id, b.day, -1, 0, 0);
     perform ledger_adjust(b.sender_id, v_e, 0, 1, 0);

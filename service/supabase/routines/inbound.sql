@@ -2,30 +2,6 @@
 -- is recorded once by its Message-ID, matched to our sends and leads, and turned
 -- into events through record_event, the same function POST /v1/events calls.
 
--- Auto-replies and soft bounces are recorded as events too (they notify and count
--- against a mailbox's health) but never stop a lead or suppress an address.
-alter table events drop constraint if exists events_kind_check;
-alter table events add constraint events_kind_check
-  check (kind in ('reply', 'bounce', 'complaint', 'unsubscribe', 'auto_reply', 'soft_bounce'));
-
--- An out-of-office answer stops the lead only when the sender wants it to.
-alter table senders add column if not exists stop_on_auto_reply boolean not null default false;
-
-create table if not exists inbound_messages (
-  message_key  text primary key,          -- the Message-ID, or sha256 of the raw message without one
-  sender_id    text references senders (id),
-  kind         text not null check (kind in ('reply', 'auto_reply', 'bounce', 'complaint', 'unsubscribe', 'other')),
-  lead_id      bigint references leads (id),
-  send_id      bigint references sends (id),
-  from_email   text,
-  subject      text,
-  result       jsonb not null,
-  received_at  timestamptz,
-  created_at   timestamptz not null default now()
-);
-create index if not exists inbound_messages_sender_created on inbound_messages (sender_id, created_at);
-alter table inbound_messages enable row level security;
-
 -- Free-mail providers: two people at gmail.com are not colleagues.
 create or replace function is_free_mail_domain(p_domain text) returns boolean
 language sql immutable as $$
@@ -69,10 +45,10 @@ declare
   v_base jsonb;
 begin
   if v_key is null or v_shape is null then
-    raise exception using errcode = 'CR400', message = 'validation_failed', detail = 'messageKey and shape are required.';
+    raise exception using errcode = 'CR000', message = 'validation_failed', detail = 'messageKey and shape are required.';
   end if;
-  if p_sender is not null and not exists (select 1 from senders where id = p_sender) then
-    raise exception using errcode = 'CR404', message = 'sender_not_found', detail = format('No sender "%s".', p_sender);
+  if p_sender is not null then
+    perform sender_or_raise(p_sender);
   end if;
 
   -- a message seen twice is recorded once; a concurrent copy waits here for the first

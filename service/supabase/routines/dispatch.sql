@@ -4,18 +4,6 @@
 -- and settled through the same functions n8n's path uses (claim_due_sends,
 -- report_sends), so quota, suppression and at-most-once rules stay in one place.
 
-alter table sends add column if not exists smtp_response text;
-
-create table if not exists mailbox_leases (
-  sender_id   text not null references senders (id) on delete cascade,
-  role        text not null check (role in ('smtp', 'imap')),
-  holder      text not null,
-  expires_at  timestamptz not null,
-  primary key (sender_id, role)
-);
-
-alter table mailbox_leases enable row level security;
-
 -- Takes (or renews) the lease of every mailbox the role should drive and nobody
 -- else holds, and gives up those it should not drive any more (paused, changed
 -- delivery). Returns the sender ids p_holder now drives.
@@ -112,7 +100,7 @@ declare
 begin
   select * into s from sends where id = p_send_id;
   if not found then
-    raise exception using errcode = 'CR404', message = 'send_not_found', detail = format('No send has id %s.', p_send_id);
+    raise exception using errcode = 'CR000', message = 'send_not_found', detail = format('No send has id %s.', p_send_id);
   end if;
   if v_kind = 'sent' then
     v := report_sends(jsonb_build_array(jsonb_build_object('sendId', s.id::text, 'status', 'sent',
@@ -142,7 +130,7 @@ begin
       v := jsonb_build_object('recorded', 0);
     end if;
   else
-    raise exception using errcode = 'CR400', message = 'validation_failed', detail = format('Unknown outcome kind %s.', v_kind);
+    raise exception using errcode = 'CR000', message = 'validation_failed', detail = format('Unknown outcome kind %s.', v_kind);
   end if;
   return v;
 end;
@@ -196,7 +184,7 @@ declare
 begin
   if p_sender is not null then
     if coalesce((select delivery from mailboxes where sender_id = p_sender), 'n8n') = 'corofy' then
-      raise exception using errcode = 'CR409', message = 'delivery_corofy',
+      raise exception using errcode = 'CR000', message = 'delivery_corofy',
         detail = format('Sender "%s" has delivery "corofy": the service sends its email itself; n8n must not claim it.', p_sender);
     end if;
     return claim_due_sends(p_sender, p_limit, p_lease_seconds, p_now);

@@ -1,28 +1,6 @@
 -- The IMAP watcher: which replica watches which mailbox (a lease), where each
 -- folder was read up to (UIDVALIDITY + last UID), and the mailbox's health.
 
-create table if not exists mailbox_watch (
-  sender_id         text primary key references senders (id) on delete cascade,
-  holder            text,             -- the replica watching it
-  lease_expires_at  timestamptz,      -- renewed while watching; another replica takes over after it
-  connected         boolean not null default false,
-  last_message_at   timestamptz,      -- the last message read from the mailbox
-  last_error        text,
-  last_error_at     timestamptz,
-  updated_at        timestamptz not null default now()
-);
-alter table mailbox_watch enable row level security;
-
-create table if not exists mailbox_folders (
-  sender_id     text not null references senders (id) on delete cascade,
-  folder        text not null,
-  uid_validity  numeric(20) not null,
-  last_uid      bigint not null default 0,
-  updated_at    timestamptz not null default now(),
-  primary key (sender_id, folder)
-);
-alter table mailbox_folders enable row level security;
-
 -- Senders whose mailbox has IMAP settings: the ones to watch.
 create or replace function imap_senders() returns jsonb
 language sql stable as $$
@@ -108,7 +86,7 @@ begin
   -- only the lease holder moves the position (a replica that lost the lease stops here)
   perform 1 from mailbox_watch where sender_id = p_sender and holder = p_holder for update;
   if not found then
-    raise exception using errcode = 'CR409', message = 'mailbox_lease_lost',
+    raise exception using errcode = 'CR000', message = 'mailbox_lease_lost',
       detail = format('Another replica watches the mailbox of "%s" now.', p_sender);
   end if;
   v_result := case when p_message is null then null else record_inbound(p_message, p_sender, p_now) end;

@@ -4,24 +4,6 @@
 -- sees a password or a token in clear, and no function here returns one except
 -- mailbox_settings, which the service opens itself.
 
-create table if not exists mailboxes (
-  sender_id          text primary key references senders (id) on delete cascade,
-  delivery           text not null default 'n8n' check (delivery in ('n8n', 'corofy')),
-  -- { host, port, tls: implicit|starttls|none, user, oauth2: { clientId, tokenUrl } | null }
-  smtp               jsonb,
-  imap               jsonb,
-  -- "smtp.password", "smtp.oauth2.clientSecret", "smtp.oauth2.refreshToken", "imap.…" → sealed text
-  secrets            jsonb not null default '{}'::jsonb,
-  unsubscribe_email  text,
-  -- sending stops while paused (authentication refused, health); only a person resumes it
-  paused_at          timestamptz,
-  paused_code        text,
-  paused_reason      text,
-  updated_at         timestamptz not null default now()
-);
-
-alter table mailboxes enable row level security;
-
 -- What the API shows of one server's settings: never a secret, only whether each is set.
 create or replace function mailbox_server_json(p_half text, p_server jsonb, p_secrets jsonb) returns jsonb
 language sql immutable as $$
@@ -92,11 +74,11 @@ begin
     returning * into m;
     select * into s from senders where id = p_id;
     if m.delivery = 'corofy' and m.smtp is null then
-      raise exception using errcode = 'CR422', message = 'mailbox_incomplete',
+      raise exception using errcode = 'CR000', message = 'mailbox_incomplete',
         detail = 'Delivery "corofy" sends through the sender''s own mailbox: give its "smtp" settings (host, port, tls, user, password or oauth2).';
     end if;
     if m.delivery = 'corofy' and s.from_email is null then
-      raise exception using errcode = 'CR422', message = 'mailbox_incomplete',
+      raise exception using errcode = 'CR000', message = 'mailbox_incomplete',
         detail = 'Delivery "corofy" needs the sender''s "fromEmail" (the From address and the domain of our Message-IDs).';
     end if;
   end if;
@@ -125,8 +107,7 @@ begin
   from senders s left join mailboxes m on m.sender_id = s.id
   where s.id = p_sender;
   if v is null then
-    raise exception using errcode = 'CR404', message = 'sender_not_found',
-      detail = format('No sender has id "%s".', p_sender);
+    perform sender_or_raise(p_sender);
   end if;
   return v;
 end;

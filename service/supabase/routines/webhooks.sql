@@ -3,40 +3,6 @@
 -- as the event it announces, so an event is never recorded without its
 -- notifications, and a notification never announces an event that rolled back.
 
-create table if not exists webhooks (
-  id           uuid primary key default gen_random_uuid(),
-  url          text not null check (url ~* '^https?://'),
-  events       text[] not null check (cardinality(events) > 0),
-  -- Standard Webhooks signing secret ("whsec_" + base64 key): the service must
-  -- sign with it, so it is kept; it is shown once, when the webhook is created
-  secret       text not null,
-  description  text,
-  created_at   timestamptz not null default now()
-);
-alter table webhooks enable row level security;
-
-create table if not exists webhook_deliveries (
-  id               bigint generated always as identity primary key,
-  webhook_id       uuid not null references webhooks (id) on delete cascade,
-  message_id       text not null unique,    -- the webhook-id header: the same on every retry
-  event_type       text not null,
-  -- deliveries with the same key go out in order: one at a time, oldest first
-  order_key        text not null,
-  payload          jsonb not null,
-  status           text not null default 'pending' check (status in ('pending', 'delivered', 'dead')),
-  attempts         integer not null default 0,
-  next_attempt_at  timestamptz not null,
-  lease_expires_at timestamptz,
-  last_status      integer,
-  last_error       text,
-  delivered_at     timestamptz,
-  created_at       timestamptz not null default now()
-);
-create index if not exists webhook_deliveries_due on webhook_deliveries (next_attempt_at, id) where status = 'pending';
-create index if not exists webhook_deliveries_order on webhook_deliveries (webhook_id, order_key, id) where status = 'pending';
-create index if not exists webhook_deliveries_webhook on webhook_deliveries (webhook_id, id);
-alter table webhook_deliveries enable row level security;
-
 create or replace function webhook_json(w webhooks) returns jsonb
 language sql stable as $$
   select jsonb_build_object(
@@ -72,7 +38,7 @@ declare w webhooks;
 begin
   select * into w from webhooks where id = p_id;
   if not found then
-    raise exception using errcode = 'CR404', message = 'webhook_not_found', detail = format('No webhook has id %s.', p_id);
+    raise exception using errcode = 'CR000', message = 'webhook_not_found', detail = format('No webhook has id %s.', p_id);
   end if;
   return webhook_json(w);
 end;
@@ -141,10 +107,6 @@ begin
 end;
 $$;
 
-drop trigger if exists events_to_webhooks on events;
-create trigger events_to_webhooks after insert or update of result on events
-  for each row when (new.result is not null) execute function events_to_webhooks();
-
 -- A send given up on (dead) or of unknown outcome (needs_review) is announced too.
 create or replace function sends_to_webhooks() returns trigger
 language plpgsql as $$
@@ -164,11 +126,6 @@ begin
   return null;
 end;
 $$;
-
-drop trigger if exists sends_to_webhooks on sends;
-create trigger sends_to_webhooks after update of status on sends
-  for each row when (new.status in ('dead', 'needs_review') and old.status is distinct from new.status)
-  execute function sends_to_webhooks();
 
 -- Leases due deliveries: per (webhook, order key) only the oldest pending one,
 -- so deliveries about one lead arrive in order even across replicas.
@@ -224,3 +181,13 @@ begin
   return jsonb_build_object('recorded', true);
 end;
 $$;
+
+-- The outbox rows are written by triggers, in the transaction of the event or send change.
+drop trigger if exists events_to_webhooks on events;
+create trigger events_to_webhooks after insert or update of result on events
+  for each row when (new.result is not null) execute function events_to_webhooks();
+
+drop trigger if exists sends_to_webhooks on sends;
+create trigger sends_to_webhooks after update of status on sends
+  for each row when (new.status in ('dead', 'needs_review') and old.status is distinct from new.status)
+  execute function sends_to_webhooks();
