@@ -5,9 +5,9 @@
 -- routine batches.sql 9ab3f22730b0f7e2b3753f4df46c934e336cc413ed5a2b8c919770b4ebff29ed
 -- routine compose.sql 6f328cb98ba0ffc3c5ca403b75b1ed740a6f02794cfcf69768ba5b3d08ecf99a
 -- routine dispatch.sql 6d449530baae5d3c6412f22b504791d5e3a8bb66d7b4adab965a4b7fd7c8f5f9
--- routine events.sql 36126261390c60968872f4886afd1b7ba03b6c34fcea9728d0ec61b58feabcd2
+-- routine events.sql d3307bb40c33419ecbd4c491c0e2002d5f592dc3ee4ed960cbd90e5ec3e27bf1
 -- routine gate.sql 2e5c02f4892562eac338b817c7e5f15571638e058ebce709aa8d7addaf578db5
--- routine inbound.sql a634f094538a1bf851fedc79417496d4bb40215d97e25ad5c531ca8c217c315c
+-- routine inbound.sql adb521c2937d1aadc2a72261887c962cb309a1f9b902c9a5eea850f3473445c3
 -- routine leads.sql 73aabc4bbbdc85e457d91b002bb5069eb958ca951ce42f8ac56fc0b9c30ac88b
 -- routine mailbox_watch.sql ab75ae38b19e09ec6d71e38fd8be2d738bd4d0636a48ea502cc70f532f6f0b01
 -- routine mailboxes.sql 711589b1bf541ab8e4e72287a040864e06df51977eb78e97b9d29a80138aa044
@@ -1153,8 +1153,9 @@ begin
             and coalesce(p_event->>'text', '') ~* '^\s*(stop|unsubscribe|remove me|take me off)\y';
   v_email := coalesce(v_email, lower(btrim(v_lead.email)));
 
-  -- a reply stops the lead's company too (stopForCompany): its other leads in a sequence
-  if v_kind = 'reply' then
+  -- a reply stops the lead's company too (stopForCompany): its other leads in a
+  -- sequence; an auto-reply (recorded as a reply when the sender stops on them) does not
+  if v_kind = 'reply' and not coalesce((p_event->>'autoReply')::boolean, false) then
     v_company := company_leads_to_stop(coalesce(v_lead.company_domain, split_part(v_email, '@', 2)), v_lead.id);
   end if;
 
@@ -1701,8 +1702,9 @@ begin
       v_kind := 'auto_reply';
       if v_lead_id is not null and coalesce((select stop_on_auto_reply from senders
                                                where id = coalesce(v_sender, (select s.sender_id from sends s where s.id = v_send_id))), false) then
+        -- an out-of-office stops its lead, never the lead's company (autoReply)
         v_event := record_event(v_base || jsonb_build_object('kind', 'reply', 'email', v_from, 'inReplyTo', v_irt,
-                                                             'dedupeKey', 'inbound:' || v_key), v_lead_id, p_now);
+                                                             'autoReply', true, 'dedupeKey', 'inbound:' || v_key), v_lead_id, p_now);
       else
         v_event := record_soft_event('auto_reply', 'inbound:' || v_key, v_from, v_lead_id, v_send_id,
                                      coalesce(v_sender, (select s.sender_id from sends s where s.id = v_send_id)), v_base, p_now);

@@ -65,8 +65,9 @@ begin
             and coalesce(p_event->>'text', '') ~* '^\s*(stop|unsubscribe|remove me|take me off)\y';
   v_email := coalesce(v_email, lower(btrim(v_lead.email)));
 
-  -- a reply stops the lead's company too (stopForCompany): its other leads in a sequence
-  if v_kind = 'reply' then
+  -- a reply stops the lead's company too (stopForCompany): its other leads in a
+  -- sequence; an auto-reply (recorded as a reply when the sender stops on them) does not
+  if v_kind = 'reply' and not coalesce((p_event->>'autoReply')::boolean, false) then
     v_company := company_leads_to_stop(coalesce(v_lead.company_domain, split_part(v_email, '@', 2)), v_lead.id);
   end if;
 

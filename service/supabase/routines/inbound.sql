@@ -145,8 +145,9 @@ begin
       v_kind := 'auto_reply';
       if v_lead_id is not null and coalesce((select stop_on_auto_reply from senders
                                                where id = coalesce(v_sender, (select s.sender_id from sends s where s.id = v_send_id))), false) then
+        -- an out-of-office stops its lead, never the lead's company (autoReply)
         v_event := record_event(v_base || jsonb_build_object('kind', 'reply', 'email', v_from, 'inReplyTo', v_irt,
-                                                             'dedupeKey', 'inbound:' || v_key), v_lead_id, p_now);
+                                                             'autoReply', true, 'dedupeKey', 'inbound:' || v_key), v_lead_id, p_now);
       else
         v_event := record_soft_event('auto_reply', 'inbound:' || v_key, v_from, v_lead_id, v_send_id,
                                      coalesce(v_sender, (select s.sender_id from sends s where s.id = v_send_id)), v_base, p_now);
