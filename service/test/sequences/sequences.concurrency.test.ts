@@ -241,3 +241,21 @@ test('a reply from someone at the company, racing 16 claims of the same day, lea
   const [day] = await sql(`select claimed, scheduled from sender_days where sender_id = $1 and day = '2026-12-10'`, [sender]);
   expect(day ?? { claimed: 0, scheduled: 0 }).toEqual({ claimed: 0, scheduled: 0 });
 });
+
+test('a claimed follow-up nobody composed in time goes back to waiting (not to new), keeps its due day, and is claimed again', async () => {
+  const sender = await newSender(100);
+  const [lead] = await step1SentOnMonday(sender, 1);
+  expect((await claim(sender, 5, THURSDAY_10)).leads.map((l: any) => [l.id, l.step])).toEqual([[lead, 2]]);
+  // the claim lease (an hour) runs out: the sweeper releases it
+  const swept = await svc.deps.db.call<any>('sweep', { p_now: new Date(THURSDAY_10.getTime() + 2 * 3_600_000) });
+  expect(swept.releasedClaims).toBe(1);
+  expect(await sql(`select status, step from leads where id = $1`, [lead])).toEqual([{ status: 'sent', step: 2 }]);
+  const [waiting] = await sql(`select step, due_at from followups where lead_id = $1`, [lead]);
+  expect(waiting.step).toBe(2);
+  expect(new Date(waiting.due_at).getTime()).toBe(THURSDAY_START);
+  expect(await sql(`select lead_id from lead_queue where lead_id = $1`, [lead])).toEqual([]);
+  const [day] = await sql(`select claimed from sender_days where sender_id = $1 and day = '2026-12-10'`, [sender]);
+  expect(day.claimed).toBe(0);
+  // and the next claim of the day takes it again, as step 2
+  expect((await claim(sender, 5, new Date('2026-12-10T13:00:00Z'))).leads.map((l: any) => [l.id, l.step])).toEqual([[lead, 2]]);
+});
