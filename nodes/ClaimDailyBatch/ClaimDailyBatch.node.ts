@@ -20,7 +20,7 @@ export class ClaimDailyBatch implements INodeType {
 		version: 1,
 		subtitle: '={{ "sender: " + $parameter["sender"] }}',
 		description:
-			"Claim today's leads for a sender, in sequence order and within its daily quota; nothing is claimed twice",
+			"Claim today's leads for a sender: the follow-ups due today first, then new leads in sequence order, within its daily quota; nothing is claimed twice",
 		defaults: { name: 'Claim Daily Batch' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
