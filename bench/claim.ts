@@ -11,10 +11,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from '../service/test/support/network';
 
 const ROOT = path.resolve(__dirname, '..');
 const KEY = 'bench-api-key-0123456789abcdef';
@@ -51,16 +51,6 @@ const PROFILES = [
                     from generate_series(1, $1::int) g`,
   },
 ].filter((p) => (process.env.BENCH_PROFILES ?? 'minimal,realistic').split(',').includes(p.name));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startService(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();

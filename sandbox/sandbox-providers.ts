@@ -1,7 +1,8 @@
-// COROFY_SANDBOX=true: the service starts local fakes of Apollo, OpenAI and
-// Firecrawl in its own process and points its providers at them, so the whole
-// pipeline runs on a laptop with no account anywhere. Nothing here is used
-// unless sandbox mode is asked for.
+// Local fakes of Apollo, OpenAI and Firecrawl started in the service's process,
+// and the configuration that points its providers at them, so the whole
+// pipeline runs on a laptop with no account anywhere. `npm run sandbox`
+// (sandbox/main.ts) and `npm run demo` use them; the service never imports
+// this folder.
 import type { Config } from '../service/src/config/env';
 import type { Database } from '../service/src/db/database';
 import { startFakeApollo } from './fake-apollo';

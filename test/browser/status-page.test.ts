@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { runSweep } from '../../service/src/sweeper/sweeper';
-import { importLeads, installGateStandIn, rawSql, scheduleSends, stopService } from '../../service/test/support/sends-fixture';
+import { importLeads, rawSql, scheduleSends, stopService } from '../../service/test/support/sends-fixture';
 import { startTestService, TEST_API_KEY, type TestService } from '../../service/test/support/test-service';
 
 const ARTIFACTS = path.join(__dirname, '..', 'artifacts');
@@ -25,7 +25,6 @@ beforeAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   // one attempt: a transient failure is a dead letter at once
   svc = await startTestService({ COROFY_SEND_MAX_ATTEMPTS: '1' });
-  await installGateStandIn(svc);
   await svc.api('PUT', '/v1/senders/default', { dailyQuota: 20, fromName: 'Ada Sender', fromEmail: 'ada@corofy.test', postalAddress: '1 Main St, Springfield' });
   const leadIds = await importLeads(svc, 7, 'buyer', 'acme.test');
   await svc.api('POST', '/v1/batches/claim', { size: 7 });

@@ -1,6 +1,7 @@
 // Shared by the reliability scenarios: a database on a Postgres of the test's
 // own, and calls that never hang the test (a hang is a finding, not a timeout).
 import pg from 'pg';
+import { sqlPool } from '../../service/test/support/database';
 import { TEST_API_KEY } from '../../service/test/support/test-service';
 import { startOwnPostgres, type OwnPostgres, type OwnPostgresOptions } from '../support/own-postgres';
 
@@ -19,9 +20,7 @@ export async function startOwnDatabase(options?: OwnPostgresOptions): Promise<Ow
   await admin.query('create database corofy');
   await admin.end();
   const url = server.url.replace(/\/postgres$/, '/corofy');
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
-  pool.on('error', () => undefined);
-  pool.on('connect', (c) => c.on('error', () => undefined));
+  const pool = sqlPool(url);
   return {
     server,
     url,

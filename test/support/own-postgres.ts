@@ -7,9 +7,9 @@
 // folder that user owns.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../service/test/support/network';
 
 export type ShutdownMode = 'smart' | 'fast' | 'immediate';
 
@@ -68,17 +68,6 @@ function runPg(name: string, args: string[], timeoutMs = 120_000): { status: num
   const r = spawnSync(cmd, cmdArgs, { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.error) throw new Error(`${name} could not run: ${r.error.message}`);
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function postgresUser(): { uid: number; gid: number } {

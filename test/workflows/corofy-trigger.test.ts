@@ -10,7 +10,7 @@ import type { IDataObject, INodeType, INodeTypes, IWebhookData, IWorkflowExecute
 import { Workflow } from 'n8n-workflow';
 import { CorofyTrigger } from '../../nodes/CorofyTrigger/CorofyTrigger.node';
 import { postRaw, sentLead } from '../../service/test/inbound/inbound-fixture';
-import { installGateStandIn, stopService } from '../../service/test/support/sends-fixture';
+import { stopService } from '../../service/test/support/sends-fixture';
 import { startTestService, type TestService } from '../../service/test/support/test-service';
 import { readWorkflow, TestCredentialsHelper } from './support/workflow-runner';
 
@@ -34,7 +34,6 @@ const answers: number[] = [];
 
 beforeAll(async () => {
   svc = await startTestService({ COROFY_WEBHOOK_INTERVAL_MS: '50', COROFY_WEBHOOK_BACKOFF_SECONDS: '0' });
-  await installGateStandIn(svc);
   const wf = readWorkflow('reply-notification.json');
   const node = () => workflow.getNode('Corofy Trigger')!;
   const webhookData = (): IWebhookData => ({ node: node().name, webhookDescription: trigger.description.webhooks![0]!, workflowId: workflow.id, httpMethod: 'POST', path: 'webhook', workflowExecuteAdditionalData: additionalData } as IWebhookData);

@@ -7,6 +7,7 @@
 import type { Logger } from '../app/logger';
 import { DatabaseError, type Database } from '../db/database';
 import { LeadInputSchema, type Lead } from '../leads/lead-input';
+import { withImportedZone } from '../timezone/imported-zone';
 import {
   ApolloError,
   MAX_MATCH_BATCH,
@@ -103,7 +104,7 @@ export async function runApolloSearch(
   const record = async (newLeads: LeadToInsert[], delta: Delta) => {
     const r = await db.call<{ leads: Lead[] }>('apollo_search_record', {
       p_search_id: searchId,
-      p_leads: newLeads,
+      p_leads: newLeads.map(withImportedZone),
       p_delta: delta,
     });
     leads.push(...r.leads);

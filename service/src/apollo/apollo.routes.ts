@@ -1,7 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter, type AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
+import { createRouter } from '../app/router';
 import { problem, problemContent, problemResponses } from '../app/problems';
-import { LeadSchema, normalizeDomain } from '../leads/lead-input';
+import { LeadSchema } from '../leads/lead-input';
+import { DomainSchema } from '../app/schemas';
 import { ApolloSearchBusy, ApolloSearchFailed, runApolloSearch, type ApolloSearchRecord } from './apollo-search';
 
 /** When to ask again for a search that is still running under the same key. */
@@ -23,20 +25,7 @@ const FiltersSchema = z
       .optional(),
     qKeywords: z.string().trim().min(1).max(500).optional().openapi({ example: 'lubricants' }),
     qOrganizationDomains: z
-      .array(
-        z
-          .string()
-          .trim()
-          .max(253)
-          .transform((v, ctx) => {
-            const d = normalizeDomain(v);
-            if (!d) {
-              ctx.addIssue({ code: 'custom', message: `"${v}" is not a domain name` });
-              return z.NEVER;
-            }
-            return d;
-          }),
-      )
+      .array(DomainSchema)
       .min(1)
       .max(1000)
       .optional(),

@@ -1,6 +1,7 @@
-import { bigintIdSchema } from '../app/ids';
 import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter, type AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
+import { createRouter } from '../app/router';
+import { bigintIdInputSchema } from '../app/ids';
 import { problem, problemContent, problemResponses } from '../app/problems';
 import { LeadInputSchema } from '../leads/lead-input';
 import { SenderProfileUpdateSchema } from '../sender-profile/sender-profile.routes';
@@ -8,11 +9,9 @@ import { OpenAIProviderError } from '../providers/openai-client';
 import { SenderIdSchema } from '../app/schemas';
 import { publicBaseUrl } from '../unsubscribe/footer';
 import { Composer } from './compose';
+import { ComposeResultSchema, PreviewResultSchema } from './compose-schema';
 
-const leadId = z
-  .union([z.string(), z.number().int()])
-  .transform((v) => String(v).trim())
-  .pipe(bigintIdSchema('lead'));
+const leadId = bigintIdInputSchema('lead');
 
 const ComposeBody = z
   .object({
@@ -25,39 +24,6 @@ const ComposeBody = z
   .strict()
   .openapi('ComposeRequest');
 
-const TokensSchema = z.object({ prompt: z.number().int(), completion: z.number().int(), total: z.number().int() }).openapi('Tokens');
-
-const WebsiteOutcomeSchema = z
-  .object({
-    url: z.string().optional(),
-    outcome: z.enum(['cached', 'scraped', 'empty', 'refused', 'failed']),
-    detail: z.string().optional(),
-  })
-  .openapi({ description: 'What happened with the company website (only when it was looked at).' });
-
-const ComposedEmailSchema = z
-  .object({
-    leadId: z.string(),
-    subject: z.string(),
-    text: z.string(),
-    html: z.string(),
-    product: z.string().nullable(),
-    source: z.enum(['catalog', 'website', 'generic', 'followup', 'template']).openapi({ description: "followup: a follow-up the AI wrote; template: filled in from the step's template" }),
-    model: z.string().nullable(),
-    language: z.string().nullable().openapi({ description: 'ISO 639-1 code of the language the email is written in.' }),
-    tokens: TokensSchema.nullable().openapi({ description: 'What the draft cost (all AI calls of it; null for drafts stored before tokens were counted).' }),
-    generated: z.boolean().openapi({ description: 'False when the stored draft of an earlier call is returned.' }),
-    website: WebsiteOutcomeSchema.optional(),
-  })
-  .openapi('ComposedEmail');
-
-const ComposeResult = z
-  .object({
-    emails: z.array(ComposedEmailSchema),
-    failed: z.array(z.object({ leadId: z.string(), code: z.string(), detail: z.string() })),
-  })
-  .openapi('ComposeResult');
-
 const composeRoute = createRoute({
   method: 'post',
   path: '/v1/compose',
@@ -65,7 +31,7 @@ const composeRoute = createRoute({
   summary: 'Compose the email of each lead (catalog, then website, then generic)',
   request: { body: { required: true, content: { 'application/json': { schema: ComposeBody } } } },
   responses: {
-    200: { description: 'Composed emails and per-lead failures', content: { 'application/json': { schema: ComposeResult } } },
+    200: { description: 'Composed emails and per-lead failures', content: { 'application/json': { schema: ComposeResultSchema } } },
     ...problemResponses,
     402: problemContent('OpenAI has no quota left (openai_insufficient_quota)'),
     404: problemContent('No such sender'),
@@ -100,22 +66,6 @@ const PreviewBody = z
   .refine((b) => (b.leadId === undefined) !== (b.lead === undefined), { message: 'give exactly one of leadId and lead', path: ['lead'] })
   .openapi('ComposePreviewRequest');
 
-const PreviewResult = z
-  .object({
-    leadId: z.string().nullable(),
-    subject: z.string(),
-    text: z.string(),
-    html: z.string(),
-    product: z.string().nullable(),
-    source: z.enum(['catalog', 'website', 'generic', 'followup', 'template']),
-    model: z.string(),
-    language: z.string(),
-    tokens: TokensSchema,
-    requests: z.number().int().openapi({ description: 'AI requests made (a rejected first draft is written again once).' }),
-    website: WebsiteOutcomeSchema.optional(),
-  })
-  .openapi('ComposePreview');
-
 const previewRoute = createRoute({
   method: 'post',
   path: '/v1/compose/preview',
@@ -123,7 +73,7 @@ const previewRoute = createRoute({
   summary: 'The email a lead would get now, with its cost: stores nothing, claims nothing',
   request: { body: { required: true, content: { 'application/json': { schema: PreviewBody } } } },
   responses: {
-    200: { description: 'The draft', content: { 'application/json': { schema: PreviewResult } } },
+    200: { description: 'The draft', content: { 'application/json': { schema: PreviewResultSchema } } },
     ...problemResponses,
     402: problemContent('OpenAI has no quota left (openai_insufficient_quota)'),
     404: problemContent('No such sender or lead (sender_not_found, lead_not_found)'),

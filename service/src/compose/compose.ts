@@ -6,16 +6,20 @@ import { OpenAIProviderError, type OpenAIClient } from '../providers/openai-clie
 import type { FirecrawlClient } from '../providers/firecrawl-client';
 import { renderFooter, unsubscribeFooter } from '../unsubscribe/footer';
 import { fillTemplate } from '../sequences/template';
-import { signatureFor, writeDraft, type AIUsage } from './draft';
-import { languageFor, type Language } from './language';
-import { textToHtml, type PromptInput, type PromptLead, type SenderProfile } from './prompt';
+import { signatureFor, writeDraft, writeLeadDraft, type AIUsage, type DraftRejected, type DraftSource, type LeadFields, type Written } from './draft';
+import { languageFor } from './language';
+import { textToHtml, type SenderProfile } from './prompt';
 import type { HostResolver } from './safe-url';
-import { WebsiteReader, type CachedSite, type WebsiteOutcome } from './website';
+import { WebsiteReader } from './website';
+import type { ComposedEmail, ComposeFailure, ComposeResult, DraftTokens, PreviewResult } from './compose-schema';
 
-// Composition per lead: the catalog first (the lead's industry names a
-// product), the company's website next (the page once per domain, its short
-// profile after that; the AI picks the product), a generic pitch when there is
-// nothing to go on. Written for the sender's company, in the lead's language.
+// Compose as a whole: which leads of a call get a draft (stored ones are
+// returned, refused ones reported), bounded concurrency, storing each draft
+// with its unsubscribe footer. What is pitched comes from the catalog first
+// (the lead's industry names a product), the company's website next
+// (website.ts: the page once per domain, its short profile after that), a
+// generic pitch when there is nothing to go on; draft.ts writes it, for the
+// sender's company, in the lead's language.
 
 export interface ComposeDeps {
   config: Config;
@@ -26,37 +30,6 @@ export interface ComposeDeps {
   resolveHost: HostResolver;
 }
 
-export type DraftSource = 'catalog' | 'website' | 'generic' | 'followup' | 'template';
-export type { WebsiteOutcome } from './website';
-
-export interface DraftTokens {
-  prompt: number;
-  completion: number;
-  total: number;
-}
-
-export interface ComposedEmail {
-  leadId: string;
-  subject: string;
-  text: string;
-  html: string;
-  product: string | null;
-  source: DraftSource;
-  model: string | null;
-  language: string | null;
-  /** What the draft cost (null for drafts stored before tokens were counted). */
-  tokens: DraftTokens | null;
-  /** False when this is the stored draft of an earlier call. */
-  generated: boolean;
-  website?: WebsiteOutcome;
-}
-
-export interface ComposeFailure {
-  leadId: string;
-  code: string;
-  detail: string;
-}
-
 export interface ComposeRequest {
   leadIds: string[];
   regenerate: boolean;
@@ -65,40 +38,12 @@ export interface ComposeRequest {
   baseUrl: string;
 }
 
-/** The lead fields a draft is written from (a stored lead, or a preview's inline lead). */
-export interface LeadFields {
-  firstName?: string | null;
-  lastName?: string | null;
-  title?: string | null;
-  companyName?: string | null;
-  companyDomain?: string | null;
-  website?: string | null;
-  industry?: string | null;
-  country?: string | null;
-  state?: string | null;
-  city?: string | null;
-}
-
 export interface PreviewRequest {
   sender: string;
   lead: LeadFields | { id: string };
   /** Profile fields to try instead of the stored ones (null and absent fields keep the stored value). */
   profile?: Partial<{ [K in keyof SenderProfile]: SenderProfile[K] | null }>;
   baseUrl: string;
-}
-
-export interface PreviewResult {
-  leadId: string | null;
-  subject: string;
-  text: string;
-  html: string;
-  product: string | null;
-  source: DraftSource;
-  model: string;
-  language: string;
-  tokens: DraftTokens;
-  requests: number;
-  website?: WebsiteOutcome;
 }
 
 /** A sequence step as the sender defined it (routines/sequences.sql). */
@@ -148,17 +93,6 @@ interface Prepared {
   leads: PreparedLead[];
 }
 
-/** A draft written, not yet stored. */
-interface Written {
-  subject: string;
-  body: string;
-  product: string | null;
-  source: DraftSource;
-  language: Language;
-  usage: AIUsage;
-  website?: WebsiteOutcome;
-}
-
 const REFUSALS: Record<string, string> = {
   lead_sent: 'The lead was already sent this email.',
   lead_replied: 'The lead replied: nothing more is composed for them.',
@@ -174,14 +108,12 @@ const REFUSALS: Record<string, string> = {
 
 export class Composer {
   private readonly websites: WebsiteReader;
-  /** Per domain, the lead whose draft is writing the company profile: the next lead of the domain waits for it. */
-  private readonly summarizing = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: ComposeDeps) {
     this.websites = new WebsiteReader(deps);
   }
 
-  async compose(req: ComposeRequest): Promise<{ emails: ComposedEmail[]; failed: ComposeFailure[] }> {
+  async compose(req: ComposeRequest): Promise<ComposeResult> {
     const leadIds = [...new Set(req.leadIds)];
     const prepared = await this.deps.db.call<Prepared>('compose_prepare', {
       p_lead_ids: leadIds,
@@ -351,7 +283,7 @@ export class Composer {
    * filled in from the step's template, or written by the AI from the step's
    * instruction and the emails already sent, shorter, with the same guardrails.
    */
-  private async writeFollowUp(lead: PreparedLead, prepared: Prepared): Promise<Written | { reason: string; usage: AIUsage }> {
+  private async writeFollowUp(lead: PreparedLead, prepared: Prepared): Promise<Written | DraftRejected> {
     const def = lead.sequenceStep!;
     const sentBefore = lead.sentBefore!;
     const { profile, sender } = prepared;
@@ -391,85 +323,16 @@ export class Composer {
     return { subject, body: result.body, product: null, source: 'followup', language, usage: result.usage };
   }
 
-  /** Chooses what to pitch from, asks the AI, and (when storing) keeps the company profile it wrote. */
-  private async write(lead: LeadFields, prepared: Prepared, opts: { store: boolean }): Promise<Written | { reason: string; usage: AIUsage }> {
+  /** Chooses what to pitch from (catalog, the company's website, nothing) and writes the draft. */
+  private async write(lead: LeadFields, prepared: Prepared, opts: { store: boolean }): Promise<Written | DraftRejected> {
     const catalogProduct = matchIndustry(prepared.catalog, lead.industry ?? undefined);
     const target = lead.website ?? lead.companyDomain;
-    if (catalogProduct || !target) return this.writeFrom(lead, prepared, catalogProduct ? { product: catalogProduct } : {});
-
-    let read = await this.websites.read(target, opts);
-    const website: WebsiteOutcome = { url: read.url, outcome: read.outcome, ...(read.detail ? { detail: read.detail } : {}) };
-    if (!read.site) return this.writeFrom(lead, prepared, { website });
-    if (read.site.summary || !opts.store) return this.writeFrom(lead, prepared, { website, site: read.site });
-
-    // No profile of this company yet: one lead at a time writes it, the others
-    // wait and then read it from the cache instead of sending the page again.
-    const domain = read.site.domain;
-    for (let waiting = this.summarizing.get(domain); waiting; waiting = this.summarizing.get(domain)) {
-      await waiting;
-      read = await this.websites.read(target, opts);
-      if (!read.site) return this.writeFrom(lead, prepared, { website });
-      if (read.site.summary) return this.writeFrom(lead, prepared, { website: { ...website, outcome: 'cached' }, site: read.site });
+    if (catalogProduct || !target) {
+      return writeLeadDraft(this.deps, lead, prepared, catalogProduct ? { product: catalogProduct } : {});
     }
-    let done!: () => void;
-    this.summarizing.set(domain, new Promise<void>((resolve) => (done = resolve)));
-    try {
-      const written = await this.writeFrom(lead, prepared, { website, site: read.site });
-      if ('summary' in written && written.summary) {
-        await this.websites.saveSummary(domain, written.summary, written.summaryProductId ?? null);
-      }
-      return written;
-    } finally {
-      this.summarizing.delete(domain);
-      done();
-    }
+    return this.websites.writeWithSite(target, opts, (from) => writeLeadDraft(this.deps, lead, prepared, from));
   }
 
-  private async writeFrom(
-    lead: LeadFields,
-    prepared: Prepared,
-    from: { product?: Product; website?: WebsiteOutcome; site?: CachedSite },
-  ): Promise<(Written & { summary?: string | null; summaryProductId?: string | null }) | { reason: string; usage: AIUsage }> {
-    const { profile, catalog, sender } = prepared;
-    const language = languageFor(profile.language, lead);
-    const promptLead: PromptLead = {
-      firstName: lead.firstName ?? null,
-      lastName: lead.lastName ?? null,
-      title: lead.title ?? null,
-      companyName: lead.companyName ?? null,
-      industry: lead.industry ?? null,
-      country: lead.country ?? null,
-      city: lead.city ?? null,
-    };
-    const site = from.site;
-    // A company read before: its profile and the product chosen for it then.
-    const chosen = site?.summary ? catalog.find((p) => p.id === site.summaryProductId) : undefined;
-    const prompt: PromptInput = {
-      lead: promptLead,
-      product: from.product ?? chosen ?? null,
-      ...(site && !site.summary ? { catalog, website: { url: site.url, title: site.title, content: site.markdown ?? '' } } : {}),
-      ...(site?.summary ? { website: { url: site.url, title: site.title, summary: site.summary } } : {}),
-    };
-    const result = await writeDraft(this.deps, {
-      prompt,
-      profile,
-      language,
-      signature: signatureFor(profile, language, sender.fromName),
-    });
-    if (!result.ok) return { reason: result.reason, usage: result.usage };
-    const source: DraftSource = from.product ? 'catalog' : site ? 'website' : 'generic';
-    const picked = site && !site.summary ? catalog.find((p) => p.id === result.out.productId) : undefined;
-    return {
-      subject: result.out.subject.trim(),
-      body: result.body,
-      product: from.product?.product ?? chosen?.product ?? picked?.product ?? null,
-      source,
-      language,
-      usage: result.usage,
-      ...(from.website ? { website: from.website } : {}),
-      ...(site && !site.summary ? { summary: result.companySummary, summaryProductId: picked?.id ?? null } : {}),
-    };
-  }
 }
 
 function rejection(reason: string): { code: string; detail: string } {

@@ -1,6 +1,7 @@
+import type { Product } from '../catalog/catalog';
 import type { Config } from '../config/env';
 import type { OpenAIClient } from '../providers/openai-client';
-import type { Language } from './language';
+import { languageFor, type Language } from './language';
 import {
   buildSystemPrompt,
   buildUserPrompt,
@@ -11,11 +12,50 @@ import {
   SUMMARY_MAX_CHARS,
   type DraftOutput,
   type PromptInput,
+  type PromptLead,
   type SenderProfile,
 } from './prompt';
+import type { WebsiteOutcome } from './compose-schema';
+import type { CachedSite } from './website';
 
-// One draft: the prompt, the AI call, the guardrails, and one regeneration
-// with the reason when the first answer is unusable.
+// One draft: the prompt from the lead and what is pitched, the AI call, the
+// guardrails, and one regeneration with the reason when the first answer is unusable.
+
+export type DraftSource = 'catalog' | 'website' | 'generic' | 'followup' | 'template';
+
+/** The lead fields a draft is written from (a stored lead, or a preview's inline lead). */
+export interface LeadFields {
+  firstName?: string | null;
+  lastName?: string | null;
+  title?: string | null;
+  companyName?: string | null;
+  companyDomain?: string | null;
+  website?: string | null;
+  industry?: string | null;
+  country?: string | null;
+  state?: string | null;
+  city?: string | null;
+}
+
+/** A draft written, not yet stored. */
+export interface Written {
+  subject: string;
+  body: string;
+  product: string | null;
+  source: DraftSource;
+  language: Language;
+  usage: AIUsage;
+  website?: WebsiteOutcome;
+}
+
+/** The AI's draft was unusable twice. */
+export interface DraftRejected {
+  reason: string;
+  usage: AIUsage;
+}
+
+/** A draft written from a page the company had no profile of yet: the profile the AI wrote beside it. */
+export type WrittenFromSite = Written & { summary?: string | null; summaryProductId?: string | null };
 
 export interface DraftRequest {
   prompt: PromptInput;
@@ -95,4 +135,55 @@ function parseDraft(content: string | null, refusal: string | null): { draft: Dr
     return { problem: `the answer did not match the schema (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})` };
   }
   return { draft: parsed.data };
+}
+
+/**
+ * A lead's draft from what the sender pitches (a catalog product, the company's
+ * website or its profile, or nothing: a generic introduction of the sender).
+ */
+export async function writeLeadDraft(
+  deps: { config: Config; openai: OpenAIClient },
+  lead: LeadFields,
+  prepared: { profile: SenderProfile; catalog: Product[]; sender: { fromName: string | null } },
+  from: { product?: Product; website?: WebsiteOutcome; site?: CachedSite },
+): Promise<WrittenFromSite | DraftRejected> {
+  const { profile, catalog, sender } = prepared;
+  const language = languageFor(profile.language, lead);
+  const promptLead: PromptLead = {
+    firstName: lead.firstName ?? null,
+    lastName: lead.lastName ?? null,
+    title: lead.title ?? null,
+    companyName: lead.companyName ?? null,
+    industry: lead.industry ?? null,
+    country: lead.country ?? null,
+    city: lead.city ?? null,
+  };
+  const site = from.site;
+  // A company read before: its profile and the product chosen for it then.
+  const chosen = site?.summary ? catalog.find((p) => p.id === site.summaryProductId) : undefined;
+  const prompt: PromptInput = {
+    lead: promptLead,
+    product: from.product ?? chosen ?? null,
+    ...(site && !site.summary ? { catalog, website: { url: site.url, title: site.title, content: site.markdown ?? '' } } : {}),
+    ...(site?.summary ? { website: { url: site.url, title: site.title, summary: site.summary } } : {}),
+  };
+  const result = await writeDraft(deps, {
+    prompt,
+    profile,
+    language,
+    signature: signatureFor(profile, language, sender.fromName),
+  });
+  if (!result.ok) return { reason: result.reason, usage: result.usage };
+  const source: DraftSource = from.product ? 'catalog' : site ? 'website' : 'generic';
+  const picked = site && !site.summary ? catalog.find((p) => p.id === result.out.productId) : undefined;
+  return {
+    subject: result.out.subject.trim(),
+    body: result.body,
+    product: from.product?.product ?? chosen?.product ?? picked?.product ?? null,
+    source,
+    language,
+    usage: result.usage,
+    ...(from.website ? { website: from.website } : {}),
+    ...(site && !site.summary ? { summary: result.companySummary, summaryProductId: picked?.id ?? null } : {}),
+  };
 }

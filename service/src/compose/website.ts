@@ -1,8 +1,9 @@
 import type { Logger } from '../app/logger';
 import type { Config } from '../config/env';
 import type { Database } from '../db/database';
-import { normalizeDomain } from '../leads/lead-input';
+import { normalizeDomain } from '../app/schemas';
 import { FirecrawlProviderError, type FirecrawlClient } from '../providers/firecrawl-client';
+import type { WebsiteOutcome } from './compose-schema';
 import { safePublicUrl, UnsafeUrlError, type HostResolver } from './safe-url';
 
 // The recipient company's website: read from the cache, else scraped with
@@ -16,13 +17,6 @@ export interface WebsiteDeps {
   logger: Logger;
   firecrawl: FirecrawlClient;
   resolveHost: HostResolver;
-}
-
-export interface WebsiteOutcome {
-  url?: string;
-  /** cached / scraped: content used; empty: nothing usable; refused: the SSRF guard said no; failed: Firecrawl failed. */
-  outcome: 'cached' | 'scraped' | 'empty' | 'refused' | 'failed';
-  detail?: string;
 }
 
 export interface CachedSite {
@@ -40,11 +34,61 @@ export interface CachedSite {
 
 export type WebsiteRead = WebsiteOutcome & { site?: CachedSite };
 
+/** What a draft is written from when the company's website is the source. */
+export interface SiteSource {
+  website: WebsiteOutcome;
+  site?: CachedSite;
+}
+
+/** A draft written from a site; summary is the company profile written beside it (from a page only). */
+type WrittenWithProfile = { summary?: string | null; summaryProductId?: string | null } | object;
+
 export class WebsiteReader {
   /** Scrapes in flight per domain: leads of one company share one scrape. */
   private readonly scraping = new Map<string, Promise<WebsiteRead>>();
+  /** Per domain, the lead whose draft is writing the company profile: the next lead of the domain waits for it. */
+  private readonly summarizing = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: WebsiteDeps) {}
+
+  /**
+   * Reads the company's site for a draft and writes the draft with `write`:
+   * from the page, from the company's profile once a draft wrote one, or
+   * without the site when there is nothing usable. When storing, the profile
+   * written beside the first draft of a domain is kept; one lead at a time
+   * writes it, the others of the domain wait and then use the profile instead
+   * of sending the page again.
+   */
+  async writeWithSite<W extends WrittenWithProfile>(
+    target: string,
+    opts: { store: boolean },
+    write: (from: SiteSource) => Promise<W>,
+  ): Promise<W> {
+    let read = await this.read(target, opts);
+    const website: WebsiteOutcome = { url: read.url, outcome: read.outcome, ...(read.detail ? { detail: read.detail } : {}) };
+    if (!read.site) return write({ website });
+    if (read.site.summary || !opts.store) return write({ website, site: read.site });
+
+    const domain = read.site.domain;
+    for (let waiting = this.summarizing.get(domain); waiting; waiting = this.summarizing.get(domain)) {
+      await waiting;
+      read = await this.read(target, opts);
+      if (!read.site) return write({ website });
+      if (read.site.summary) return write({ website: { ...website, outcome: 'cached' }, site: read.site });
+    }
+    let done!: () => void;
+    this.summarizing.set(domain, new Promise<void>((resolve) => (done = resolve)));
+    try {
+      const written = await write({ website, site: read.site });
+      if ('summary' in written && written.summary) {
+        await this.saveSummary(domain, written.summary, written.summaryProductId ?? null);
+      }
+      return written;
+    } finally {
+      this.summarizing.delete(domain);
+      done();
+    }
+  }
 
   /** The domain a lead's website or company domain stands for, or a refusal. */
   async target(target: string): Promise<{ url: URL; domain: string } | { refused: string }> {

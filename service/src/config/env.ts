@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { Clock } from '../clock/clock';
+import { isIanaZone } from '../timezone/zone-name';
 
 // The environment is read once, here, at start. Nothing else reads process.env.
 
@@ -226,7 +227,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'Invalid configuration:\n  SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set together',
     );
   }
-  if (!isValidTimezone(e.COROFY_DEFAULT_TIMEZONE)) {
+  if (!isIanaZone(e.COROFY_DEFAULT_TIMEZONE)) {
     throw new ConfigError(
       `Invalid configuration:\n  COROFY_DEFAULT_TIMEZONE: "${e.COROFY_DEFAULT_TIMEZONE}" is not an IANA time zone`,
     );
@@ -355,11 +356,3 @@ function parseDnsOverrides(value: string | undefined): Record<string, string[]> 
   return out;
 }
 
-function isValidTimezone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}

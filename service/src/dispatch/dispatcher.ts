@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
 import { loadMailboxSettings, type MailboxSettings } from '../mailboxes/mailbox-settings';
 import type { Send } from '../sends/send-schema';
 import { unsubscribeLinks } from '../unsubscribe/footer';

@@ -1,14 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter, type AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
+import { createRouter } from '../app/router';
 import { problemContent, problemResponses } from '../app/problems';
 import { SenderIdSchema } from '../app/schemas';
-import { bigintIdSchema } from '../app/ids';
+import { bigintIdInputSchema } from '../app/ids';
 import { SendSchema, type Send } from '../sends/send-schema';
 import { publicBaseUrl, withUnsubscribeHeaders } from '../unsubscribe/footer';
 import { withRawMessages } from '../dispatch/raw-message';
 import { gateLeads } from './gate';
 
-const leadId = bigintIdSchema('lead');
+// text or a JSON number, as compose takes them
+const leadId = bigintIdInputSchema('lead');
 
 const GateBody = z
   .object({

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter, type AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
+import { createRouter } from '../app/router';
 import { problem, problemContent } from '../app/problems';
 import { checkSchema, listMigrations, SchemaError } from '../db/migrations';
 import { PROVIDER_STATES, providerStates } from './providers';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
-import type { AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
 import { DatabaseError } from '../db/database';
 import { loadMailboxSettings, type MailboxServer } from '../mailboxes/mailbox-settings';
 import { classifyMessage } from './classify';

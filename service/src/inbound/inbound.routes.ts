@@ -1,12 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter, type AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
+import { createRouter } from '../app/router';
 import { problem, problemContent, problemResponses } from '../app/problems';
 import { looksLikeMessage, recordInboundMessage } from './inbound';
 import { InboundResult } from './inbound-schema';
 
 const postInbound = createRoute({
   method: 'post',
-  path: '/v1/inbound', // create-app.ts gives this path its own body limit (INBOUND_PATH)
+  path: '/v1/inbound', // app.ts gives this path its own body limit (INBOUND_PATH)
   tags: ['inbound'],
   summary: 'Classify and record one raw inbound message (reply, auto-reply, bounce, complaint, unsubscribe)',
   request: {

@@ -1,4 +1,4 @@
-import type { AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
 import { classifyMessage, type ClassifiedMessage } from './classify';
 import type { InboundResult } from './inbound-schema';
 

@@ -1,36 +1,10 @@
 import { z } from '@hono/zod-openapi';
-import ct from 'countries-and-timezones';
 import { illFormedTextPath, LONE_SURROGATE_MESSAGE } from '../app/reject-lone-surrogates';
+import { DomainSchema } from '../app/schemas';
 import { normalizeCountry } from '../timezone/countries';
+import { TimeZoneSchema } from '../timezone/zone-name';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
-
-const zoneValidity = new Map<string, boolean>();
-let supported: Set<string> | undefined;
-const supportedZones = () => (supported ??= new Set(Intl.supportedValuesOf('timeZone')));
-/** True for an IANA zone name this runtime knows (answers cached: imports repeat zones). */
-export function isIanaZone(zone: string): boolean {
-  let ok = zoneValidity.get(zone);
-  if (ok === undefined) {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      // ICU still takes names tzdata dropped ("US/Pacific-New") that Postgres refuses
-      ok = (zone.includes('/') || zone === 'UTC') && (supportedZones().has(zone) || Boolean(ct.getTimezone(zone)));
-    } catch {
-      ok = false;
-    }
-    zoneValidity.set(zone, ok);
-  }
-  return ok;
-}
-
-/** A bare host name: "https://www.Acme.com/about" → "acme.com". */
-export function normalizeDomain(input: string): string | undefined {
-  let host = input.trim().toLowerCase();
-  host = host.replace(/^[a-z][a-z0-9+.-]*:\/\//, '').replace(/[/?#].*$/, '').replace(/:\d+$/, '');
-  host = host.replace(/^www\./, '');
-  return /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(host) ? host : undefined;
-}
 
 export const LeadInputSchema = z
   .object({
@@ -39,16 +13,7 @@ export const LeadInputSchema = z
     lastName: text(100).optional(),
     title: text(200).optional(),
     companyName: text(200).optional(),
-    companyDomain: text(253)
-      .transform((v, ctx) => {
-        const d = normalizeDomain(v);
-        if (!d) {
-          ctx.addIssue({ code: 'custom', message: `"${v}" is not a domain name` });
-          return z.NEVER;
-        }
-        return d;
-      })
-      .optional(),
+    companyDomain: DomainSchema.optional(),
     website: text(2048).optional(),
     industry: text(200).optional(),
     country: text(100)
@@ -63,9 +28,7 @@ export const LeadInputSchema = z
       .optional(),
     state: text(100).optional(),
     city: text(100).optional(),
-    timezone: text(64)
-      .refine(isIanaZone, { message: 'must be an IANA time zone such as "Europe/Berlin"' })
-      .optional(),
+    timezone: TimeZoneSchema.optional(),
     linkedinUrl: z.url({ message: 'must be a URL' }).max(2048).optional(),
     externalId: text(200).optional(),
   })
@@ -92,6 +55,54 @@ export const LeadSchema = LeadInputSchema.extend({
 }).openapi('Lead');
 
 export type Lead = z.infer<typeof LeadSchema>;
+
+const unknownAsNull = (description?: string) => z.string().nullable().openapi(description ? { description } : {});
+
+/**
+ * GET /v1/leads/{id}: one lead with every field of the contract, null when
+ * unknown. (Batches and searches hand leads out by the hundred and leave the
+ * unknown fields out instead: LeadSchema.)
+ */
+export const LeadRecordSchema = z
+  .object({
+    id: z.string().openapi({ example: '42' }),
+    email: unknownAsNull('null once the lead was erased'),
+    firstName: unknownAsNull(),
+    lastName: unknownAsNull(),
+    title: unknownAsNull(),
+    companyName: unknownAsNull(),
+    companyDomain: unknownAsNull(),
+    website: unknownAsNull(),
+    industry: unknownAsNull(),
+    country: unknownAsNull('ISO 3166 alpha-2'),
+    state: unknownAsNull(),
+    city: unknownAsNull(),
+    timezone: unknownAsNull(
+      "The recipient's zone, resolved when the lead is imported (from its timezone, state, city or country); " +
+        'null when nothing on the lead tells: the gate then uses the sending sender\'s zone.',
+    ),
+    timezoneSource: z
+      .enum(['lead', 'state', 'city', 'country', 'country_default', 'sender'])
+      .nullable()
+      .openapi({ description: 'Where timezone came from; sender once gated on the sender\'s zone.' }),
+    linkedinUrl: unknownAsNull(),
+    externalId: unknownAsNull(),
+    apolloId: unknownAsNull(),
+    status: z.string().openapi({ example: 'new' }),
+    statusReason: unknownAsNull(),
+    createdAt: z.string(),
+  })
+  .openapi('LeadRecord');
+
+export type LeadRecord = z.infer<typeof LeadRecordSchema>;
+
+const LEAD_RECORD_FIELDS = LeadRecordSchema.keyof().options;
+
+/** A stored lead (its unknown fields left out) with every field of the contract, null when unknown. */
+export function leadRecord(lead: Lead): LeadRecord {
+  const stored = lead as Record<string, unknown>;
+  return Object.fromEntries(LEAD_RECORD_FIELDS.map((field) => [field, stored[field] ?? null])) as LeadRecord;
+}
 
 export interface InvalidLead {
   index: number;

@@ -1,8 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter, type AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
+import { createRouter } from '../app/router';
 import { bigintIdSchema } from '../app/ids';
 import { problemContent, problemResponses } from '../app/problems';
-import { LeadSchema, validateLeads, type Lead } from './lead-input';
+import { leadRecord, LeadRecordSchema, validateLeads, type Lead } from './lead-input';
+import { withImportedZone } from '../timezone/imported-zone';
 
 const ImportBody = z
   .object({
@@ -43,7 +45,7 @@ const getLead = createRoute({
   summary: 'One lead',
   request: { params: z.object({ id: bigintIdSchema('lead') }) },
   responses: {
-    200: { description: 'The lead', content: { 'application/json': { schema: LeadSchema } } },
+    200: { description: 'The lead, every field (null when unknown)', content: { 'application/json': { schema: LeadRecordSchema } } },
     ...problemResponses,
     404: problemContent('No such lead'),
   },
@@ -57,7 +59,7 @@ export function leadsRoutes({ db }: AppDeps) {
       let imported = 0;
       let leadIds: string[] = [];
       if (valid.length > 0) {
-        const r = await db.call<{ imported: number; leadIds: string[] }>('import_leads', { p_leads: valid }, { repeatable: true }) // a lead already there (by email) is a duplicate;
+        const r = await db.call<{ imported: number; leadIds: string[] }>('import_leads', { p_leads: valid.map(withImportedZone) }, { repeatable: true }) // a lead already there (by email) is a duplicate;
         imported = r.imported;
         leadIds = r.leadIds;
       }
@@ -65,6 +67,6 @@ export function leadsRoutes({ db }: AppDeps) {
     })
     .openapi(getLead, async (c) => {
       const lead = await db.call<Lead>('get_lead', { p_id: c.req.valid('param').id });
-      return c.json(lead, 200);
+      return c.json(leadRecord(lead), 200);
     });
 }

@@ -1,8 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter, type AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
+import { createRouter } from '../app/router';
 import { problemContent, problemResponses } from '../app/problems';
 import { SenderIdSchema } from '../app/schemas';
-import { isIanaZone } from '../leads/lead-input';
+import { TimeZoneSchema } from '../timezone/zone-name';
 import { loadMailboxSettings, MailboxUpdateFields, MailboxViewFields, mailboxUpdate } from '../mailboxes/mailbox-settings';
 import { verifyMailbox } from '../mailboxes/verify';
 
@@ -30,7 +31,7 @@ const SenderSchema = z
 const SenderUpdateSchema = z
   .object({
     dailyQuota: z.number().int().min(0).max(100000),
-    timezone: z.string().refine(isIanaZone, 'must be an IANA time zone such as "America/New_York"'),
+    timezone: TimeZoneSchema,
     window: z
       .object({
         days: z.array(z.enum(DAYS)).min(1).refine((d) => new Set(d).size === d.length, 'days must not repeat'),

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { swaggerUI } from '@hono/swagger-ui';
-import { createRouter } from '../app/create-app';
+import { createRouter } from '../app/router';
 
 // API docs at /docs: Swagger UI (@hono/swagger-ui) rendering /openapi.json, with
 // its script and stylesheet served by this service from swagger-ui-dist (no CDN:

@@ -1,7 +1,8 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import fs from 'node:fs';
 import type { Context } from 'hono';
-import { createRouter, type AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
+import { createRouter } from '../app/router';
 import { domainProblem } from '../app/domain-problems';
 import { bigintIdSchema } from '../app/ids';
 import { DatabaseError } from '../db/database';

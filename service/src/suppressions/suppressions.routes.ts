@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter, type AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
+import { createRouter } from '../app/router';
 import { problemContent, problemResponses } from '../app/problems';
-import { normalizeDomain } from '../leads/lead-input';
+import { normalizeDomain } from '../app/schemas';
 
 const SuppressionSchema = z
   .object({

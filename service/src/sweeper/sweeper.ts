@@ -1,4 +1,4 @@
-import type { AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
 import type { Send } from '../sends/send-schema';
 import { upcomingWindows, type SendingRule } from '../timezone/sending-window';
 

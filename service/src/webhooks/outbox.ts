@@ -1,4 +1,4 @@
-import type { AppDeps } from '../app/create-app';
+import type { AppDeps } from '../app/deps';
 import { signWebhook } from './signing';
 
 interface DueDelivery {

@@ -111,11 +111,11 @@ begin
   ), inserted as (
     insert into leads (email, first_name, last_name, title, company_name, company_domain,
                        website, industry, country, state, city, timezone, linkedin_url,
-                       external_id, apollo_id, search_id)
+                       external_id, apollo_id, search_id, resolved_timezone, timezone_source)
     select l->>'email', l->>'firstName', l->>'lastName', l->>'title', l->>'companyName',
            l->>'companyDomain', l->>'website', l->>'industry', l->>'country', l->>'state',
            l->>'city', l->>'timezone', l->>'linkedinUrl', l->>'externalId', l->>'apolloId',
-           p_search_id
+           p_search_id, l->>'resolvedTimezone', l->>'timezoneSource'
     from allowed
     order by n
     on conflict do nothing

@@ -27,6 +27,13 @@ test('10 leads wanted: exactly 10 credits spent, 10 leads added in Apollo order'
 
   const lead = await svc.api('GET', `/v1/leads/${res.body.leads[0].id}`);
   expect(lead.body).toMatchObject({ email: expected[0]!.email, companyDomain: expected[0]!.organization.primary_domain, status: 'new' });
+  // a person whose country Apollo gave has a zone from the start, as an imported lead does
+  const located = res.body.leads.find((l: { country?: string }) => l.country);
+  expect(located).toBeDefined();
+  expect((await svc.api('GET', `/v1/leads/${located.id}`)).body).toMatchObject({
+    timezone: expect.stringMatching(/^[A-Z][A-Za-z_]+\/[A-Za-z_/-]+$|^UTC$/),
+    timezoneSource: expect.stringMatching(/^(state|city|country|country_default)$/),
+  });
 
   const record = await svc.api('GET', `/v1/searches/${res.body.searchId}`);
   expect(record.body).toMatchObject({ leadsWanted: 10, leadsAdded: 10, creditsUsed: 10, status: 'completed', pagesFetched: 1 });

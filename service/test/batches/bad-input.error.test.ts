@@ -1,13 +1,12 @@
 // Bad input on every route of the batch and send lifecycle: a clear 4xx, and
 // not one row changed anywhere.
-import { importLeads, installGateStandIn, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { importLeads, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 let sendId: string;
 beforeAll(async () => {
   svc = await startTestService();
-  await installGateStandIn(svc);
   await importLeads(svc, 5);
   const batch = await svc.api('POST', '/v1/batches/claim', { size: 2 });
   const now = Date.now();

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { claimBookkeepingGaps, importLeads, ledgerCounts, ledgerFromRows, rawSql, stopService } from '../support/sends-fixture';
+import { composeLeads } from '../support/leads';
 import { BatchSchema } from '../../src/batches/batches.routes';
 import { LeadSchema } from '../../src/leads/lead-input';
 import { startTestService, type TestService } from '../support/test-service';
@@ -31,30 +32,37 @@ test('leads without email and suppressed leads are skipped with a reason; the ba
 });
 
 test('claims not composed, or composed and not gated, before the lease ends return to new and come first again', async () => {
-  const before = await svc.api('GET', '/v1/stats');
-  const ids = await importLeads(svc, 3, 'lease');
-  const r = await svc.api('POST', '/v1/batches/claim', { size: 3 });
-  expect(r.body.leads.map((l: { id: string }) => l.id)).toEqual(ids);
-  // one of them gets composed, but nothing gates it (no quota room, or the workflow stopped)
-  await rawSql(svc)("update leads set status = 'composed' where id = $1", [ids[0]]);
+  // a service of its own: the sweep and the stats below count every claim of the database
+  const svc = await startTestService({ COROFY_CLAIM_LEASE_SECONDS: '600' });
+  try {
+    const earlier = await importLeads(svc, 4, 'earlier');
+    expect((await svc.api('POST', '/v1/batches/claim', { size: 4 })).body.leads.map((l: { id: string }) => l.id)).toEqual(earlier);
+    const before = await svc.api('GET', '/v1/stats');
+    const ids = await importLeads(svc, 3, 'lease');
+    const r = await svc.api('POST', '/v1/batches/claim', { size: 3 });
+    expect(r.body.leads.map((l: { id: string }) => l.id)).toEqual(ids);
+    // one of them gets composed, but nothing gates it (no quota room, or the workflow stopped)
+    await composeLeads(svc, [ids[0]!]);
 
-  const early = await svc.deps.db.call<{ releasedClaims: number }>('sweep', { p_now: new Date(Date.now() + 590_000) });
-  expect(early.releasedClaims).toBe(0);
-  expect(before.body.used).toBe(4);
-  expect((await svc.api('GET', '/v1/stats')).body.used).toBe(7);
-  const late = await svc.deps.db.call<{ releasedClaims: number }>('sweep', { p_now: new Date(Date.now() + 610_000) });
-  expect(late.releasedClaims).toBe(3 + 4); // and the four of the first test's batch, never composed
-  expect((await svc.api('GET', `/v1/leads/${ids[0]}`)).body.status).toBe('new');
-  expect((await svc.api('GET', `/v1/leads/${ids[1]}`)).body.status).toBe('new');
-  expect((await svc.api('GET', '/v1/stats')).body.used).toBe(0); // nothing holds quota any more
-  expect(await ledgerFromRows(svc)).toEqual(await ledgerCounts(svc));
+    const early = await svc.deps.db.call<{ releasedClaims: number }>('sweep', { p_now: new Date(Date.now() + 590_000) });
+    expect(early.releasedClaims).toBe(0);
+    expect(before.body.used).toBe(4);
+    expect((await svc.api('GET', '/v1/stats')).body.used).toBe(7);
+    const late = await svc.deps.db.call<{ releasedClaims: number }>('sweep', { p_now: new Date(Date.now() + 610_000) });
+    expect(late.releasedClaims).toBe(3 + 4); // and the four of the earlier batch, never composed
+    expect((await svc.api('GET', `/v1/leads/${ids[0]}`)).body.status).toBe('new');
+    expect((await svc.api('GET', `/v1/leads/${ids[1]}`)).body.status).toBe('new');
+    expect((await svc.api('GET', '/v1/stats')).body.used).toBe(0); // nothing holds quota any more
+    expect(await ledgerFromRows(svc)).toEqual(await ledgerCounts(svc));
 
-  const next = await svc.api('POST', '/v1/batches/claim', { size: 7 });
-  const first = ['1', '3', '5', '6']; // the first test's leads (2 and 4 were skipped)
-  expect(next.body.leads.map((l: { id: string }) => l.id)).toEqual([...first, ...ids]);
-  // the old batch no longer lists the leads it lost
-  const twin = await rawSql(svc)('select count(*)::int as n from leads where batch_id = $1', [r.body.batchId]);
-  expect(twin[0].n).toBe(0);
+    const next = await svc.api('POST', '/v1/batches/claim', { size: 7 });
+    expect(next.body.leads.map((l: { id: string }) => l.id)).toEqual([...earlier, ...ids]);
+    // the old batch no longer lists the leads it lost
+    const twin = await rawSql(svc)('select count(*)::int as n from leads where batch_id = $1', [r.body.batchId]);
+    expect(twin[0].n).toBe(0);
+  } finally {
+    await stopService(svc);
+  }
 });
 
 test('the batch is limited by the remaining quota, and a quota of 0 claims nothing', async () => {

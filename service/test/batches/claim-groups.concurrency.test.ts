@@ -6,9 +6,10 @@
 import pg from 'pg';
 import { claimBookkeepingGaps, importLeads, rawSql, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
+import { postgresOnly } from '../support/database';
 
 const onPostgres = !!process.env.TEST_DATABASE_URL;
-const testPg = onPostgres ? test : test.skip;
+const { test: testPg } = postgresOnly('calls cut off or held by another connection; PGlite is one connection');
 
 let svc: TestService;
 beforeAll(async () => {

@@ -1,36 +1,29 @@
-// Invariant 2, property-tested: whatever the order of claims, scheduling into
-// other days, reschedules into days that already have work, outcomes, expiries,
-// retries and replies, every sender-day's work (claimed + scheduled + sending +
-// sent + needs_review, counted from the rows themselves) stays within its quota,
-// and the ledger agrees with the rows.
+// Invariant 2, property-tested: whatever the order of claims, gates (the real
+// gate, which hands out now or schedules into the first later day with room),
+// reschedules into days that already have work, outcomes, expiries, retries and
+// replies, every sender-day's work (claimed + scheduled + sending + sent +
+// needs_review, counted from the rows themselves) stays within its quota, and
+// the ledger agrees with the rows.
 import fc from 'fast-check';
-import {
-  claimBookkeepingGaps,
-  importLeads,
-  installGateStandIn,
-  ledgerCounts,
-  ledgerFromRows,
-  rawSql,
-  scheduleSends,
-  stopService,
-} from '../support/sends-fixture';
+import { gateLeads } from '../../src/gate/gate';
+import { DAY, HOUR } from '../support/clock';
+import { rawSql, stopService } from '../support/database';
+import { composeLeads, importLeads, scheduleSends } from '../support/leads';
+import { claimBookkeepingGaps, ledgerCounts, ledgerFromRows } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const MONDAY = Date.parse('2027-03-01T00:00:00Z');
 const at = (day: number, hour: number) => new Date(MONDAY + day * DAY + hour * HOUR);
 
 type Cmd =
   | { t: 'claim'; size: number }
-  | { t: 'schedule'; pick: number; day: number }
+  | { t: 'gate'; pick: number }
   | { t: 'claimDue' }
   | { t: 'report'; pick: number; ok: boolean; permanent: boolean }
   | { t: 'reschedule'; pick: number; day: number }
@@ -42,7 +35,7 @@ type Cmd =
 const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   w(3, fc.record({ t: fc.constant('claim' as const), size: fc.integer({ min: 1, max: 6 }) })),
-  w(4, fc.record({ t: fc.constant('schedule' as const), pick: fc.nat(), day: fc.integer({ min: 0, max: 4 }) })),
+  w(4, fc.record({ t: fc.constant('gate' as const), pick: fc.nat() })),
   w(3, fc.record({ t: fc.constant('claimDue' as const) })),
   w(4, fc.record({ t: fc.constant('report' as const), pick: fc.nat(), ok: fc.boolean(), permanent: fc.boolean() })),
   w(3, fc.record({ t: fc.constant('reschedule' as const), pick: fc.nat(), day: fc.integer({ min: 0, max: 2 }) })),
@@ -79,16 +72,16 @@ test('quota holds on every sender-day, across days and reschedules', async () =>
           case 'claim':
             await db.call('claim_batch', { p_sender: sender, p_size: c.size, p_lease_seconds: 12 * 3600, p_now });
             break;
-          case 'schedule': {
+          case 'gate': {
+            // compose a claimed lead (or take one the gate found no room for) and gate it, as POST /v1/gate at this instant
             const id = await pick(
-              "select l.id from leads l join batches b on b.id = l.batch_id where b.sender_id = $1 and l.status = 'claimed' order by l.id",
+              "select l.id from leads l join batches b on b.id = l.batch_id where b.sender_id = $1 and l.status in ('claimed', 'composed') order by l.id",
               c.pick,
             );
             if (!id) break;
-            const day = Math.floor((now - MONDAY) / DAY) + (c.day % 2);
-            await scheduleSends(svc, [id], at(day, 9), at(day, 17)).catch((e) => {
-              if (!/no_quota_room/.test(String(e.message))) throw e;
-            });
+            await composeLeads(svc, [id]);
+            const gated = await gateLeads<{ sendAt: string }>(db, { leadIds: [id], sender, leaseSeconds: 600, now: p_now });
+            seen.add(gated.sendNow.length > 0 ? 'sent now' : gated.scheduled.length > 0 ? 'scheduled' : `gate: ${gated.skipped[0]?.code}`);
             break;
           }
           case 'claimDue': {
@@ -169,7 +162,7 @@ test('quota holds on every sender-day, across days and reschedules', async () =>
   );
   // the commands reached every transition (a property over no-ops would prove nothing)
   expect([...seen].sort()).toEqual(
-    expect.arrayContaining(['dead', 'moved', 'retry', 'retrying', 'sent']),
+    expect.arrayContaining(['dead', 'moved', 'retry', 'retrying', 'scheduled', 'sent', 'sent now']),
   );
   const states = await rawSql(svc)("select distinct status from sends where status in ('cancelled', 'needs_review')");
   expect(states).toHaveLength(2);
@@ -214,4 +207,46 @@ test('a missed send is moved past a day that is already full, never into it', as
   });
   expect(again.moved).toBe(false);
   expect(await ledgerCounts(svc)).toEqual(l);
+});
+
+test('32 callers gate at once: every business day gets exactly its quota, none more, the ledger exact', async () => {
+  const QUOTA = 4;
+  await svc.api('PUT', '/v1/senders/pack', { dailyQuota: QUOTA, timezone: 'UTC' });
+  await importLeads(svc, 32, 'pack');
+  const db = svc.deps.db;
+  // a week and a day of claims (4 a day): 32 claimed leads, each counting against its own claim day
+  const claimed: string[] = [];
+  for (let day = 0; day < 8; day++) {
+    const batch = await db.call<{ leads: { id: string }[] }>('claim_batch', { p_sender: 'pack', p_size: QUOTA, p_now: at(day, 8) });
+    claimed.push(...batch.leads.map((l) => l.id));
+  }
+  expect(claimed).toHaveLength(32);
+  await composeLeads(svc, claimed);
+
+  // Monday 08:00 of the second week: 32 gates at once, one lead each; a lead
+  // found busy (another caller held its day) is gated again, as the node would
+  const gated = new Map<string, string>();
+  let pending = claimed;
+  for (let round = 0; pending.length > 0 && round < 50; round++) {
+    const answers = await Promise.all(
+      pending.map((id) => gateLeads<{ leadId: string; sendAt: string }>(db, { leadIds: [id], sender: 'pack', leaseSeconds: 600, now: at(7, 8) })),
+    );
+    for (const a of answers) {
+      for (const s of [...a.sendNow, ...a.scheduled]) gated.set(s.leadId, s.sendAt.slice(0, 10));
+      for (const s of a.skipped) expect(s.code).toBe('lead_busy');
+    }
+    pending = pending.filter((id) => !gated.has(id));
+  }
+  expect(pending).toEqual([]);
+
+  const perDay: Record<string, number> = {};
+  for (const day of gated.values()) perDay[day] = (perDay[day] ?? 0) + 1;
+  // the first eight business days from that Monday, each filled exactly
+  expect(perDay).toEqual({
+    '2027-03-08': 4, '2027-03-09': 4, '2027-03-10': 4, '2027-03-11': 4,
+    '2027-03-12': 4, '2027-03-15': 4, '2027-03-16': 4, '2027-03-17': 4,
+  });
+  expect(await ledgerFromRows(svc)).toEqual(await ledgerCounts(svc));
+  const dupes = await rawSql(svc)("select lead_id from sends where sender_id = 'pack' group by lead_id having count(*) > 1");
+  expect(dupes).toEqual([]);
 });

@@ -2,11 +2,11 @@
 // of claims and reports. Postgres only: PGlite is one process by design.
 import pg from 'pg';
 import { callApi } from '../support/test-service';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { postgresOnly, createTestDatabase, sqlPool, type TestDatabase } from '../support/database';
+import { scheduleSends } from '../support/leads';
 import { exited, killAll, startProcess, type ServiceProcess } from './service-processes';
 
-const onPostgres = !!process.env.TEST_DATABASE_URL;
-const describePg = onPostgres ? describe : describe.skip;
+const { describe: describePg } = postgresOnly('several service processes share one database; PGlite is one process');
 
 let database: TestDatabase;
 let sql: pg.Pool | undefined;
@@ -54,19 +54,14 @@ describePg('replicas', () => {
     let a = await startProcess(database.url!, env);
     const b = await startProcess(database.url!, env);
     await importLeads(a, 600);
-    const pool = new pg.Pool({ connectionString: database.url, max: 2 });
-    pool.on('error', () => undefined);
+    const pool = sqlPool(database.url!);
     sql = pool;
+    const query = async (text: string, params?: unknown[]) => (await pool.query(text, params)).rows;
 
-    // 200 sends due now, made the way the gate makes them (ledger: claimed → scheduled)
+    // 200 sends due now, composed and gated by the product's own functions
     const first = await callApi(a.url, 'POST', '/v1/batches/claim', { size: 200 });
-    await pool.query(`
-      with l as (select id, email, batch_id from leads where id = any($1::bigint[]))
-      insert into sends (lead_id, step, sender_id, day, status, to_email, subject, text, html, timezone, timezone_source, send_at, window_end)
-      select id, 1, 'default', (now() at time zone 'UTC')::date, 'scheduled', email, 's', 't', '<p>t</p>', 'UTC', 'test',
-             now() - interval '1 minute', now() + interval '1 hour' from l`, [first.body.leads.map((l: { id: string }) => l.id)]);
-    await pool.query(`update sender_days set claimed = claimed - 200, scheduled = scheduled + 200`);
-    await pool.query(`update leads set status = 'scheduled' where status = 'claimed'`);
+    const now = Date.now();
+    await scheduleSends(query, first.body.leads.map((l: { id: string }) => l.id), new Date(now - 60_000), new Date(now + 3_600_000));
 
     const batchLeads: string[] = [];
     const leasedSends: string[] = [];

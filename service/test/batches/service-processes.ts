@@ -1,9 +1,10 @@
 // Test support (not product): the real service as child processes
-// (`node --import tsx service/src/main.ts`) on one Postgres database.
+// (`node --import tsx service/src/main.ts`, or sandbox/main.ts with
+// COROFY_SANDBOX=true: the service beside the local fakes) on one Postgres database.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { TEST_API_KEY, TEST_SECRET_KEY } from '../support/test-service';
+import { freePort } from '../support/network';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -21,21 +22,11 @@ export function killAll(): void {
   children.clear();
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Starts one service process and waits until /readyz answers 200. */
 export async function startProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
+  const entry = env.COROFY_SANDBOX === 'true' ? 'sandbox/main.ts' : 'service/src/main.ts';
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

@@ -64,11 +64,7 @@ export async function sql(svc: TestService, text: string): Promise<void> {
   });
 }
 
-export async function importLeads(svc: TestService, leads: Record<string, unknown>[]): Promise<string[]> {
-  const r = await svc.api('POST', '/v1/leads/import', { leads });
-  if (r.status !== 200 || r.body.imported !== leads.length) throw new Error(`import failed: ${JSON.stringify(r.body)}`);
-  return r.body.leadIds;
-}
+export { importLeadRecords as importLeads } from '../support/leads';
 
 /** The JSON data block of a prompt the fake received. */
 export function promptData(user: string): any {

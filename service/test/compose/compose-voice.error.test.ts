@@ -65,7 +65,7 @@ test('a preview the AI gets wrong twice is 422 draft_rejected and leaves the lea
   expect(r.body).toMatchObject({ code: 'draft_rejected', detail: expect.stringMatching(/placeholder "\[Your Name\]"/) });
   const lead = (await w.svc.api('GET', `/v1/leads/${id}`)).body;
   expect(lead.status).toBe('new');
-  expect(lead.statusReason).toBeUndefined();
+  expect(lead.statusReason).toBeNull();
   expect((await w.svc.api('GET', '/v1/stats')).body.compose.rejected).toBe(0);
 });
 

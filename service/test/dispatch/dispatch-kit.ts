@@ -1,5 +1,5 @@
 // Test support (not product): a corofy sender on a local SMTP server, and due sends for it.
-import { installGateStandIn, rawSql, scheduleSends } from '../support/sends-fixture';
+import { rawSql, scheduleSends } from '../support/sends-fixture';
 import type { TestService } from '../support/test-service';
 
 export const DISPATCH_ENV = {
@@ -22,7 +22,6 @@ export async function useCorofyDelivery(svc: TestService, port: number, smtp: Re
 
 /** Imports, claims and schedules one send per address for [sendAt, windowEnd); returns the sends. */
 export async function dueSends(svc: TestService, emails: string[], sendAt: Date, windowEnd: Date): Promise<any[]> {
-  await installGateStandIn(svc);
   const imp = await svc.api('POST', '/v1/leads/import', { leads: emails.map((email, i) => ({ email, firstName: `P${i}` })) });
   if (imp.status !== 200 || imp.body.imported !== emails.length) throw new Error(`import failed: ${JSON.stringify(imp.body)}`);
   const claim = await svc.api('POST', '/v1/batches/claim', { sender: 'default', size: emails.length });

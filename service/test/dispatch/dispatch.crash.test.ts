@@ -1,13 +1,14 @@
 // kill -9 of the service at every step of an SMTP transaction, and a second
 // replica taking the mailbox over. Postgres only: PGlite is one process by design.
-import pg from 'pg';
+import type pg from 'pg';
 import { exited, killAll, startProcess, type ServiceProcess } from '../batches/service-processes';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { postgresOnly, createTestDatabase, sqlPool, type TestDatabase } from '../support/database';
+import { composeLeads } from '../support/leads';
 import { callApi } from '../support/test-service';
 import { waitFor } from './dispatch-kit';
 import { startSmtpSink, type SmtpSink } from './smtp-fixture';
 
-const describePg = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+const { describe: describePg } = postgresOnly('service processes killed and replaced on one database; PGlite is one process');
 
 let database: TestDatabase;
 let sink: SmtpSink;
@@ -15,8 +16,7 @@ let sql: pg.Pool;
 beforeAll(async () => {
   database = await createTestDatabase();
   sink = await startSmtpSink({ users: { 'ana@acme.test': 'mailbox-pw' } });
-  sql = new pg.Pool({ connectionString: database.url, max: 2 });
-  sql.on('error', () => undefined);
+  sql = sqlPool(database.url!);
 });
 afterAll(async () => {
   killAll();
@@ -35,15 +35,13 @@ const ENV = {
   COROFY_PUBLIC_URL: 'https://corofy.example.test',
 };
 
-/** Imports one lead, gives it a draft, and gates it: for a corofy sender it goes to the dispatcher. */
+/** Imports one lead, claims and composes it, and gates it: for a corofy sender it goes to the dispatcher. */
 async function gateOne(p: ServiceProcess, email: string): Promise<string> {
   const imp = await callApi(p.url, 'POST', '/v1/leads/import', { leads: [{ email, timezone: 'UTC' }] });
   const leadId = imp.body.leadIds[0];
-  await sql.query(
-    `insert into drafts (lead_id, step, subject, text, html, source) values ($1, 1, 'Hello', 'Hi there', '<p>Hi there</p>', 'generic')`,
-    [leadId],
-  );
-  await sql.query(`update leads set status = 'composed' where id = $1`, [leadId]);
+  const claim = await callApi(p.url, 'POST', '/v1/batches/claim', { size: 1 });
+  expect(claim.body.leads.map((l: { id: string }) => l.id)).toEqual([leadId]);
+  await composeLeads(async (text, params) => (await sql.query(text, params)).rows, [leadId]);
   const gate = await callApi(p.url, 'POST', '/v1/gate', { leadIds: [leadId] });
   expect(gate.status).toBe(200);
   expect(gate.body.delivery).toBe('corofy');

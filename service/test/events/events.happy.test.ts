@@ -1,6 +1,5 @@
 import {
   importLeads,
-  installGateStandIn,
   ledger,
   ledgerCounts,
   ledgerFromRows,
@@ -14,7 +13,6 @@ let svc: TestService;
 const MIN = 60_000;
 beforeAll(async () => {
   svc = await startTestService();
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 

@@ -1,5 +1,6 @@
 // The real entry point on the embedded default: key generation, the data-dir
-// lock, graceful shutdown with a request in flight, and a kill -9 restart.
+// lock, graceful shutdown with a request in flight, and a kill -9 restart; and
+// the sandbox's own entry, which starts the fakes and this same service.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,10 +17,10 @@ interface Started {
   stdout: () => string;
 }
 
-function start(dataDir: string): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
+function start(dataDir: string, entry = 'service/src/main.ts', env: Record<string, string> = {}): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, COROFY_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH, COROFY_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ...env },
   });
   children.push(child);
   let out = '';
@@ -86,3 +87,30 @@ test('embedded default: generated key, exclusive data dir, graceful stop, surviv
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('sandbox mode has its own entry: npm run sandbox serves with the fakes, the service alone refuses COROFY_SANDBOX', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'corofy-sandbox-'));
+  try {
+    // the service does not ship sandbox/, so it cannot start the fakes itself: it says where they are
+    await expect(start(dataDir, 'service/src/main.ts', { COROFY_SANDBOX: 'true' })).rejects.toMatchObject({
+      code: 2,
+      out: expect.stringContaining('npm run sandbox'),
+    });
+
+    const sandbox = await start(dataDir, 'sandbox/main.ts');
+    const auth = { authorization: `Bearer ${fs.readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim()}` };
+    const ready = await callApi(sandbox.url, 'GET', '/readyz');
+    expect(ready.body.providers).toEqual({ apollo: 'sandbox', openai: 'sandbox', firecrawl: 'sandbox' });
+    // the fake Apollo answers a real search, and the sandbox company speaks for the default sender
+    const search = await callApi(sandbox.url, 'POST', '/v1/searches', { filters: { personTitles: ['CEO'] }, leadsWanted: 3 }, auth);
+    expect(search.status).toBe(201);
+    expect(search.body.leadsAdded).toBe(3);
+    const profile = await callApi(sandbox.url, 'GET', '/v1/senders/default/profile', undefined, auth);
+    expect(profile.body.profile.companyName).toContain('(sandbox)');
+
+    sandbox.child.kill('SIGTERM');
+    expect(await exitOf(sandbox.child)).toBe(0);
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 180_000);

@@ -3,9 +3,10 @@
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { startTestService, type TestService } from '../support/test-service';
+import { postgresOnly } from '../support/database';
 
 const admin = process.env.TEST_DATABASE_URL;
-const onPostgres = admin ? test : test.skip;
+const { test: testPg } = postgresOnly('Supabase roles (anon, authenticated, service_role) exist only on a Postgres server');
 
 let database: TestDatabase | undefined;
 let svc: TestService | undefined;
@@ -29,7 +30,7 @@ afterAll(async () => {
   await database?.drop();
 });
 
-onPostgres('anon and authenticated can neither read tables nor call functions; service_role can', async () => {
+testPg('anon and authenticated can neither read tables nor call functions; service_role can', async () => {
   await svc!.api('POST', '/v1/leads/import', { leads: [{ email: 'secret@example.com' }] });
   const c = new pg.Client({ connectionString: database!.url });
   await c.connect();

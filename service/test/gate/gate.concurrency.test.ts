@@ -1,5 +1,6 @@
 import { startTestService, type TestService } from '../support/test-service';
 import { compose, sql } from './gate-fixture';
+import { importLeadRecords } from '../support/leads';
 import { stopService } from '../support/sends-fixture';
 
 // Several requests at once, as double clicks, parallel n8n executions or several
@@ -22,9 +23,7 @@ afterAll(() => stopService(svc));
 async function importLeads(n: number, prefix: string): Promise<string[]> {
   const zones = ['UTC', 'Europe/London', 'Africa/Abidjan', 'Atlantic/Reykjavik'];
   const leads = Array.from({ length: n }, (_, i) => ({ email: `${prefix}${i}@example.com`, timezone: zones[i % zones.length] }));
-  const r = await svc.api('POST', '/v1/leads/import', { leads });
-  expect(r.status).toBe(200);
-  return r.body.leadIds;
+  return importLeadRecords(svc, leads);
 }
 
 async function ledgerMatchesRows(): Promise<void> {

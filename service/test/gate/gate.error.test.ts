@@ -25,7 +25,7 @@ test.each([
   ['no leadIds', {}, 400, 'validation_failed'],
   ['empty leadIds', { leadIds: [] }, 400, 'validation_failed'],
   ['a lead id that is not digits', { leadIds: ['1; drop table leads'] }, 400, 'validation_failed'],
-  ['a numeric lead id (ids are strings)', { leadIds: [1] }, 400, 'validation_failed'],
+  ['a fractional numeric lead id', { leadIds: [1.5] }, 400, 'validation_failed'],
   ['a negative id', { leadIds: ['-1'] }, 400, 'validation_failed'],
   ['an id past bigint (20 digits)', { leadIds: ['99999999999999999999'] }, 400, 'validation_failed'],
   ['an id past bigint (19 digits)', { leadIds: ['9999999999999999999'] }, 400, 'validation_failed'],
@@ -97,4 +97,41 @@ test('the OpenAPI document describes the gate', async () => {
   const doc = await svc.api('GET', '/openapi.json');
   expect(doc.body.paths['/v1/gate'].post.responses['200']).toBeDefined();
   expect(doc.body.components.schemas.GateResult.properties).toHaveProperty('alreadyGated');
+});
+
+test('lead ids as JSON numbers are taken, as compose takes them', async () => {
+  const [id] = await composedLeads(svc, [{ country: 'DE' }]);
+  const res = await svc.api('POST', '/v1/gate', { leadIds: [Number(id)] });
+  expect(res.status).toBe(200);
+  const gated = [...res.body.sendNow, ...res.body.scheduled];
+  expect(gated.map((s: { leadId: string }) => s.leadId)).toEqual([id]);
+  expect(res.body.skipped).toEqual([]);
+});
+
+test('each wrong lead id gets one message that says what is wrong, a too large one that it is too large', async () => {
+  const before = await snapshot();
+  const res = await svc.api(
+    'POST',
+    '/v1/gate',
+    // JSON.stringify writes 2 ** 63 as 9223372036854776000: past bigint
+    { leadIds: ['99999999999999999999', 2 ** 63, '9223372036854775808', 2 ** 53 + 2, 'abc', 0] },
+  );
+  expect(res.status).toBe(400);
+  expect(res.body.code).toBe('validation_failed');
+  expect(res.body.errors).toEqual([
+    { path: 'leadIds.0', message: 'is too large for a lead id (at most 9223372036854775807)' },
+    { path: 'leadIds.1', message: 'is too large for a lead id (at most 9223372036854775807)' },
+    { path: 'leadIds.2', message: 'is too large for a lead id (at most 9223372036854775807)' },
+    { path: 'leadIds.3', message: expect.stringMatching(/no longer exact: send this lead id as text/) },
+    { path: 'leadIds.4', message: 'must be a lead id: digits from 1, such as "42"' },
+    { path: 'leadIds.5', message: 'must be a lead id: a whole number from 1, such as 42' },
+  ]);
+  expect(res.body.detail).toContain('leadIds.0: is too large for a lead id');
+  expect(await snapshot()).toEqual(before);
+});
+
+test('a path id too large for bigint says so (GET /v1/leads/{id})', async () => {
+  const res = await svc.api('GET', '/v1/leads/9223372036854775808');
+  expect(res.status).toBe(400);
+  expect(res.body.errors).toEqual([{ path: 'id', message: 'is too large for a lead id (at most 9223372036854775807)' }]);
 });

@@ -5,9 +5,9 @@
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { startTestService, type TestService } from '../support/test-service';
+import { postgresOnly } from '../support/database';
 
-const onPostgres = !!process.env.TEST_DATABASE_URL;
-const describePg = onPostgres ? describe : describe.skip;
+const { describe: describePg } = postgresOnly('two connections hold and try one ledger row; PGlite is one connection');
 
 describePg('ledger_try_lock', () => {
   let database: TestDatabase;

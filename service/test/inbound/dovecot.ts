@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
-
+import { freePort } from '../support/network';
 
 export interface Dovecot {
   host: string;
@@ -21,17 +21,6 @@ export interface Dovecot {
   /** Deletes and recreates the user's maildir: the folder's UIDVALIDITY changes. */
   resetMaildir(user: string): Promise<void>;
   cleanup(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function portOpen(port: number): Promise<boolean> {

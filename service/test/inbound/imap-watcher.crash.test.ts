@@ -2,9 +2,9 @@
 // every message is recorded exactly once. Then a second replica: only one
 // watches the mailbox, and it takes over when the holder dies.
 import { killAll, startProcess } from '../batches/service-processes';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { postgresOnly, createTestDatabase, sqlPool, type TestDatabase } from '../support/database';
 import { callApi } from '../support/test-service';
-import pg from 'pg';
+import type pg from 'pg';
 import { startDovecot, PASSWORD, type Dovecot } from './dovecot';
 
 const MAILBOX = 'ops@outreach.test';
@@ -14,13 +14,12 @@ let dovecot: Dovecot;
 let sql: pg.Pool;
 
 // several service processes share one database: Postgres only (PGlite is one process's)
-const describePg = process.env.TEST_DATABASE_URL ? describe : describe.skip;
+const { describe: describePg } = postgresOnly('several service processes share one database; PGlite is one process');
 
 describePg('the watcher across processes', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
-    sql = new pg.Pool({ connectionString: db.url, max: 2 });
-    sql.on('error', () => undefined);
+    sql = sqlPool(db.url!);
     dovecot = await startDovecot([MAILBOX]);
   });
   afterAll(async () => {

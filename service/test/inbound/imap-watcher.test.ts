@@ -1,7 +1,7 @@
 // The IMAP watcher against a real Dovecot: messages APPENDed to the sender's
 // mailbox become events once; the server restarted, the watcher reconnects by
 // itself; UIDVALIDITY changed, the folder is read again without double events.
-import { installGateStandIn, rawSql, stopService } from '../support/sends-fixture';
+import { rawSql, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 import { startDovecot, PASSWORD, type Dovecot } from './dovecot';
 import { sendStatuses, sentLead } from './inbound-fixture';
@@ -13,7 +13,6 @@ let dovecot: Dovecot;
 beforeAll(async () => {
   dovecot = await startDovecot([MAILBOX]);
   svc = await startTestService({ COROFY_IMAP_SCAN_INTERVAL_MS: '200', COROFY_IMAP_POLL_SECONDS: '2', COROFY_IMAP_LEASE_SECONDS: '10' });
-  await installGateStandIn(svc);
   const put = await svc.api('PUT', '/v1/senders/default', {
     imap: { host: dovecot.host, port: dovecot.port, tls: 'none', user: MAILBOX, password: PASSWORD },
   });

@@ -1,4 +1,4 @@
-import { installGateStandIn, rawSql, stopService } from '../support/sends-fixture';
+import { rawSql, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 import { postRaw, sentLead } from './inbound-fixture';
 import { INBOUND_CASES, JANE, OUR_ID, PAT } from './inbound-messages';
@@ -8,7 +8,6 @@ const leads: Record<'jane' | 'pat', string> = { jane: '', pat: '' };
 
 beforeAll(async () => {
   svc = await startTestService();
-  await installGateStandIn(svc);
   leads.jane = await sentLead(svc, JANE, OUR_ID, 'acme-widgets.com');
   leads.pat = await sentLead(svc, PAT, '<s1.pat@mail.outreach.test>');
 }, 180_000); // the embedded database starts slowly on a loaded machine

@@ -1,11 +1,10 @@
-import { installGateStandIn, rawSql, stopService } from '../support/sends-fixture';
+import { rawSql, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 import { postRaw, sendStatuses, sentLead } from './inbound-fixture';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
-  await installGateStandIn(svc);
 }, 180_000); // the embedded database starts slowly on a loaded machine
 afterAll(() => stopService(svc));
 

@@ -5,8 +5,9 @@
 import pg from 'pg';
 import { importLeads, rawSql, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
+import { postgresOnly } from '../support/database';
 
-const testPg = process.env.TEST_DATABASE_URL ? test : test.skip;
+const { test: testPg } = postgresOnly('connections cut by the server; PGlite has none to cut');
 
 let svc: TestService;
 let admin: pg.Client;

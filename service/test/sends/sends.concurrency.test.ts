@@ -1,12 +1,11 @@
 // Concurrent callers on the send side: claim-due never hands a send out twice,
 // duplicate reports and duplicate events racing each other are recorded once.
-import { importLeads, installGateStandIn, ledgerCounts, ledgerFromRows, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { importLeads, ledgerCounts, ledgerFromRows, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService({ DATABASE_POOL_SIZE: '20' });
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 

@@ -1,6 +1,5 @@
 import {
   importLeads,
-  installGateStandIn,
   ledgerCounts,
   ledgerFromRows,
   rawSql,
@@ -13,7 +12,6 @@ let svc: TestService;
 const MIN = 60_000;
 beforeAll(async () => {
   svc = await startTestService({ COROFY_SEND_MAX_ATTEMPTS: '3', COROFY_RETRY_BACKOFF_SECONDS: '60' });
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 

@@ -1,6 +1,6 @@
 // /readyz's providers, the start-up line, /docs served without a CDN, and the
 // Discard decision through the API.
-import { importLeads, installGateStandIn, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { importLeads, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
 import { runSweep } from '../../src/sweeper/sweeper';
 import { startTestService, type TestService } from '../support/test-service';
 
@@ -10,7 +10,6 @@ beforeAll(async () => {
   svc = await startTestService({ LOG_LEVEL: 'info', APOLLO_API_KEY: 'apollo-key-for-test', COROFY_SEND_MAX_ATTEMPTS: '1' }, undefined, {
     write: (line) => logLines.push(JSON.parse(line)),
   });
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 

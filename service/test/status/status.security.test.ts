@@ -1,12 +1,11 @@
 // The status page's sign-in, session cookie and CSRF protection, over real HTTP.
-import { importLeads, installGateStandIn, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { importLeads, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
 import { startTestService, TEST_API_KEY, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   // one attempt: a transient failure is a dead letter at once (no bounce, no suppression)
   svc = await startTestService({ COROFY_SEND_MAX_ATTEMPTS: '1' });
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 

@@ -1,102 +1,17 @@
-// Test support (not product): raw SQL on the test database and a stand-in for
-// the Timezone Gate that turns claimed leads into scheduled sends with the
-// ledger arithmetic of the team brief (D.claimed -= 1, E.scheduled += 1).
-import pg from 'pg';
+// Test support (not product): the quota ledger read two ways (as stored, and
+// recomputed from the rows), and the claim's bookkeeping gaps. Raw SQL lives in
+// ./database, leads and their sends in ./leads; their old names here re-export them.
+import { rawSql } from './database';
 import type { TestService } from './test-service';
 
-type Query = (text: string, params?: unknown[]) => Promise<any[]>;
+export { rawSql, stopService } from './database';
+export { importLeads, scheduleSends } from './leads';
 
-const clients = new WeakMap<TestService, pg.Pool>();
-
-/** Runs SQL directly on the service's database (PGlite in-process, or a Postgres pool). */
-export function rawSql(svc: TestService): Query {
-  const db = svc.deps.db as unknown as { kind: string; pg?: { query(t: string, p?: unknown[]): Promise<{ rows: any[] }> } };
-  if (db.kind === 'pglite') return async (text, params) => (await db.pg!.query(text, params)).rows;
-  let pool = clients.get(svc);
-  if (!pool) {
-    pool = new pg.Pool({ connectionString: svc.database.url, max: 2 });
-    // The test database is dropped WITH (FORCE) at the end, possibly while a
-    // connection of this pool is still closing (pool.end() does not wait for
-    // the sockets): the server's "terminating connection" must not surface as
-    // an unhandled 'error' event, from the pool or from the closing client.
-    pool.on('error', () => undefined);
-    pool.on('connect', (client) => client.on('error', () => undefined));
-    clients.set(svc, pool);
-  }
-  const p = pool;
-  return async (text, params) => (await p.query(text, params)).rows;
-}
-
-/** Closes the raw connections, then stops the service and drops its database. */
-export async function stopService(svc: TestService | undefined): Promise<void> {
-  if (!svc) return;
-  const pool = clients.get(svc);
-  clients.delete(svc);
-  await pool?.end();
-  await svc.stop();
-}
-
-const GATE_STAND_IN = `
-create or replace function test_schedule_sends(p_lead_ids jsonb, p_send_at timestamptz, p_window_end timestamptz)
-returns jsonb language plpgsql volatile as $fn$
-declare l record; b batches; v_tz text; v_e date; f sender_days; s sends; r jsonb := '[]'::jsonb;
-begin
-  for l in select * from leads where id in (select jsonb_array_elements_text(p_lead_ids)::bigint)
-                                 and status in ('claimed', 'composed') order by id loop
-    select * into b from batches where id = l.batch_id;
-    select timezone into v_tz from senders where id = b.sender_id;
-    v_e := (p_send_at at time zone v_tz)::date;
-    if b.day <= v_e then
-      perform ledger_lock(b.sender_id, b.day); f := ledger_lock(b.sender_id, v_e);
-    else
-      f := ledger_lock(b.sender_id, v_e); perform ledger_lock(b.sender_id, b.day);
-    end if;
-    if v_e <> b.day and f.quota - f.claimed - f.scheduled - f.sent <= 0 then
-      raise exception using errcode = 'CR000', message = 'no_quota_room', detail = 'test gate: day is full';
-    end if;
-    perform ledger_adjust(b.sender_id, b.day, -1, 0, 0);
-    perform ledger_adjust(b.sender_id, v_e, 0, 1, 0);
-    insert into sends (lead_id, step, sender_id, day, status, to_email, subject, text, html, timezone,
-                       timezone_source, send_at, window_end)
-    values (l.id, 1, b.sender_id, v_e, 'scheduled', l.email, 'Hello ' || coalesce(l.first_name, ''), 'Hi',
-            '<p>Hi</p>', 'UTC', 'test', p_send_at, p_window_end)
-    returning * into s;
-    update leads set status = 'scheduled', lease_expires_at = null where id = l.id;
-    r := r || jsonb_build_array(send_json(s));
-  end loop;
-  return r;
-end;
-$fn$;`;
-
-/** Installs the gate stand-in in this test database (once per service). */
-export async function installGateStandIn(svc: TestService): Promise<void> {
-  await rawSql(svc)(GATE_STAND_IN);
-}
-
-/** Turns claimed leads into scheduled sends (status scheduled) for [sendAt, windowEnd). */
-export async function scheduleSends(
-  svc: TestService,
-  leadIds: string[],
-  sendAt: Date,
-  windowEnd: Date,
-): Promise<any[]> {
-  return svc.deps.db.call('test_schedule_sends', { p_lead_ids: leadIds, p_send_at: sendAt, p_window_end: windowEnd });
-}
-
-/** Imports `n` leads person{i}@{domain} and returns their ids in sequence order. */
-export async function importLeads(svc: TestService, n: number, prefix = 'person', domain = 'example.com'): Promise<string[]> {
-  const ids: string[] = [];
-  for (let start = 0; start < n; start += 5000) {
-    const leads = Array.from({ length: Math.min(5000, n - start) }, (_, i) => ({
-      email: `${prefix}${start + i}@${domain}`,
-      firstName: `P${start + i}`,
-    }));
-    const r = await svc.api('POST', '/v1/leads/import', { leads });
-    if (r.status !== 200) throw new Error(`import failed: ${JSON.stringify(r.body)}`);
-    ids.push(...r.body.leadIds);
-  }
-  return ids;
-}
+/**
+ * @deprecated Sends are scheduled by the real gate now (scheduleSends); nothing
+ * is installed. Kept for this round so tests written against it still compile.
+ */
+export async function installGateStandIn(_svc: TestService): Promise<void> {}
 
 /** The quota ledger as stored, keyed "sender/day". */
 export async function ledger(svc: TestService): Promise<Record<string, { quota: number; claimed: number; scheduled: number; sent: number }>> {

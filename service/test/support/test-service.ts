@@ -2,7 +2,7 @@
 import { createLogger } from '../../src/app/logger';
 import { loadConfig } from '../../src/config/env';
 import { startService, type RunningService } from '../../src/server';
-import { createTestDatabase, type TestDatabase } from './test-database';
+import { createTestDatabase, type TestDatabase } from './database';
 
 export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
 export const TEST_SECRET_KEY = 'test-secret-key-0123456789abcdef0123456789';

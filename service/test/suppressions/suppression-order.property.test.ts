@@ -1,21 +1,22 @@
 // Invariant 4, property-tested: whatever the order of suppressions (address or
 // whole domain), bounces, complaints, unsubscribes, claims, scheduling,
-// claim-due and sweeps, no suppressed address is ever handed out — neither in a
-// batch nor as a send to deliver.
+// compose, the gate, claim-due and sweeps, no suppressed address is ever handed
+// out — neither in a batch nor as a send to deliver.
 import fc from 'fast-check';
-import { installGateStandIn, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { rawSql, stopService } from '../support/database';
+import { gateIntoWindow } from '../support/leads';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 
 type Cmd =
   | { t: 'suppressEmail' | 'event'; who: number; kind: 'bounce' | 'complaint' | 'unsubscribe' }
   | { t: 'suppressDomain'; who: number }
+  | { t: 'suppressBySql'; who: number }
   | { t: 'claim'; size: number }
   | { t: 'schedule' }
   | { t: 'claimDue' }
@@ -27,6 +28,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   fc.record({ t: fc.constant('suppressEmail' as const), who, kind }),
   fc.record({ t: fc.constant('event' as const), who, kind }),
   fc.record({ t: fc.constant('suppressDomain' as const), who }),
+  fc.record({ t: fc.constant('suppressBySql' as const), who }),
   fc.record({ t: fc.constant('claim' as const), size: fc.integer({ min: 1, max: 4 }) }),
   fc.record({ t: fc.constant('schedule' as const) }),
   fc.record({ t: fc.constant('claimDue' as const) }),
@@ -34,7 +36,7 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
 );
 
 let run = 0;
-const handedOut = { leads: 0, sends: 0, blockedAtClaimDue: 0 };
+const handedOut = { leads: 0, sends: 0, refusedAtCompose: 0, refusedAtGate: 0, blockedAtClaimDue: 0 };
 
 test('a suppressed address is never handed out, whatever the order of events', async () => {
   await fc.assert(
@@ -56,6 +58,11 @@ test('a suppressed address is never handed out, whatever the order of events', a
           case 'suppressDomain':
             await svc.api('POST', '/v1/suppressions', { domain: emails[c.who]!.split('@')[1], reason: 'manual' });
             break;
+          case 'suppressBySql':
+            // a suppression list loaded straight into the table (an operator's SQL import)
+            // cancels no pending send: claim-due must still hold the line
+            await q("insert into suppressions (value, kind, reason) values ($1, 'email', 'imported') on conflict do nothing", [emails[c.who]]);
+            break;
           case 'event':
             await svc.api('POST', '/v1/events', { kind: c.kind, email: emails[c.who] });
             break;
@@ -69,13 +76,30 @@ test('a suppressed address is never handed out, whatever the order of events', a
             break;
           }
           case 'schedule': {
-            // the gate stand-in does not look at suppressions: claim-due must still hold the line
+            // compose the claimed leads (a suppressed one is refused and skipped, as the compose
+            // step does), then gate them into a window open now: the gate refuses the suppressed
             const claimed = await q(
-              "select l.id from leads l join batches b on b.id = l.batch_id where b.sender_id = $1 and l.status = 'claimed'",
+              "select l.id::text as id from leads l join batches b on b.id = l.batch_id where b.sender_id = $1 and l.status = 'claimed'",
               [sender],
             );
+            const composed: string[] = [];
+            for (const { id } of claimed) {
+              const draft = { subject: 's', text: 't', html: '<p>t</p>', source: 'generic' };
+              const saved = await svc.deps.db.call<{ ok: boolean; code?: string }>('save_draft', { p_lead_id: id, p_draft: draft, p_regenerate: false });
+              if (saved.ok) composed.push(id);
+              else {
+                expect(saved.code).toBe('lead_suppressed');
+                handedOut.refusedAtCompose += 1;
+                await svc.deps.db.call('skip_suppressed_lead', { p_lead_id: id });
+              }
+            }
             const now = Date.now();
-            await scheduleSends(svc, claimed.map((x) => String(x.id)), new Date(now - 60_000), new Date(now + 3_600_000));
+            const gated = await gateIntoWindow(svc, composed, new Date(now - 60_000), new Date(now + 3_600_000));
+            for (const s of gated.skipped) {
+              expect(s.code).toBe('suppressed');
+              handedOut.refusedAtGate += 1;
+            }
+            for (const s of gated.scheduled) expect(await suppressed(s.to)).toBe(false);
             break;
           }
           case 'claimDue': {
@@ -100,13 +124,18 @@ test('a suppressed address is never handed out, whatever the order of events', a
     }),
     {
       numRuns: 40,
-      // the guard at claim-due is exercised on every run, not only when the random
-      // sequences happen to suppress a claimed lead before it is scheduled
-      examples: [[[{ t: 'claim', size: 4 }, { t: 'suppressEmail', who: 0, kind: 'bounce' }, { t: 'schedule' }, { t: 'claimDue' }]]],
+      // each guard is exercised on every run, not only when the random sequences
+      // happen to suppress a lead at that moment: compose (suppressed once claimed)
+      // and claim-due (suppressed once scheduled, by a write that cancelled nothing)
+      examples: [
+        [[{ t: 'claim', size: 4 }, { t: 'suppressEmail', who: 0, kind: 'bounce' }, { t: 'schedule' }, { t: 'claimDue' }]],
+        [[{ t: 'claim', size: 4 }, { t: 'schedule' }, { t: 'suppressBySql', who: 2 }, { t: 'claimDue' }]],
+      ],
     },
   );
   // the property exercised both hand-outs and the claim-due guard
   expect(handedOut.leads).toBeGreaterThan(0);
   expect(handedOut.sends).toBeGreaterThan(0);
+  expect(handedOut.refusedAtCompose).toBeGreaterThan(0);
   expect(handedOut.blockedAtClaimDue).toBeGreaterThan(0);
 }, 600_000);

@@ -3,13 +3,12 @@
 // covers every lead of the company, and look-alikes are not covered. Checked on every path that decides whether mail may go out: the
 // claim, suppressing (cancelling pending sends), claim-due, the Apollo intake
 // and compose's refusal.
-import { importLeads, installGateStandIn, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { importLeads, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 

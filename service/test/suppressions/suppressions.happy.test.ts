@@ -1,10 +1,9 @@
-import { importLeads, installGateStandIn, ledgerCounts, ledgerFromRows, scheduleSends, stopService } from '../support/sends-fixture';
+import { importLeads, ledgerCounts, ledgerFromRows, scheduleSends, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 

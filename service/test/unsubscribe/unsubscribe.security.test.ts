@@ -1,6 +1,6 @@
 import { unsubscribeFooter } from '../../src/unsubscribe/footer';
 import { unsubscribeToken } from '../../src/unsubscribe/unsubscribe-token';
-import { importLeads, installGateStandIn, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { importLeads, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { startTestService, type TestService } from '../support/test-service';
 
@@ -9,7 +9,6 @@ let svc: TestService | undefined;
 beforeAll(async () => {
   database = await createTestDatabase();
   svc = await startTestService({}, database);
-  await installGateStandIn(svc);
 });
 afterAll(async () => {
   await stopService(svc);

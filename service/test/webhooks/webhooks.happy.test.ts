@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '../../src/webhooks/signing';
 import { postRaw, sentLead } from '../inbound/inbound-fixture';
-import { installGateStandIn, rawSql, stopService } from '../support/sends-fixture';
+import { rawSql, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 interface Received {
@@ -44,7 +44,6 @@ beforeAll(async () => {
     COROFY_WEBHOOK_BACKOFF_SECONDS: '0',
     COROFY_WEBHOOK_MAX_ATTEMPTS: '3',
   });
-  await installGateStandIn(svc);
 }, 180_000); // the embedded database starts slowly on a loaded machine
 afterAll(() => stopService(svc));
 

@@ -12,7 +12,6 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +19,9 @@ import pg from 'pg';
 import { simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { freePort } from '../../../service/test/support/network';
+
+export { freePort };
 
 const execFileP = promisify(execFile);
 export const REPO = path.resolve(__dirname, '../../..');
@@ -27,17 +29,6 @@ export const N8N_VERSION = process.env.N8N_VERSION ?? '2.40.7';
 export const seconds = (ms: number) => Math.round(ms / 10) / 100;
 
 // ---------------------------------------------------------------- small tools
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;

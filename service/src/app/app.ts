@@ -1,24 +1,20 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
-import type { Context, Env } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { apolloRoutes } from '../apollo/apollo.routes';
-import type { ApolloClient } from '../apollo/apollo-client';
-import type { Config } from '../config/env';
-import { DatabaseError, type Database } from '../db/database';
-import { eventsRoutes } from '../events/events.routes';
-import { gateRoutes } from '../gate/gate.routes';
 import { batchesRoutes } from '../batches/batches.routes';
 import { catalogRoutes } from '../catalog/catalog.routes';
 import { composeRoutes } from '../compose/compose.routes';
-import type { ComposeProviders } from '../providers/compose-providers';
-import { SecretKeyError, type SecretBox } from '../secrets/secret-box';
+import { DatabaseError } from '../db/database';
+import { eventsRoutes } from '../events/events.routes';
+import { gateRoutes } from '../gate/gate.routes';
 import { healthRoutes } from '../health/health.routes';
 import { inboundRoutes } from '../inbound/inbound.routes';
-import { webhooksRoutes } from '../webhooks/webhooks.routes';
 import { leadsRoutes } from '../leads/leads.routes';
+import { SecretKeyError } from '../secrets/secret-box';
 import { senderProfileRoutes } from '../sender-profile/sender-profile.routes';
 import { sendersRoutes } from '../senders/senders.routes';
 import { sequencesRoutes } from '../sequences/sequences.routes';
@@ -29,59 +25,42 @@ import { docsRoutes } from '../status/docs.routes';
 import { statusRoutes } from '../status/status.routes';
 import { suppressionsRoutes } from '../suppressions/suppressions.routes';
 import { unsubscribeRoutes } from '../unsubscribe/unsubscribe.routes';
-import type { Logger } from './logger';
+import { webhooksRoutes } from '../webhooks/webhooks.routes';
+import type { AppDeps } from './deps';
 import { domainProblem } from './domain-problems';
 import { problem, problemResponse, ProblemError } from './problems';
 import { importedLead, rejectLoneSurrogates } from './reject-lone-surrogates';
 import { rejectNul } from './reject-nul';
+import { createRouter, type AppEnv } from './router';
 
-/** What every route may use. Capabilities add their services here. */
-export interface AppDeps extends ComposeProviders {
-  config: Config;
-  db: Database;
-  logger: Logger;
-  schemaVersion: string;
-  /** The API key every /v1 route requires (generated on the embedded default). */
-  apiKey: string;
-  /** Where an operator finds that key, for the wrong-key problem (never the key itself). */
-  apiKeySource?: string;
-  /** Apollo's people API; undefined when APOLLO_API_KEY is not set. */
-  apollo?: ApolloClient;
-  /** Seals and opens mailbox secrets (COROFY_SECRET_KEY). */
-  secretBox: SecretBox;
-  /** The running dispatcher (delivery "corofy"), when enabled: nudged when sends are handed to it. */
-  dispatcher?: { nudge(): void };
-  /** Wakes the webhook outbox after an event was recorded (a no-op when deliveries are off). */
-  wakeWebhooks?: () => void;
-}
+// The service's HTTP app: the middleware every request goes through, the list
+// of routes, /openapi.json and the one place errors become problems.
 
-export interface AppEnv extends Env {
-  Variables: { requestId: string };
-}
-
-/** Turns a failed zod validation into a `validation_failed` problem listing the fields. */
-const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
-  if (!result.success) {
-    const errors = result.error.issues.map((i) => ({
-      path: i.path.length > 0 ? i.path.join('.') : '(body)',
-      message: i.message,
-    }));
-    throw problem(
-      400,
-      'validation_failed',
-      `The request is invalid: ${errors
-        .slice(0, 5)
-        .map((e) => `${e.path}: ${e.message}`)
-        .join('; ')}${errors.length > 5 ? ` (and ${errors.length - 5} more)` : ''}.`,
-      { errors },
-    );
-  }
-};
-
-/** A router for one capability; validation errors become problems. */
-export function createRouter() {
-  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-}
+/**
+ * Every capability's routes, in the order they are matched. A new capability
+ * adds one line here (and its import).
+ */
+const ROUTES: ((deps: AppDeps) => OpenAPIHono<AppEnv>)[] = [
+  gateRoutes,
+  healthRoutes,
+  leadsRoutes,
+  sendersRoutes,
+  sequencesRoutes,
+  senderProfileRoutes,
+  statsRoutes,
+  batchesRoutes,
+  sendsRoutes,
+  eventsRoutes,
+  suppressionsRoutes,
+  unsubscribeRoutes,
+  apolloRoutes,
+  catalogRoutes,
+  composeRoutes,
+  statusRoutes,
+  docsRoutes,
+  inboundRoutes,
+  webhooksRoutes,
+];
 
 export const IMPORT_PATH = '/v1/leads/import';
 export const INBOUND_PATH = '/v1/inbound';
@@ -154,26 +133,9 @@ export function createApp(deps: AppDeps) {
   const rejectInBody = rejectLoneSurrogates();
   app.use('/v1/*', (c, next) => (c.req.path === IMPORT_PATH ? rejectInImport(c, next) : rejectInBody(c, next)));
 
-  app.route('/', gateRoutes(deps));
-  app.route('/', healthRoutes(deps));
-  app.route('/', leadsRoutes(deps));
-  app.route('/', sendersRoutes(deps));
-  app.route('/', sequencesRoutes(deps));
-  if (config.clock.movable) app.route('/', clockRoutes(deps));
-  app.route('/', senderProfileRoutes(deps));
-  app.route('/', statsRoutes(deps));
-  app.route('/', batchesRoutes(deps));
-  app.route('/', sendsRoutes(deps));
-  app.route('/', eventsRoutes(deps));
-  app.route('/', suppressionsRoutes(deps));
-  app.route('/', unsubscribeRoutes(deps));
-  app.route('/', apolloRoutes(deps));
-  app.route('/', catalogRoutes(deps));
-  app.route('/', composeRoutes(deps));
-  app.route('/', statusRoutes(deps));
-  app.route('/', docsRoutes());
-  app.route('/', inboundRoutes(deps));
-  app.route('/', webhooksRoutes(deps));
+  for (const routes of ROUTES) app.route('/', routes(deps));
+  // sandbox mode only: tests and demos move the service's clock
+  if (deps.config.clock.movable) app.route('/', clockRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

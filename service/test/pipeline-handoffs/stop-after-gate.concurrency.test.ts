@@ -7,9 +7,9 @@ import { runSweep } from '../../src/sweeper/sweeper';
 import { composedLeads, gateAt } from '../gate/gate-fixture';
 import { stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
+import { postgresOnly } from '../support/database';
 
-const onPostgres = !!process.env.TEST_DATABASE_URL;
-const testPg = onPostgres ? test : test.skip;
+const { test: testPg } = postgresOnly('a lock held by another connection; PGlite is one connection');
 
 let svc: TestService | undefined;
 afterAll(() => stopService(svc));
