@@ -26,11 +26,11 @@ void e2e.main(async () => {
   const { port: smtpPort, received } = await startSmtpServer(e2e, {
     auth: (auth, _session, callback) => callback(null, { user: auth.username }),
   });
-  // sandbox mode: the fake providers, and a service clock the test may move
+  // sandbox mode (its own entry): the fake providers, and a service clock the test may move
   const service = await startService(e2e, {
     databaseUrl,
+    entry: 'sandbox/main.ts',
     env: {
-      COROFY_SANDBOX: 'true',
       COROFY_DISPATCH_INTERVAL_MS: '200',
       COROFY_SMTP_RATE_PER_SECOND: '100',
     },
