@@ -24,6 +24,8 @@ const SIZES = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 32);
 const CLAIMS_PER_CALLER = Number(process.env.BENCH_CLAIMS_PER_CALLER ?? 100);
 const LATENCY_SAMPLES = 25;
+// BENCH_FOLLOW_UPS=0 leaves out the claims that mix due follow-ups and new leads
+const FOLLOW_UPS = process.env.BENCH_FOLLOW_UPS !== '0';
 
 // Two kinds of lead table: the issue's (three fields, no suppression list) and
 // a working system's (the dozen fields Apollo hands over, 11,000 suppressions
@@ -120,6 +122,73 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100;
 };
+
+/**
+ * 400-lead claims that mix due follow-ups and new leads, on a database of as
+ * many leads as sends: of `size` leads, 90% got step 1 (sent), the first 10%
+ * step 2 as well (so `size` sends in all), 10% wait for their step 2 and 10%
+ * (plus the 10% on step 2) for step 3, most not due yet; the last 10% are new.
+ * Each measured claim is a sender with 200 follow-ups due today: it takes those
+ * first, then 200 new leads.
+ */
+async function mixedClaims(db: pg.Client, url: string, size: number): Promise<Record<string, unknown>> {
+  const tenth = Math.floor(size / 10);
+  const samples = Math.min(LATENCY_SAMPLES, Math.floor(tenth / 2 / 200));
+  await db.query(`insert into senders (id, daily_quota) values ('bench-bulk', 100000) on conflict (id) do nothing`);
+  for (let i = 0; i < samples; i++) {
+    await db.query(`insert into senders (id, daily_quota) values ($1, 100000) on conflict (id) do nothing`, [`bench-mixed-${i}`]);
+  }
+  // the leads that got step 1 (and some step 2) are no longer new: out of the queue, status sent
+  await db.query(`delete from lead_queue where lead_id <= $1`, [9 * tenth]);
+  await db.query(`update leads set status = 'sent', step = case when id <= $2 then 2 else 1 end where id <= $1`, [9 * tenth, tenth]);
+  const day = "(now() - interval '10 days')";
+  await db.query(`alter table sends disable trigger followup_on_sent`); // bulk rows: followups are written below
+  await db.query(
+    `insert into sends (lead_id, step, sender_id, day, status, to_email, subject, text, html, timezone, timezone_source,
+                        send_at, window_end, message_id, sent_at)
+     select l.id, s.step, 'bench-bulk', ${day}::date, 'sent', l.email, 'Hello', 'Hi there', '<p>Hi there</p>', 'UTC', 'default',
+            ${day}, ${day}, l.id || '.' || s.step || '@bench.test', ${day}
+       from leads l cross join lateral (select 1 as step union all select 2 where l.id <= $2) s
+      where l.id <= $1`,
+    [9 * tenth, tenth],
+  );
+  await db.query(`alter table sends enable trigger followup_on_sent`);
+  // waiting follow-ups: step 3 of the first tenth, step 2 of the second, most due in the weeks ahead;
+  // 200 per measured sender due today (taken from the second tenth's front)
+  await db.query(
+    `insert into followups (lead_id, sender_id, step, due_at)
+     select id, 'bench-bulk', case when id <= $1 then 3 else 2 end, now() + make_interval(days => 1 + (id % 20)::int)
+       from leads where id <= 2 * $1`,
+    [tenth],
+  );
+  for (let i = 0; i < samples; i++) {
+    const from = tenth + 1 + i * 200;
+    await db.query(`update followups set sender_id = $1, due_at = now() - interval '1 hour' where lead_id between $2 and $3`, [
+      `bench-mixed-${i}`, from, from + 199,
+    ]);
+  }
+  await db.query('vacuum analyze leads');
+  await db.query('vacuum analyze lead_queue');
+  await db.query('vacuum analyze sends');
+  await db.query('vacuum analyze followups');
+  const sends = (await db.query('select count(*)::int as n from sends')).rows[0].n as number;
+
+  const http: number[] = [];
+  let followUpsTaken = 0;
+  for (let i = 0; i < samples; i++) {
+    const r = await claim(url, { sender: `bench-mixed-${i}`, size: 400 });
+    if (r.leads !== 400) throw new Error(`expected 400 leads, got ${r.leads}`);
+    http.push(r.ms);
+  }
+  followUpsTaken = (await db.query(`select count(*)::int as n from leads where step > 1 and status = 'claimed'`)).rows[0].n;
+  return {
+    leads: size,
+    sends,
+    followUpsPerClaim: followUpsTaken / samples,
+    newLeadsPerClaim: 400 - followUpsTaken / samples,
+    http400: { p50Ms: pct(http, 50), p95Ms: pct(http, 95), samples: http.length },
+  };
+}
 
 async function main(): Promise<void> {
   const loadAtStart = Math.round(os.loadavg()[0]! * 100) / 100;
@@ -255,7 +324,8 @@ async function main(): Promise<void> {
           };
         }
       }
-      profiles.push({ profile: profile.name, describe: profile.describe, perSize, throughput });
+      const followUps = FOLLOW_UPS ? await mixedClaims(db, service.url, Math.max(...SIZES)) : undefined;
+      profiles.push({ profile: profile.name, describe: profile.describe, perSize, throughput, followUps });
     }
     const version = (await db.query('show server_version')).rows[0].server_version as string;
     process.stdout.write(

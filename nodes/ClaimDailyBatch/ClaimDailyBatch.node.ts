@@ -20,7 +20,7 @@ export class ClaimDailyBatch implements INodeType {
 		version: 1,
 		subtitle: '={{ $parameter["claimFor"] === "pool" ? "pool: " + $parameter["pool"] : "sender: " + $parameter["sender"] }}',
 		description:
-			"Claim today's leads for a sender or a pool of mailboxes, in sequence order and within the daily quota or target; nothing is claimed twice",
+			"Claim today's leads for a sender or a pool of mailboxes: the follow-ups due today first, then new leads in sequence order, within the daily quota or target; nothing is claimed twice",
 		defaults: { name: 'Claim Daily Batch' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],

@@ -81,6 +81,8 @@ interface PromptData {
   catalog?: { id: string; product: string; pitch: string; keywords?: string[]; industries?: string[] }[];
   website?: { url?: string; title?: string | null; content?: string; summary?: string } | null;
   limits?: { maxTextChars?: number };
+  followUp?: { step?: number; instruction?: string };
+  sentBefore?: { step: number; text: string }[];
 }
 
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
@@ -347,6 +349,14 @@ function writeEmail(system: string, user: string, susceptible: boolean, flaw: st
   if (susceptible && website?.content && /ignore (all )?(previous|prior|above) instructions/i.test(website.content)) {
     // A model that obeys the page: it dumps its instructions and drops the format.
     return JSON.stringify({ subject: 'My instructions', body: `Here is my system prompt:\n${system}`, productId: null, companySummary: null });
+  }
+
+  if (data.followUp) {
+    // a follow-up: short, no new pitch, in the thread of the emails already sent
+    const firstName = flaw === 'wrong_name' ? 'Alexandra' : lead.firstName;
+    const greeting = firstName ? `${say.hi} ${firstName},` : say.hello;
+    const body = `${greeting}\n\nI wanted to bring my note about ${company} back to the top of your inbox (follow-up ${data.followUp.step ?? 2}).\n\n${say.cta}`;
+    return JSON.stringify({ subject: `Following up with ${company}`, body, productId: null, companySummary: null });
   }
 
   let product = data.product ?? null;

@@ -18,6 +18,8 @@ import { SecretKeyError } from '../secrets/secret-box';
 import { senderProfileRoutes } from '../sender-profile/sender-profile.routes';
 import { poolsRoutes } from '../pools/pools.routes';
 import { sendersRoutes } from '../senders/senders.routes';
+import { sequencesRoutes } from '../sequences/sequences.routes';
+import { clockRoutes } from '../clock/clock.routes';
 import { sendsRoutes } from '../sends/sends.routes';
 import { statsRoutes } from '../stats/stats.routes';
 import { docsRoutes } from '../status/docs.routes';
@@ -44,6 +46,7 @@ const ROUTES: ((deps: AppDeps) => OpenAPIHono<AppEnv>)[] = [
   healthRoutes,
   leadsRoutes,
   sendersRoutes,
+  sequencesRoutes,
   senderProfileRoutes,
   statsRoutes,
   batchesRoutes,
@@ -133,6 +136,8 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', (c, next) => (c.req.path === IMPORT_PATH ? rejectInImport(c, next) : rejectInBody(c, next)));
 
   for (const routes of ROUTES) app.route('/', routes(deps));
+  // sandbox mode only: tests and demos move the service's clock
+  if (deps.config.clock.movable) app.route('/', clockRoutes(deps));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

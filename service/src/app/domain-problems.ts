@@ -34,6 +34,7 @@ export const DOMAIN_PROBLEMS: Record<string, DomainProblem> = {
   lead_unsubscribed: { status: 409 },
   lead_complained: { status: 409 },
   lead_erased: { status: 409 },
+  lead_stopped: { status: 409 },
   delivery_corofy: { status: 409 },
   mailbox_lease_lost: { status: 409 },
   mailbox_incomplete: { status: 422 },

@@ -48,7 +48,7 @@ const claimBatch = createRoute({
 });
 
 export function batchesRoutes({ db, config }: AppDeps) {
-  const claims = new ClaimGroups(db, config.claimLeaseSeconds);
+  const claims = new ClaimGroups(db, config.claimLeaseSeconds, config.clock);
   return createRouter().openapi(claimBatch, async (c) => {
     const { sender, size, idempotencyKey } = c.req.valid('json');
     return jsonText<Batch, 200>(c, await claims.claim(sender, { size, idempotencyKey }), 200);

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock/clock';
 import type { Database } from '../db/database';
 
 // Claims of one sender take turns on the sender-day's ledger row in the
@@ -30,6 +31,7 @@ export class ClaimGroups {
   constructor(
     private readonly db: Database,
     private readonly leaseSeconds: number,
+    private readonly clock: Clock,
   ) {}
 
   /** The claim's batch as the database wrote it (JSON text of a Batch). */
@@ -64,7 +66,7 @@ export class ClaimGroups {
         p_sender: sender,
         p_claims: group.map(({ size, idempotencyKey }) => ({ size, idempotencyKey })),
         p_lease_seconds: this.leaseSeconds,
-        p_now: new Date(),
+        p_now: this.clock.now(),
       },
       // a claim with a key returns its batch when sent again; one without would claim anew
       { repeatable: group.every((claim) => claim.idempotencyKey !== undefined) },

@@ -5,7 +5,9 @@ import type { Database } from '../db/database';
 import { OpenAIProviderError, type OpenAIClient } from '../providers/openai-client';
 import type { FirecrawlClient } from '../providers/firecrawl-client';
 import { renderFooter, unsubscribeFooter } from '../unsubscribe/footer';
-import { writeLeadDraft, type AIUsage, type DraftRejected, type DraftSource, type LeadFields, type Written } from './draft';
+import { fillTemplate } from '../sequences/template';
+import { signatureFor, writeDraft, writeLeadDraft, type AIUsage, type DraftRejected, type DraftSource, type LeadFields, type Written } from './draft';
+import { languageFor } from './language';
 import { textToHtml, type SenderProfile } from './prompt';
 import type { HostResolver } from './safe-url';
 import { WebsiteReader } from './website';
@@ -44,10 +46,24 @@ export interface PreviewRequest {
   baseUrl: string;
 }
 
+/** A sequence step as the sender defined it (routines/sequences.sql). */
+interface SequenceStepDef {
+  delayBusinessDays: number;
+  mode: 'ai' | 'template';
+  instruction: string | null;
+  template: { subject?: string; text: string } | null;
+}
+
 interface PreparedLead extends LeadFields {
   id: string;
   missing?: boolean;
   status?: string;
+  /** The sequence step the lead is on (1: the first email). */
+  step?: number;
+  /** For a follow-up: its step's definition (null when the sequence no longer has it). */
+  sequenceStep?: SequenceStepDef | null;
+  /** For a follow-up: the emails already sent to the lead, oldest first. */
+  sentBefore?: { step: number; subject: string; text: string }[] | null;
   refusal?: string | null;
   draft?: StoredDraft | null;
 }
@@ -85,6 +101,9 @@ const REFUSALS: Record<string, string> = {
   lead_unsubscribed: 'The lead unsubscribed.',
   lead_complained: 'The lead complained (marked as spam).',
   lead_erased: "The person's data was erased at their request: nothing is ever written to them again.",
+  lead_stopped: 'The lead stopped: someone at its company replied.',
+  step_not_in_sequence: "The sender's sequence has no such step any more.",
+  previous_step_not_sent: 'The step before this follow-up was not sent.',
   lead_suppressed: "The lead's address or domain is on the suppression list.",
   lead_already_scheduled: 'The lead already has a send scheduled with the stored draft; it cannot be regenerated now.',
 };
@@ -136,7 +155,8 @@ export class Composer {
       }
     }
 
-    if (todo.length > 0) this.requireOpenAI();
+    // a follow-up from a fixed template needs no AI
+    if (todo.some(({ lead }) => !((lead.step ?? 1) > 1 && lead.sequenceStep?.mode === 'template'))) this.requireOpenAI();
 
     // Bounded concurrency; the process-wide limiter paces the AI calls. An
     // error that stops the call (billing, key) stops taking new leads at once.
@@ -218,7 +238,14 @@ export class Composer {
     prepared: Prepared,
     req: ComposeRequest,
   ): Promise<{ email: ComposedEmail } | { failure: ComposeFailure }> {
-    const written = await this.write(lead, prepared, { store: true });
+    const followUp = (lead.step ?? 1) > 1;
+    if (followUp && !lead.sequenceStep) {
+      return { failure: { leadId: lead.id, code: 'step_not_in_sequence', detail: REFUSALS.step_not_in_sequence! } };
+    }
+    if (followUp && !lead.sentBefore?.length) {
+      return { failure: { leadId: lead.id, code: 'previous_step_not_sent', detail: REFUSALS.previous_step_not_sent! } };
+    }
+    const written = followUp ? await this.writeFollowUp(lead, prepared) : await this.write(lead, prepared, { store: true });
     if ('reason' in written) {
       await this.deps.db.call('reject_draft', {
         p_lead_id: lead.id,
@@ -251,6 +278,51 @@ export class Composer {
       return { failure: { leadId: lead.id, code, detail: saved.detail ?? REFUSALS[code] ?? code } };
     }
     return { email: { ...storedEmail(saved.draft), generated: true, ...(written.website ? { website: written.website } : {}) } };
+  }
+
+  /**
+   * A follow-up (step 2…): a reply in the thread of step 1 ("Re: <its subject>"),
+   * filled in from the step's template, or written by the AI from the step's
+   * instruction and the emails already sent, shorter, with the same guardrails.
+   */
+  private async writeFollowUp(lead: PreparedLead, prepared: Prepared): Promise<Written | DraftRejected> {
+    const def = lead.sequenceStep!;
+    const sentBefore = lead.sentBefore!;
+    const { profile, sender } = prepared;
+    const language = languageFor(profile.language, lead);
+    const subject = `Re: ${sentBefore[0]!.subject.replace(/^(\s*re:\s*)+/i, '')}`;
+    const signature = signatureFor(profile, language, sender.fromName);
+    const noUsage: AIUsage = { model: 'template', requests: 0, promptTokens: 0, completionTokens: 0 };
+    if (def.mode === 'template' && def.template) {
+      const body = fillTemplate(def.template.text, { ...lead, senderName: sender.fromName }).trim();
+      return { subject, body: `${body}\n\n${signature}`, product: null, source: 'template', language, usage: noUsage };
+    }
+    this.requireOpenAI();
+    const result = await writeDraft(this.deps, {
+      prompt: {
+        lead: {
+          firstName: lead.firstName ?? null,
+          lastName: lead.lastName ?? null,
+          title: lead.title ?? null,
+          companyName: lead.companyName ?? null,
+          industry: lead.industry ?? null,
+          country: lead.country ?? null,
+          city: lead.city ?? null,
+        },
+        product: null,
+        followUp: {
+          step: lead.step!,
+          instruction: def.instruction,
+          // without the unsubscribe footer: the model has no use for it
+          sentBefore: sentBefore.map((e) => ({ step: e.step, text: e.text.split('\n\n--\n')[0]! })),
+        },
+      },
+      profile,
+      language,
+      signature,
+    });
+    if (!result.ok) return { reason: result.reason, usage: result.usage };
+    return { subject, body: result.body, product: null, source: 'followup', language, usage: result.usage };
   }
 
   /** Chooses what to pitch from (catalog, the company's website, nothing) and writes the draft. */

@@ -21,7 +21,7 @@ import type { CachedSite } from './website';
 // One draft: the prompt from the lead and what is pitched, the AI call, the
 // guardrails, and one regeneration with the reason when the first answer is unusable.
 
-export type DraftSource = 'catalog' | 'website' | 'generic';
+export type DraftSource = 'catalog' | 'website' | 'generic' | 'followup' | 'template';
 
 /** The lead fields a draft is written from (a stored lead, or a preview's inline lead). */
 export interface LeadFields {

@@ -44,7 +44,12 @@ export interface PromptInput {
   website?: { url: string; title: string | null; content?: string; summary?: string };
   /** Why the previous draft was rejected (the one regeneration). */
   rejectedBecause?: string;
+  /** A follow-up (step 2…): what this step should do and the emails already sent, oldest first. */
+  followUp?: { step: number; instruction: string | null; sentBefore: { step: number; text: string }[] };
 }
+
+/** A follow-up says less than the email before it. */
+export const FOLLOW_UP_MAX_WORDS = 90;
 
 /** A marker that must never appear in a draft: if it does, the model leaked its instructions. */
 export const INSTRUCTIONS_CANARY = 'corofy-composer-rules-7c41';
@@ -66,23 +71,39 @@ const RULE = {
   summarize: '- companySummary: what the company does, in 2-3 plain English sentences from the page only.',
   noSummary: '- companySummary: null.',
   answer: 'Answer only with the JSON object of the schema.',
+  followUp:
+    '- This is a follow-up in the same thread: the recipient has not answered the emails in sentBefore (ours, oldest first). Do not repeat them or pitch again from the start: bring them back to mind in a new, shorter way. productId: null.',
+  followUpInstruction: '- What this follow-up should do is followUp.instruction; do it within these rules.',
 };
 
 /** The system message: the rules this email needs, its language and length, then the sender's company. */
 export function buildSystemPrompt(profile: SenderProfile, language: Language, maxTextChars: number, input: PromptInput): string {
   const lines = [RULE.intro, RULE.data];
   if (input.website) lines.push(RULE.untrusted);
-  lines.push(
-    'Rules:',
-    RULE.greet,
-    input.product ? RULE.pitchProduct : input.catalog ? RULE.pickFromCatalog : RULE.introduce,
-    RULE.facts,
-    RULE.form,
-    input.website?.content !== undefined ? RULE.summarize : RULE.noSummary,
-    `- Write the subject and the body in ${language.name} (e.g. "${language.greeting} Anna,"). Plain text, 60 to 150 words, at most ${maxTextChars} characters, one call to action (a short call).`,
-    RULE.answer,
-    'Our company:',
-  );
+  if (input.followUp) {
+    lines.push('Rules:', RULE.greet, RULE.followUp);
+    if (input.followUp.instruction) lines.push(RULE.followUpInstruction);
+    lines.push(
+      RULE.facts,
+      RULE.form,
+      RULE.noSummary,
+      `- Write the subject and the body in ${language.name} (e.g. "${language.greeting} Anna,"). Plain text, 25 to ${FOLLOW_UP_MAX_WORDS} words, at most ${maxTextChars} characters, one call to action.`,
+      RULE.answer,
+      'Our company:',
+    );
+  } else {
+    lines.push(
+      'Rules:',
+      RULE.greet,
+      input.product ? RULE.pitchProduct : input.catalog ? RULE.pickFromCatalog : RULE.introduce,
+      RULE.facts,
+      RULE.form,
+      input.website?.content !== undefined ? RULE.summarize : RULE.noSummary,
+      `- Write the subject and the body in ${language.name} (e.g. "${language.greeting} Anna,"). Plain text, 60 to 150 words, at most ${maxTextChars} characters, one call to action (a short call).`,
+      RULE.answer,
+      'Our company:',
+    );
+  }
   if (profile.companyName) lines.push(`Name: ${oneLine(profile.companyName)}`);
   if (profile.offer) lines.push(`What we sell: ${oneLine(profile.offer)}`);
   if (profile.whyCustomersBuy) lines.push(`Why customers buy: ${oneLine(profile.whyCustomersBuy)}`);
@@ -122,6 +143,8 @@ export type DraftOutput = z.infer<typeof DraftOutputSchema>;
 
 /** How much of a company page goes to the model (the first lead of a domain only). */
 const WEBSITE_PROMPT_CHARS = 4000;
+/** How much of each email already sent goes to the model for a follow-up. */
+const SENT_BEFORE_PROMPT_CHARS = 1500;
 /** A company summary longer than this is cut (it is reused for every lead of the domain). */
 export const SUMMARY_MAX_CHARS = 600;
 
@@ -139,6 +162,12 @@ export function buildUserPrompt(input: PromptInput): string {
             content: input.website.content === undefined ? undefined : cleanText(input.website.content).slice(0, WEBSITE_PROMPT_CHARS),
             summary: input.website.summary === undefined ? undefined : cleanText(input.website.summary).slice(0, SUMMARY_MAX_CHARS),
           }),
+        }
+      : {}),
+    ...(input.followUp
+      ? {
+          followUp: withoutEmpty({ step: input.followUp.step, instruction: input.followUp.instruction }),
+          sentBefore: input.followUp.sentBefore.map((e) => ({ step: e.step, text: cleanText(e.text).slice(0, SENT_BEFORE_PROMPT_CHARS) })),
         }
       : {}),
     ...(input.rejectedBecause ? { previousDraftRejectedBecause: input.rejectedBecause } : {}),

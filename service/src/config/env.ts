@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { Clock } from '../clock/clock';
 import { isIanaZone } from '../timezone/zone-name';
 
 // The environment is read once, here, at start. Nothing else reads process.env.
@@ -159,6 +160,8 @@ export interface Config {
   };
   defaultTimezone: string;
   sandbox: boolean;
+  /** The service's clock (movable only in sandbox mode, for tests and demos). */
+  clock: Clock;
   /** Apply pending migrations at start (PGlite, DATABASE_URL); off: only check. */
   autoMigrate: boolean;
   sweepIntervalMs: number;
@@ -283,6 +286,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     defaultTimezone: e.COROFY_DEFAULT_TIMEZONE,
     sandbox: e.COROFY_SANDBOX,
+    clock: new Clock(e.COROFY_SANDBOX),
     autoMigrate: e.COROFY_AUTO_MIGRATE,
     sweepIntervalMs: e.COROFY_SWEEP_INTERVAL_MS,
     retentionDays: e.COROFY_RETENTION_DAYS,

@@ -48,7 +48,7 @@ export function startDispatcher(deps: Deps, baseUrl: string): Dispatcher {
         p_role: 'smtp',
         p_holder: holder,
         p_seconds: config.dispatch.mailboxLeaseSeconds,
-        p_now: new Date(),
+        p_now: config.clock.now(),
       });
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'dispatcher: could not renew mailbox leases; will try again');
@@ -147,7 +147,7 @@ class MailboxDriver {
         p_holder: this.holder,
         p_limit: Math.max(1, config.dispatch.smtpRatePerSecond * 2),
         p_lease_seconds: config.sendLeaseSeconds,
-        p_now: new Date(),
+        p_now: this.deps.config.clock.now(),
       });
       if (sends.length === 0) return;
       // Outcomes are recorded while the next message is on the wire (a few at a
@@ -213,7 +213,7 @@ class MailboxDriver {
         subject: send.subject,
         text: send.text,
         html: send.html,
-        date: new Date(),
+        date: this.deps.config.clock.now(),
         unsubscribeUrl: links.unsubscribeUrl,
         unsubscribeEmail: settings.unsubscribeEmail,
         thread: send.thread,
@@ -234,7 +234,7 @@ class MailboxDriver {
         p_outcome: settled,
         p_max_attempts: config.sendMaxAttempts,
         p_backoff_seconds: config.retryBackoffSeconds,
-        p_now: new Date(),
+        p_now: this.deps.config.clock.now(),
       });
     } catch (err) {
       // the send stays `sending`; when its lease runs out the sweeper makes it needs_review
@@ -248,7 +248,7 @@ class MailboxDriver {
 
   private async pause(outcome: Extract<SmtpOutcome, { kind: 'mailbox_failed' }>): Promise<void> {
     this.deps.logger.warn({ sender: this.senderId, code: outcome.code, reason: outcome.error }, 'dispatcher: mailbox paused');
-    await this.deps.db.call('pause_mailbox', { p_sender: this.senderId, p_code: outcome.code, p_reason: outcome.error, p_now: new Date() });
+    await this.deps.db.call('pause_mailbox', { p_sender: this.senderId, p_code: outcome.code, p_reason: outcome.error, p_now: this.deps.config.clock.now() });
     this.session?.close();
   }
 }

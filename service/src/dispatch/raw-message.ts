@@ -40,7 +40,7 @@ export async function withRawMessages<T extends RawInput>(deps: { config: Config
         subject: s.subject,
         text: s.text,
         html: s.html,
-        date: new Date(),
+        date: deps.config.clock.now(),
         unsubscribeUrl: s.unsubscribeUrl,
         unsubscribeEmail: id.unsubscribeEmail,
         thread: id.thread,

@@ -48,12 +48,12 @@ const recordEvent = createRoute({
   },
 });
 
-export function eventsRoutes({ db }: AppDeps) {
+export function eventsRoutes({ db, config }: AppDeps) {
   return createRouter().openapi(recordEvent, async (c) => {
     // one event per content (its dedupe key): recorded again, it is the stored result
     const result = await db.call<z.infer<typeof EventResult>>('record_event', {
       p_event: c.req.valid('json'),
-      p_now: new Date(),
+      p_now: config.clock.now(),
     }, { repeatable: true });
     return c.json({ ...result, leadId: result.leadId ?? null, status: result.status ?? null }, 200);
   });

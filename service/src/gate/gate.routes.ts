@@ -69,7 +69,7 @@ export function gateRoutes(deps: AppDeps) {
       sender,
       idempotencyKey,
       leaseSeconds: config.sendLeaseSeconds,
-      now: new Date(),
+      now: config.clock.now(),
     });
     const baseUrl = publicBaseUrl(config, c.req.url);
     const [sendNow, scheduled, alreadyGated] = await Promise.all(

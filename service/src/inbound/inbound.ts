@@ -2,7 +2,7 @@ import type { AppDeps } from '../app/deps';
 import { classifyMessage, type ClassifiedMessage } from './classify';
 import type { InboundResult } from './inbound-schema';
 
-type Deps = Pick<AppDeps, 'db' | 'wakeWebhooks'>;
+type Deps = Pick<AppDeps, 'db' | 'wakeWebhooks' | 'config'>;
 
 /**
  * Classifies one raw message and records it (once per Message-ID) in one SQL
@@ -12,7 +12,7 @@ export async function recordInboundMessage(
   deps: Deps,
   raw: Buffer,
   sender: string | null = null,
-  now = new Date(),
+  now = deps.config.clock.now(),
 ): Promise<InboundResult & { classified: ClassifiedMessage }> {
   const classified = await classifyMessage(raw);
   const result = await deps.db.call<InboundResult>('record_inbound', {

@@ -54,6 +54,10 @@ export const LeadSchema = LeadInputSchema.extend({
   timezoneSource: z.string().optional(),
   apolloId: z.string().optional(),
   status: z.string().openapi({ example: 'new' }),
+  step: z.number().int().min(1).openapi({
+    description: "The sequence step the lead is on: 1 for the first email, 2… for a follow-up (a batch's follow-ups are due today)",
+    example: 1,
+  }),
   statusReason: z.string().optional(),
   createdAt: z.string(),
 }).openapi('Lead');

@@ -151,7 +151,7 @@ export function sendsRoutes(deps: AppDeps) {
       const { sender, limit, idempotencyKey } = c.req.valid('json');
       // n8n's queue drain: never the sends of a sender whose mailbox Corofy drives;
       // with an idempotency key it is safe to repeat (claim_due_sends_once)
-      const args = { p_sender: sender, p_limit: limit, p_lease_seconds: config.sendLeaseSeconds, p_now: new Date() };
+      const args = { p_sender: sender, p_limit: limit, p_lease_seconds: config.sendLeaseSeconds, p_now: config.clock.now() };
       const { sends } =
         idempotencyKey === undefined
           ? await db.call<{ sends: Send[] }>('claim_due_for_n8n', args)
@@ -169,7 +169,7 @@ export function sendsRoutes(deps: AppDeps) {
         p_results: c.req.valid('json').results,
         p_max_attempts: config.sendMaxAttempts,
         p_backoff_seconds: config.retryBackoffSeconds,
-        p_now: new Date(),
+        p_now: config.clock.now(),
       }, { repeatable: true });
       return c.json(result, 200);
     })
@@ -183,9 +183,9 @@ export function sendsRoutes(deps: AppDeps) {
       });
       return c.json(r, 200);
     })
-    .openapi(retry, async (c) => c.json(await retryAndPlaceSend(deps, c.req.valid('param').id, new Date()), 200))
+    .openapi(retry, async (c) => c.json(await retryAndPlaceSend(deps, c.req.valid('param').id, config.clock.now()), 200))
     .openapi(discard, async (c) =>
-      c.json(await db.call<Send>('discard_send', { p_id: c.req.valid('param').id, p_now: new Date() }), 200),
+      c.json(await db.call<Send>('discard_send', { p_id: c.req.valid('param').id, p_now: config.clock.now() }), 200),
     );
 }
 

@@ -25,6 +25,17 @@ const StatsSchema = z
     used: count.openapi({ description: 'quota used: claimed + scheduled (incl. sending) + sent' }),
     remaining: count.openapi({ description: 'quota left for this day' }),
     batchedLeads: count.openapi({ description: 'leads handed out in batches claimed for this day' }),
+    steps: z
+      .array(
+        z.object({
+          step: count.openapi({ description: 'Sequence step: 1 the first email, 2… the follow-ups' }),
+          sent: count.openapi({ description: 'emails of this step sent on this day' }),
+          replied: count.openapi({ description: 'replies received this day to an email of this step' }),
+          bounced: count.openapi({ description: 'bounces received this day for an email of this step' }),
+          replyRate: z.number().nullable().openapi({ description: 'replied / sent (null when nothing was sent)' }),
+        }),
+      )
+      .openapi({ description: 'Per sequence step, for this day (steps with nothing sent or received are left out)' }),
     apolloCreditsUsed: count,
     compose: z
       .object({
@@ -88,10 +99,14 @@ const getStats = createRoute({
 
 type Stats = z.infer<typeof StatsSchema>;
 
-export function statsRoutes({ db }: AppDeps) {
+export function statsRoutes({ db, config }: AppDeps) {
   // all reads: safe to repeat on a fresh connection
   const senderStats = async (sender: string, day: string | undefined): Promise<Stats> => {
-    const stats = await db.call<Omit<Stats, 'compose'>>('get_stats', { p_sender: sender, p_day: day }, { repeatable: true });
+    const stats = await db.call<Omit<Stats, 'compose'>>(
+      'get_stats',
+      { p_sender: sender, p_day: day, p_now: config.clock.now() },
+      { repeatable: true },
+    );
     const compose = await db.call<Stats['compose']>(
       'get_compose_usage',
       { p_sender: sender, p_day: stats.day },

@@ -84,7 +84,7 @@ const remove = createRoute({
 
 type Suppression = z.infer<typeof SuppressionSchema>;
 
-export function suppressionsRoutes({ db }: AppDeps) {
+export function suppressionsRoutes({ db, config }: AppDeps) {
   return createRouter()
     .openapi(list, async (c) => {
       const q = c.req.valid('query');
@@ -101,7 +101,7 @@ export function suppressionsRoutes({ db }: AppDeps) {
         p_value: email ?? normalizeDomain(domain!),
         p_kind: email ? 'email' : 'domain',
         p_reason: reason,
-        p_now: new Date(),
+        p_now: config.clock.now(),
       });
       return c.json(r, 200);
     })

@@ -25,7 +25,7 @@ export interface SweepResult {
   retention: { events: number; sends: number; inboundMessages: number; webhookDeliveries: number } | null;
 }
 
-type Deps = Pick<AppDeps, 'db' | 'logger'>;
+type Deps = Pick<AppDeps, 'db' | 'logger' | 'config'>;
 
 /** How many upcoming windows a missed send may be moved into (about six weeks of weekdays). */
 const WINDOWS_TO_TRY = 30;
@@ -67,7 +67,7 @@ const RETENTION_EVERY_MS = 3_600_000;
  * missed windows moved and, when `retentionDays` is given, texts and bodies
  * older than that many days removed.
  */
-export async function runSweep(deps: Deps, now = new Date(), retentionDays: number | null = null): Promise<SweepResult> {
+export async function runSweep(deps: Deps, now = deps.config.clock.now(), retentionDays: number | null = null): Promise<SweepResult> {
   const r = await deps.db.call<Omit<SweepResult, 'rescheduled' | 'unplaced'> & { missed: MissedSend[] }>('sweep', {
     p_now: now,
     p_retention_days: retentionDays,
@@ -85,7 +85,7 @@ export function startSweeper(deps: Deps, intervalMs: number, retentionDays = DEF
   let retentionDue = 0; // the first pass applies it
   const timer = setInterval(() => {
     if (stopped) return;
-    const now = new Date();
+    const now = deps.config.clock.now();
     const retain = now.getTime() >= retentionDue ? retentionDays : null;
     running = runSweep(deps, now, retain).then(
       (r) => {

@@ -59,7 +59,7 @@ export function unsubscribeRoutes(deps: AppDeps) {
     .openapi(unsubscribe, async (c) => {
       const leadId = await leadOf(c.req.valid('param').token);
       if (!leadId) return c.html(NOT_FOUND, 404);
-      await deps.db.call('unsubscribe_lead', { p_lead_id: leadId, p_now: new Date() });
+      await deps.db.call('unsubscribe_lead', { p_lead_id: leadId, p_now: deps.config.clock.now() });
       return c.html(page('You are unsubscribed', '<p>You will not receive any more emails from us.</p>'), 200);
     });
 }

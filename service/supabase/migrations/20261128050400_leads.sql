@@ -31,8 +31,10 @@ create table if not exists leads (
   status            text not null default 'new' check (status in (
                       'new', 'claimed', 'composed', 'scheduled', 'sending', 'sent',
                       'skipped', 'dead', 'needs_review', 'replied', 'bounced',
-                      'unsubscribed', 'complained', 'erased')),
-  status_reason     text,          -- why a lead was skipped, dead or needs review
+                      'unsubscribed', 'complained', 'erased', 'stopped')),
+  status_reason     text,          -- why a lead was skipped, dead, stopped or needs review
+  -- the sequence step the lead is on (1 until its first follow-up is claimed)
+  step              integer not null default 1 check (step >= 1),
   batch_id          uuid,
   claimed_at        timestamptz,
   lease_expires_at  timestamptz,   -- a claim not composed by then returns to 'new'
@@ -47,6 +49,9 @@ create unique index if not exists leads_email_key on leads (lower(email));
 -- these indexes nothing. (The claim finds new leads through lead_queue and the
 -- sweeper finds expired claims through batches.)
 create unique index if not exists leads_external_id_key on leads (external_id) where external_id is not null;
+-- a reply from someone at a company stops the company's other leads (stopForCompany);
+-- company_domain never changes after import, so this index keeps claims HOT
+create index if not exists leads_company_domain on leads (lower(company_domain)) where company_domain is not null;
 create unique index if not exists leads_apollo_id_key on leads (apollo_id) where apollo_id is not null;
 
 -- The leads waiting to be claimed, in sequence order: one narrow row per lead.

@@ -31,7 +31,7 @@ create table if not exists drafts (
   text        text not null,
   html        text not null,
   product     text,
-  source      text not null check (source in ('catalog', 'website', 'generic')),
+  source      text not null check (source in ('catalog', 'website', 'generic', 'followup', 'template')),
   model       text,
   created_at  timestamptz not null default now(),
   primary key (lead_id, step)

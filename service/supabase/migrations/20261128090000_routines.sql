@@ -2,14 +2,14 @@
 -- (change the routine file and run it again). The checksum of every routine file
 -- at this point; below, whole, the files changed since the previous routines migration.
 -- routine apollo.sql c68b431dfcd7ee7e0a36eb594c9ff19968c18edd613de8874ac3d730c6fef6af
--- routine batches.sql ce2f478b47d16dbc64ce8ad16a868819264bd2ea974f84e0b48b646cea6eb9df
+-- routine batches.sql d2df484741fc15b029587696002bc2d17ef4c16fc55dccb70e1cfa7d3ed83dcf
 -- routine compliance.sql 8bc7e451cac71680c1ef00a3e1c37ce928f37c32d25d1b62207acefffeae7ff0
--- routine compose.sql 913df6ba30b88d84881f12a9e377041c0dcca2bfcd11db65da8d1229c54096c2
+-- routine compose.sql 4db26664a25572e8186145e8000cda6408af9cd7ef2909d8602cd67975896034
 -- routine dispatch.sql bab3f8c72a4b48e8ee05db5cc3a70c992ea3fd053525a16fa942805120314b0f
--- routine events.sql d34622e2418833b7e2466a22912becf0ff6a9745b97f8c83e3447fbd939ece43
--- routine gate.sql 966bcfe7f4248948a09b7282cdd2a08994b201ff91f90a40a7145e4236cb88e7
--- routine inbound.sql e8dce7c778f7ad3b839a39c5a94ec49b54d031c6aa3e825fadff7a34533359cd
--- routine leads.sql 4a47d768eef69b27fdee337158de20472432e1f29a119c825df3e17df812dcec
+-- routine events.sql bf7a84cbe3bddae8ae56b1a7bccc6aba77b93b3124ff8f417f80e9186584c41c
+-- routine gate.sql 033d3b84875094e7d6f0e626eef0d742d7dac8e385fa984a152e7ac57ff8761c
+-- routine inbound.sql 1e3ffaa5a788eeb96710d0c292939c27e05bf1b2633b5620d0a4190306071e00
+-- routine leads.sql 2a5f58a3505890f9194579d5b70e5cce9742389093ef630c2bfc7d0d67a30a33
 -- routine mailbox_health.sql 454fe00dfbea8fb34386df567f14f426e5a68dfafb16fe2517690c51d31f7283
 -- routine mailbox_watch.sql f614c1755d8dc35252a71c0b2371a4d16d81b7a063ce0c34b6f0a44a2b047837
 -- routine mailboxes.sql 1b7344c88664bdb0a6d2461b94e746f6d80763f7cd5bcd35dd5871b0265d33f7
@@ -18,11 +18,12 @@
 -- routine sender_profiles.sql a2d8433909956630229e099c8d80474d06044f8031f7c1135171e57ce49049d3
 -- routine senders.sql 2937a517ee82c082c7cfa3d7ca436bba0377f0343a37240f972c5fe50289d4c4
 -- routine sends.sql 269c67d11088f68c43afcdb89f5a2ed9d6361a3c8712164c4db6346f7cbfb3c5
+-- routine sequences.sql 021fb3f6cab2f3da277beafc672df248ab2a071fe2751f3c6a1bf72936f97e38
 -- routine service.sql ecf1f86db5ac8cd41599394d220a5865ba3bdf53a37a65218c8dac1de7310993
--- routine stats.sql 344b0efe743c89d81686a3d818e7fb9a13bd6a842fc92468db4fadefbea72514
+-- routine stats.sql 990793afa952b7a43d9ac5e758578c90161b0e2f33063d3ea4acddff491bf117
 -- routine status.sql d470990fe8d93888c1df547b394b5722eb73fe9f67a186eec373f4b711aebd15
 -- routine suppressions.sql ce45d8629836e0f3f1c11abdbdeff091cbf7389d34b78a1b3ed1cae44ab86e48
--- routine sweeper.sql c47633cfb9d583e8fe36aa67183bb0d3e83c4fd7259740b01be9fdbaefdcb0e5
+-- routine sweeper.sql 231b864ed95a69c4079e7272822e1bd3003dace303c758d9b8543da35653922e
 -- routine webhooks.sql e47bdb93170678be63434803e585d9e3ea9bd64880c1d6fbf988191b17027f3e
 
 set check_function_bodies = off;
@@ -288,7 +289,7 @@ begin
       'remainingToday', greatest(coalesce(d.quota - d.claimed - d.scheduled - d.sent, s.daily_quota), 0),
       'replayed', p_replayed,
       'skipped', coalesce(p_skipped, '[]'::jsonb),
-      'leads', coalesce((select json_agg(lead_json(l) order by l.id)
+      'leads', coalesce((select json_agg(lead_json(l) order by l.step > 1 desc, l.id)
                            from leads l where l.id = any(b.lead_ids) and l.batch_id = b.id), '[]'::json))
     from senders s
     left join sender_days d on d.sender_id = s.id and d.day = b.day
@@ -325,6 +326,9 @@ declare
   v_skipped jsonb := '[]'::jsonb;
   v_epoch bigint;
   v_low bigint;
+  v_day_end timestamptz := (p_day + 1)::timestamp at time zone s.timezone;
+  v_seen bigint[] := '{}';
+  v_taken bigint[];
 begin
   if p_idempotency_key is not null then
     select * into v_batch from batches where sender_id = s.id and idempotency_key = p_idempotency_key;
@@ -339,6 +343,48 @@ begin
   -- where this sender-day's scan may start (read before the scan, see lead_claim_scan)
   select epoch into v_epoch from lead_claim_scan;
   v_low := case when led.claim_epoch = v_epoch then led.claim_low else 0 end;
+
+  -- Follow-ups due by the end of this sender-local day first (their timing
+  -- matters), earliest due first, from the same quota. A waiting follow-up whose
+  -- lead stopped meanwhile is only dropped; one whose lead another request holds
+  -- right now is left for the next claim.
+  while v_need > 0 loop
+    with f as materialized (
+      select q.lead_id, q.step from followups q
+       where q.sender_id = s.id and q.due_at < v_day_end and q.lead_id <> all(v_seen)
+       order by q.due_at, q.lead_id limit v_need
+         for update skip locked
+    ), k as materialized (
+      select l.id, f.step,
+             case when l.status <> 'sent' then 'gone'
+                  when exists (select from send_blocked(l.email, l.company_domain)) then 'suppressed' end as skip
+        from f join leads l on l.id = f.lead_id
+         for no key update of l skip locked
+    ), taken as (
+      delete from followups q using k where q.lead_id = k.id
+    ), upd as (
+      update leads l
+         set status = case when k.skip is null then 'claimed' else 'skipped' end,
+             status_reason = k.skip,
+             step = k.step,
+             batch_id = case when k.skip is null then v_batch_id end,
+             claimed_at = case when k.skip is null then p_now end,
+             lease_expires_at = case when k.skip is null then v_lease end,
+             updated_at = p_now
+        from k
+       where l.id = k.id and k.skip is distinct from 'gone'
+      returning l.id, k.skip
+    )
+    select (select array_agg(lead_id) from f),
+           (select array_agg(id order by id) filter (where skip is null) from upd),
+           (select jsonb_agg(jsonb_build_object('leadId', id::text, 'reason', skip) order by id) filter (where skip is not null) from upd)
+      into v_taken, v_got, v_sk;
+    exit when v_taken is null;
+    v_seen := v_seen || v_taken;
+    v_ids := v_ids || coalesce(v_got, '{}');
+    v_skipped := v_skipped || coalesce(v_sk, '[]'::jsonb);
+    v_need := v_need - coalesce(cardinality(v_got), 0);
+  end loop;
 
   v_from := v_low;
   while v_need > 0 loop
@@ -665,8 +711,10 @@ $$;
 
 -- Everything composing needs, read once: the sender, the catalog, and each
 -- requested lead (in request order) with its stored draft and refusal reason.
+-- A lead on a follow-up step (p_step null: each lead's own step) also comes with
+-- that step's definition and the emails already sent to it, oldest first.
 create or replace function compose_prepare(p_lead_ids jsonb, p_sender text, p_regenerate boolean,
-                                           p_step integer default 1)
+                                           p_step integer default null)
 returns jsonb language plpgsql stable as $$
 declare
   s senders;
@@ -682,7 +730,12 @@ begin
         case when l.id is null then jsonb_build_object('id', i.id, 'missing', true)
         else lead_json(l)::jsonb || jsonb_build_object(
           'refusal', compose_refusal(l, p_regenerate),
-          'draft', (select draft_json(d) || draft_cost_json(d) from drafts d where d.lead_id = l.id and d.step = p_step))
+          'draft', (select draft_json(d) || draft_cost_json(d) from drafts d
+                     where d.lead_id = l.id and d.step = coalesce(p_step, l.step)),
+          'sequenceStep', case when coalesce(p_step, l.step) > 1 then sequence_step(s.id, coalesce(p_step, l.step)) end,
+          'sentBefore', case when coalesce(p_step, l.step) > 1 then (
+            select coalesce(jsonb_agg(jsonb_build_object('step', p.step, 'subject', p.subject, 'text', p.text) order by p.step), '[]'::jsonb)
+              from sends p where p.lead_id = l.id and p.step < coalesce(p_step, l.step) and p.status = 'sent') end)
         end order by i.n)
       from jsonb_array_elements_text(p_lead_ids) with ordinality i(id, n)
       left join leads l on l.id = i.id::bigint), '[]'::jsonb));
@@ -692,12 +745,13 @@ $$;
 -- Stores a draft, re-checking the lead under its row lock. Without
 -- p_regenerate an existing draft wins (two concurrent composes store one).
 -- A claimed lead becomes composed; other statuses stay as they are.
-create or replace function save_draft(p_lead_id bigint, p_draft jsonb, p_regenerate boolean, p_step integer default 1)
+create or replace function save_draft(p_lead_id bigint, p_draft jsonb, p_regenerate boolean, p_step integer default null)
 returns jsonb language plpgsql volatile as $$
 declare
   l leads;
   d drafts;
   v_refusal text;
+  v_step integer;
 begin
   -- the AI calls were made whatever happens to the draft
   perform add_compose_usage(p_draft->>'sender', p_draft->'usage', 1, 0);
@@ -707,6 +761,7 @@ begin
                               'detail', format('No lead has id %s.', p_lead_id));
   end if;
   v_refusal := compose_refusal(l, p_regenerate);
+  v_step := coalesce(p_step, l.step);
   if v_refusal is not null then
     return jsonb_build_object('ok', false, 'code', v_refusal, 'status', l.status);
   end if;
@@ -714,7 +769,7 @@ begin
   if p_regenerate then
     insert into drafts (lead_id, step, subject, text, html, product, source, model,
                         language, prompt_tokens, completion_tokens)
-    values (l.id, p_step, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
+    values (l.id, v_step, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
             p_draft->>'source', p_draft->>'model', p_draft->>'language',
             (p_draft->'usage'->>'promptTokens')::integer, (p_draft->'usage'->>'completionTokens')::integer)
     on conflict (lead_id, step) do update set
@@ -726,13 +781,13 @@ begin
   else
     insert into drafts (lead_id, step, subject, text, html, product, source, model,
                         language, prompt_tokens, completion_tokens)
-    values (l.id, p_step, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
+    values (l.id, v_step, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
             p_draft->>'source', p_draft->>'model', p_draft->>'language',
             (p_draft->'usage'->>'promptTokens')::integer, (p_draft->'usage'->>'completionTokens')::integer)
     on conflict (lead_id, step) do nothing
     returning * into d;
     if not found then
-      select * into d from drafts where lead_id = l.id and step = p_step;
+      select * into d from drafts where lead_id = l.id and step = v_step;
     end if;
   end if;
 
@@ -1190,6 +1245,8 @@ declare
   v_cancelled integer := 0;
   v_stop boolean;
   v_result jsonb;
+  v_company bigint[] := '{}';
+  v_other bigint;
 begin
   v_key := coalesce(p_event->>'dedupeKey',
                     md5(concat_ws(chr(31), v_kind, v_msg, v_irt, v_email, p_event->>'receivedAt',
@@ -1236,24 +1293,22 @@ begin
             and coalesce(p_event->>'text', '') ~* '^\s*(stop|unsubscribe|remove me|take me off)\y';
   v_email := coalesce(v_email, lower(btrim(v_lead.email)));
 
-  if v_lead.id is not null then
-    -- the global lock order: ledger rows of everything we may release, then the rows
-    perform ledger_lock_all((
-      select jsonb_agg(x) from (
-        select jsonb_build_object('sender', s.sender_id, 'day', s.day) as x
-          from sends s where s.lead_id = v_lead.id and s.status in ('scheduled', 'failed')
-        union all
-        select jsonb_build_object('sender', b.sender_id, 'day', b.day)
-          from batches b where b.id = v_lead.batch_id) t));
-    select * into v_lead from leads where id = v_lead.id for update;
-    if v_lead.status in ('claimed', 'composed') then
-      perform ledger_adjust(b.sender_id, b.day, -1, 0, 0) from batches b where b.id = v_lead.batch_id;
-    end if;
-    v_cancelled := cancel_pending_sends(v_lead.id, v_kind, p_now);
-    update leads set status = v_status, status_reason = v_kind || coalesce(': ' || left(p_event->>'subject', 200), ''),
-                     lease_expires_at = null, updated_at = p_now
-     where id = v_lead.id;
+  -- a reply stops the lead's company too (stopForCompany): its other leads in a
+  -- sequence; an auto-reply (recorded as a reply when the sender stops on them) does not
+  if v_kind = 'reply' and not coalesce((p_event->>'autoReply')::boolean, false) then
+    v_company := company_leads_to_stop(coalesce(v_lead.company_domain, split_part(v_email, '@', 2)), v_lead.id);
   end if;
+
+  if v_lead.id is not null or cardinality(v_company) > 0 then
+    -- the global lock order: ledger rows of everything we may release, then the rows
+    perform ledger_lock_all(sequence_ledger_days(v_company || v_lead.id));
+  end if;
+  if v_lead.id is not null then
+    v_cancelled := stop_sequence(v_lead.id, v_status, v_kind || coalesce(': ' || left(p_event->>'subject', 200), ''), p_now);
+  end if;
+  foreach v_other in array v_company loop
+    v_cancelled := v_cancelled + stop_sequence(v_other, 'stopped', 'company_replied: ' || coalesce(v_email, 'someone at the company'), p_now);
+  end loop;
 
   -- an address that bounced, complained or opted out is suppressed even if no lead matched
   if v_email is not null and (v_kind in ('bounce', 'complaint', 'unsubscribe') or v_stop) then
@@ -1271,7 +1326,12 @@ begin
   v_result := jsonb_build_object('eventId', v_event_id::text, 'leadId', v_lead.id::text,
                                  'status', case when v_lead.id is null then null else v_status end,
                                  'cancelledSends', v_cancelled,
+                                 'stoppedLeads', (select coalesce(jsonb_agg(x::text), '[]'::jsonb) from unnest(v_company) x),
                                  'suppressed', v_email is not null and (v_kind in ('bounce', 'complaint', 'unsubscribe') or v_stop));
+  -- the send the event answers: the one matched by Message-ID, else the lead's
+  -- latest step sent (stats count replies and bounces per step by it)
+  v_send_id := coalesce(v_send_id, (select x.id from sends x where x.lead_id = v_lead.id and x.status in ('sent', 'sending', 'needs_review')
+                                     order by x.step desc limit 1));
   update events set lead_id = v_lead.id, send_id = v_send_id, result = v_result,
                     sender_id = coalesce(
                       (select m.sender_id from sends m where m.id = v_send_id),
@@ -1362,7 +1422,8 @@ create or replace function gate_leads(
   p_leads jsonb,
   p_now timestamptz default now(),
   p_lease_seconds integer default 600,
-  p_step integer default 1
+  -- null: each lead's own sequence step (leads.step)
+  p_step integer default null
 ) returns jsonb language plpgsql volatile as $$
 declare
   v_sender senders;
@@ -1386,6 +1447,9 @@ declare
   v_scheduled_ids bigint[] := '{}';
   v_already_ids bigint[] := '{}';
   v_skipped jsonb := '[]'::jsonb;
+  v_step integer;
+  v_due timestamptz;
+  v_from timestamptz;
 begin
   v_sender := sender_or_raise(p_sender);
 
@@ -1396,7 +1460,7 @@ begin
       from jsonb_array_elements(p_leads) e
   ), gateable as (
     select i.*, ld.batch_id from input i join leads ld on ld.id = i.lead_id
-     where ld.status = 'composed' and not exists (select 1 from sends sn where sn.lead_id = ld.id and sn.step = p_step)
+     where ld.status = 'composed' and not exists (select 1 from sends sn where sn.lead_id = ld.id and sn.step = coalesce(p_step, ld.step))
   ), days as (
     select b.sender_id, b.day from gateable g join batches b on b.id = g.batch_id
     union
@@ -1436,7 +1500,8 @@ begin
       continue;
     end if;
 
-    select * into v_send from sends where lead_id = v_lead.id and step = p_step;
+    v_step := coalesce(p_step, v_lead.step);
+    select * into v_send from sends where lead_id = v_lead.id and step = v_step;
     if found then
       v_already_ids := v_already_ids || v_send.id;
       continue;
@@ -1451,7 +1516,7 @@ begin
           'detail', format('Lead %s is %s; only composed leads can be gated.', v_lead.id, v_lead.status)) end;
       continue;
     end if;
-    select * into v_draft from drafts where lead_id = v_lead.id and step = p_step;
+    select * into v_draft from drafts where lead_id = v_lead.id and step = v_step;
     if not found then
       v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text, 'code', 'no_draft',
         'detail', format('Lead %s has no draft; compose it first.', v_lead.id));
@@ -1488,6 +1553,20 @@ begin
       continue;
     end if;
 
+    -- A follow-up goes out only after the step before it was sent and its delay
+    -- (business days) passed: never before the start of the day it is due.
+    v_due := null;
+    if v_step > 1 then
+      v_due := followup_due_at(v_lead.id, v_step);
+      if v_due is null then
+        v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text, 'code', 'previous_step_not_sent',
+          'detail', format('Step %s of lead %s waits for step %s to be sent (or the sequence has no step %s).',
+                           v_step, v_lead.id, v_step - 1, v_step));
+        continue;
+      end if;
+    end if;
+    v_from := greatest(p_now, coalesce(v_due, p_now));
+
     -- Pacing: this lead keeps at least the sender's gap (plus random jitter) from the sender's other sends.
     v_gap := make_interval(secs => v_sender.min_gap_seconds + floor(random() * (v_sender.jitter_seconds + 1)));
     v_chosen := false;
@@ -1496,8 +1575,8 @@ begin
       select (e->>'start')::timestamptz as ws, (e->>'end')::timestamptz as we
         from jsonb_array_elements(r.windows) e order by 1
     loop
-      continue when w.we <= p_now;
-      v_at := greatest(w.ws, p_now);
+      continue when w.we <= v_from;
+      v_at := greatest(w.ws, v_from);
       while v_at < w.we loop
         if v_gap > interval '0' then
           select max(send_at) into v_conflict from sends
@@ -1553,7 +1632,7 @@ begin
     insert into sends (lead_id, step, sender_id, day, status, to_email, subject, text, html,
                        timezone, timezone_source, send_at, window_end, lease_expires_at, attempts,
                        created_at, updated_at)
-    values (v_lead.id, p_step, p_sender, v_day, case when v_at <= p_now then 'sending' else 'scheduled' end,
+    values (v_lead.id, v_step, p_sender, v_day, case when v_at <= p_now then 'sending' else 'scheduled' end,
             v_lead.email, v_draft.subject, v_draft.text, v_draft.html, r.tz, r.tz_source, v_at, v_end,
             case when v_at <= p_now then p_now + make_interval(secs => p_lease_seconds) end,
             case when v_at <= p_now then 1 else 0 end, p_now, p_now)
@@ -1776,6 +1855,7 @@ begin
       -- the sender's stopOnAutoReply: the lead stops as on a reply (record_event), the event stays an auto_reply
       if v_lead_id is not null and coalesce((select stop_on_auto_reply from senders
                                                where id = coalesce(v_sender, (select s.sender_id from sends s where s.id = v_send_id))), false) then
+        -- an out-of-office stops its lead, never the lead's company (record_event: only a reply does)
         v_event := record_event(v_base || jsonb_build_object('kind', 'auto_reply', 'email', v_from, 'inReplyTo', v_irt,
                                                              'dedupeKey', 'inbound:' || v_key), v_lead_id, p_now);
       else
@@ -1880,6 +1960,7 @@ language sql stable as $$
     '"externalId":' || to_json(l.external_id),
     '"apolloId":' || to_json(l.apollo_id),
     '"status":' || to_json(l.status),
+    '"step":' || l.step,
     '"statusReason":' || to_json(l.status_reason),
     '"createdAt":' || to_json(l.created_at)) || '}')::json;
 $$;
@@ -1975,7 +2056,7 @@ $$;
 -- (no send handed out, no retry, no new draft). Immutable SQL: inlined where used.
 create or replace function lead_status_stopped(p_status text) returns boolean
 language sql immutable as $$
-  select p_status in ('replied', 'bounced', 'unsubscribed', 'complained', 'erased');
+  select p_status in ('replied', 'bounced', 'unsubscribed', 'complained', 'erased', 'stopped');
 $$;
 
 -- One statement-level trigger for inserts (an import of 5,000 leads queues them
@@ -3541,6 +3622,200 @@ end;
 $$;
 
 
+-- ===== routines/sequences.sql =====
+
+-- Follow-up sequences: a sender's steps, when a lead's next step comes due,
+-- and stopping a lead's (or its company's) sequence.
+
+-- The sequence of a sender that never set one: step 1, then two follow-ups
+-- after 3 and 5 of the recipient's business days, written by the AI.
+create or replace function default_sequence_steps() returns jsonb
+language sql immutable as $$
+  select '[{"delayBusinessDays": 0, "mode": "ai", "instruction": null, "template": null},
+           {"delayBusinessDays": 3, "mode": "ai", "instruction": "A short bump: two or three sentences that bring the first email back to mind.", "template": null},
+           {"delayBusinessDays": 5, "mode": "ai", "instruction": "A polite last email: say this is the last note and leave the door open.", "template": null}]'::jsonb;
+$$;
+
+-- THE steps of a sender's sequence (its own, or the default).
+create or replace function sequence_steps(p_sender text) returns jsonb
+language sql stable as $$
+  select coalesce((select steps from sequences where sender_id = p_sender), default_sequence_steps());
+$$;
+
+-- One step's definition (1-based), or null when the sequence has no such step.
+create or replace function sequence_step(p_sender text, p_step integer) returns jsonb
+language sql stable as $$
+  select sequence_steps(p_sender) -> (p_step - 1);
+$$;
+
+create or replace function sequence_json(p_sender text) returns jsonb
+language plpgsql stable as $$
+declare
+  s senders;
+  q sequences;
+begin
+  s := sender_or_raise(p_sender);
+  select * into q from sequences where sender_id = s.id;
+  return jsonb_build_object(
+    'sender', s.id,
+    'steps', (select jsonb_agg(jsonb_build_object('step', n, 'delayBusinessDays', (e->>'delayBusinessDays')::integer,
+                                                  'mode', e->>'mode', 'instruction', e->'instruction',
+                                                  'template', e->'template') order by n)
+                from jsonb_array_elements(coalesce(q.steps, default_sequence_steps())) with ordinality t(e, n)),
+    'stopForCompany', coalesce(q.stop_for_company, true),
+    'isDefault', q.sender_id is null,
+    'updatedAt', q.updated_at);
+end;
+$$;
+
+create or replace function get_sequence(p_sender text) returns jsonb
+language sql stable as $$
+  select sequence_json(p_sender);
+$$;
+
+-- Replaces a sender's sequence (validated by the service; the table checks the
+-- shape again). Leads already in a sequence follow the new steps from their
+-- next step on; a follow-up already waiting keeps the due day it was given.
+create or replace function put_sequence(p_sender text, p_sequence jsonb, p_now timestamptz default now()) returns jsonb
+language plpgsql volatile as $$
+declare s senders;
+begin
+  s := sender_or_raise(p_sender);
+  if jsonb_typeof(p_sequence->'steps') is distinct from 'array' or jsonb_array_length(p_sequence->'steps') not between 1 and 10
+     or (p_sequence->'steps'->0->>'delayBusinessDays')::integer <> 0 then
+    raise exception using errcode = 'CR000', message = 'validation_failed',
+      detail = 'A sequence has 1 to 10 steps, and step 1 has no delay.';
+  end if;
+  insert into sequences (sender_id, steps, stop_for_company, updated_at)
+  values (s.id,
+          (select jsonb_agg(jsonb_build_object('delayBusinessDays', coalesce((e->>'delayBusinessDays')::integer, 0),
+                                               'mode', coalesce(e->>'mode', 'ai'),
+                                               'instruction', e->'instruction', 'template', e->'template') order by n)
+             from jsonb_array_elements(p_sequence->'steps') with ordinality t(e, n)),
+          coalesce((p_sequence->>'stopForCompany')::boolean, true), p_now)
+  on conflict (sender_id) do update set steps = excluded.steps, stop_for_company = excluded.stop_for_company,
+                                        updated_at = excluded.updated_at;
+  -- waiting follow-ups of steps the sequence no longer has never come due
+  delete from followups f where f.sender_id = s.id and sequence_step(s.id, f.step) is null;
+  return sequence_json(s.id);
+end;
+$$;
+
+-- The start of the recipient-local day p_days business days after the local
+-- day of p_from (business days: the sender's window days, e.g. mon-fri, on the
+-- recipient's calendar). Public holidays are not counted out here; the gate
+-- never places a send on one.
+create or replace function business_days_after(p_from timestamptz, p_zone text, p_days integer, p_window_days text[])
+returns timestamptz language plpgsql immutable as $$
+declare
+  v_day date := (p_from at time zone p_zone)::date;
+  v_left integer := p_days;
+begin
+  if coalesce(cardinality(p_window_days), 0) = 0 then
+    return (v_day + p_days)::timestamp at time zone p_zone;
+  end if;
+  while v_left > 0 loop
+    v_day := v_day + 1;
+    if lower(to_char(v_day, 'dy')) = any(p_window_days) then
+      v_left := v_left - 1;
+    end if;
+  end loop;
+  return v_day::timestamp at time zone p_zone;
+end;
+$$;
+
+-- THE due rule of a follow-up: step p_step of a lead is due from the start of
+-- the recipient-local day its delay (in business days) after the moment step
+-- p_step - 1 was sent; null while that step is not sent, or when the sender's
+-- sequence has no step p_step.
+create or replace function followup_due_at(p_lead_id bigint, p_step integer) returns timestamptz
+language sql stable as $$
+  select business_days_after(p.sent_at, p.timezone, (sequence_step(p.sender_id, p_step)->>'delayBusinessDays')::integer,
+                             se.window_days)
+    from sends p join senders se on se.id = p.sender_id
+   where p.lead_id = p_lead_id and p.step = p_step - 1 and p.status = 'sent' and p.sent_at is not null
+     and sequence_step(p.sender_id, p_step) is not null;
+$$;
+
+-- A send that became sent queues its lead's next step (when the sequence has
+-- one and the lead has not stopped). One trigger for every path that records
+-- a send as sent (n8n's report, Corofy's dispatcher, a reviewed send).
+create or replace function followup_after_sent() returns trigger
+language plpgsql as $$
+declare v_due timestamptz;
+begin
+  if exists (select 1 from leads l where l.id = new.lead_id and lead_status_stopped(l.status)) then
+    return null;
+  end if;
+  v_due := followup_due_at(new.lead_id, new.step + 1);
+  if v_due is not null then
+    insert into followups (lead_id, sender_id, step, due_at, created_at)
+    values (new.lead_id, new.sender_id, new.step + 1, v_due, coalesce(new.sent_at, now()))
+    on conflict (lead_id) do update set step = excluded.step, sender_id = excluded.sender_id, due_at = excluded.due_at
+     where followups.step < excluded.step;
+  end if;
+  return null;
+end;
+$$;
+
+drop trigger if exists followup_on_sent on sends;
+create trigger followup_on_sent after update of status on sends
+  for each row when (new.status = 'sent' and old.status is distinct from 'sent')
+  execute function followup_after_sent();
+
+-- The leads a reply at p_domain stops besides the one that replied: leads of
+-- that company domain still in a sequence (a step claimed, composed, scheduled
+-- or sent and a next one to come) whose sender stops for the company. A free
+-- mail domain (gmail.com) is nobody's company.
+create or replace function company_leads_to_stop(p_domain text, p_except bigint) returns bigint[]
+language sql stable as $$
+  select coalesce(array_agg(l.id order by l.id), '{}') from leads l
+   where nullif(clean_domain(p_domain), '') is not null and not is_free_mail_domain(clean_domain(p_domain))
+     and lower(l.company_domain) = clean_domain(p_domain)
+     and l.id is distinct from p_except
+     and l.status in ('claimed', 'composed', 'scheduled', 'sent', 'failed')
+     and coalesce((select q.stop_for_company from sequences q
+                    where q.sender_id = coalesce((select f.sender_id from followups f where f.lead_id = l.id),
+                                                 (select s.sender_id from sends s where s.lead_id = l.id order by s.step desc limit 1),
+                                                 (select b.sender_id from batches b where b.id = l.batch_id))), true)
+     and (exists (select 1 from followups f where f.lead_id = l.id) or l.status <> 'sent');
+$$;
+
+-- Stops a lead's sequence (the caller holds the ledger rows of its pending
+-- sends and its claim): pending sends cancelled, waiting follow-up dropped, a
+-- claim given back. A send out right now (sending) is left alone: its outcome
+-- is recorded, and no step comes after it.
+create or replace function stop_sequence(p_lead_id bigint, p_status text, p_reason text, p_now timestamptz)
+returns integer language plpgsql volatile as $$
+declare
+  l leads;
+  n integer;
+begin
+  select * into l from leads where id = p_lead_id for update;
+  if l.status in ('claimed', 'composed') then
+    perform ledger_adjust(b.sender_id, b.day, -1, 0, 0) from batches b where b.id = l.batch_id;
+  end if;
+  delete from followups where lead_id = p_lead_id;
+  n := cancel_pending_sends(p_lead_id, p_reason, p_now);
+  update leads set status = p_status, status_reason = p_reason, lease_expires_at = null, updated_at = p_now
+   where id = p_lead_id;
+  return n;
+end;
+$$;
+
+-- The ledger rows stopping these leads may touch (their pending sends' days and
+-- their claims' days), for ledger_lock_all.
+create or replace function sequence_ledger_days(p_lead_ids bigint[]) returns jsonb
+language sql stable as $$
+  select coalesce(jsonb_agg(x), '[]'::jsonb) from (
+    select jsonb_build_object('sender', s.sender_id, 'day', s.day) as x
+      from sends s where s.lead_id = any(p_lead_ids) and s.status in ('scheduled', 'failed')
+    union all
+    select jsonb_build_object('sender', b.sender_id, 'day', b.day)
+      from leads l join batches b on b.id = l.batch_id where l.id = any(p_lead_ids)) t;
+$$;
+
+
 -- ===== routines/service.sql =====
 
 -- Corofy's SQL functions, one file per capability: the one place each function
@@ -3597,7 +3872,7 @@ $$;
 
 -- Stats: the ledger and the sends of one sender-local day.
 
-create or replace function get_stats(p_sender text, p_day date default null) returns jsonb
+create or replace function get_stats(p_sender text, p_day date default null, p_now timestamptz default now()) returns jsonb
 language plpgsql stable as $$
 declare
   s senders;
@@ -3608,7 +3883,7 @@ declare
   r jsonb;
 begin
   s := sender_or_raise(p_sender);
-  v_day := coalesce(p_day, (now() at time zone s.timezone)::date);
+  v_day := coalesce(p_day, (p_now at time zone s.timezone)::date);
   v_from := v_day::timestamp at time zone s.timezone;
   v_to := (v_day + 1)::timestamp at time zone s.timezone;
   select * into led from sender_days where sender_id = s.id and day = v_day;
@@ -3651,6 +3926,23 @@ begin
     'used', coalesce(led.claimed + led.scheduled + led.sent, 0),
     'remaining', greatest(coalesce(led.quota - led.claimed - led.scheduled - led.sent, sender_effective_limit(s, v_day)), 0),
     'batchedLeads', coalesce((select sum(cardinality(lead_ids)) from batches where sender_id = s.id and day = v_day), 0),
+    -- per sequence step: sent on the day (counted on it), and the replies and
+    -- bounces received on the day to a send of that step
+    'steps', (select coalesce(jsonb_agg(jsonb_build_object(
+                'step', t.step, 'sent', t.sent, 'replied', t.replied, 'bounced', t.bounced,
+                'replyRate', case when t.sent > 0 then round(t.replied::numeric / t.sent, 4) end) order by t.step), '[]'::jsonb)
+                from (select st.step, coalesce(sn.sent, 0) as sent, coalesce(ev.replied, 0) as replied, coalesce(ev.bounced, 0) as bounced
+                        from (select x.step from sends x where x.sender_id = s.id and x.day = v_day and x.status = 'sent'
+                              union
+                              select y.step from events e join sends y on y.id = e.send_id
+                               where e.sender_id = s.id and e.received_at >= v_from and e.received_at < v_to) st
+                        left join (select x.step, count(*) as sent from sends x
+                                    where x.sender_id = s.id and x.day = v_day and x.status = 'sent' group by x.step) sn on sn.step = st.step
+                        left join (select y.step, count(*) filter (where e.kind = 'reply') as replied,
+                                          count(*) filter (where e.kind = 'bounce') as bounced
+                                     from events e join sends y on y.id = e.send_id
+                                    where e.sender_id = s.id and e.received_at >= v_from and e.received_at < v_to
+                                    group by y.step) ev on ev.step = st.step) t),
     'apolloCreditsUsed', coalesce((select sum(credits_used) from apollo_searches
                                    where created_at >= v_from and created_at < v_to), 0))
   into r from sc, ev;
@@ -4185,8 +4477,15 @@ begin
        where b.id = any(v_due) and l.status in ('claimed', 'composed') and l.lease_expires_at <= p_now
        order by l.id limit p_limit for update of l skip locked
     ), back as (
-      update leads l set status = 'new', batch_id = null, claimed_at = null, lease_expires_at = null, updated_at = p_now
-        from expired where l.id = expired.id returning l.id
+      -- a lead on a follow-up goes back to waiting for it (sent), a first step to new
+      update leads l set status = case when l.step > 1 then 'sent' else 'new' end,
+                         batch_id = null, claimed_at = null, lease_expires_at = null, updated_at = p_now
+        from expired where l.id = expired.id returning l.id, l.step
+    ), waiting_again as (
+      insert into followups (lead_id, sender_id, step, due_at, created_at)
+      select back.id, d.sender_id, back.step, coalesce(followup_due_at(back.id, back.step), p_now), p_now
+        from back where back.step > 1
+      on conflict (lead_id) do nothing
     ) select count(*) into n from back;
     perform ledger_adjust(d.sender_id, d.day, -n, 0, 0);
     update batches b set lease_settled_at = p_now

@@ -16,7 +16,7 @@ begin
       'remainingToday', greatest(coalesce(d.quota - d.claimed - d.scheduled - d.sent, s.daily_quota), 0),
       'replayed', p_replayed,
       'skipped', coalesce(p_skipped, '[]'::jsonb),
-      'leads', coalesce((select json_agg(lead_json(l) order by l.id)
+      'leads', coalesce((select json_agg(lead_json(l) order by l.step > 1 desc, l.id)
                            from leads l where l.id = any(b.lead_ids) and l.batch_id = b.id), '[]'::json))
     from senders s
     left join sender_days d on d.sender_id = s.id and d.day = b.day
@@ -53,6 +53,9 @@ declare
   v_skipped jsonb := '[]'::jsonb;
   v_epoch bigint;
   v_low bigint;
+  v_day_end timestamptz := (p_day + 1)::timestamp at time zone s.timezone;
+  v_seen bigint[] := '{}';
+  v_taken bigint[];
 begin
   if p_idempotency_key is not null then
     select * into v_batch from batches where sender_id = s.id and idempotency_key = p_idempotency_key;
@@ -67,6 +70,48 @@ begin
   -- where this sender-day's scan may start (read before the scan, see lead_claim_scan)
   select epoch into v_epoch from lead_claim_scan;
   v_low := case when led.claim_epoch = v_epoch then led.claim_low else 0 end;
+
+  -- Follow-ups due by the end of this sender-local day first (their timing
+  -- matters), earliest due first, from the same quota. A waiting follow-up whose
+  -- lead stopped meanwhile is only dropped; one whose lead another request holds
+  -- right now is left for the next claim.
+  while v_need > 0 loop
+    with f as materialized (
+      select q.lead_id, q.step from followups q
+       where q.sender_id = s.id and q.due_at < v_day_end and q.lead_id <> all(v_seen)
+       order by q.due_at, q.lead_id limit v_need
+         for update skip locked
+    ), k as materialized (
+      select l.id, f.step,
+             case when l.status <> 'sent' then 'gone'
+                  when exists (select from send_blocked(l.email, l.company_domain)) then 'suppressed' end as skip
+        from f join leads l on l.id = f.lead_id
+         for no key update of l skip locked
+    ), taken as (
+      delete from followups q using k where q.lead_id = k.id
+    ), upd as (
+      update leads l
+         set status = case when k.skip is null then 'claimed' else 'skipped' end,
+             status_reason = k.skip,
+             step = k.step,
+             batch_id = case when k.skip is null then v_batch_id end,
+             claimed_at = case when k.skip is null then p_now end,
+             lease_expires_at = case when k.skip is null then v_lease end,
+             updated_at = p_now
+        from k
+       where l.id = k.id and k.skip is distinct from 'gone'
+      returning l.id, k.skip
+    )
+    select (select array_agg(lead_id) from f),
+           (select array_agg(id order by id) filter (where skip is null) from upd),
+           (select jsonb_agg(jsonb_build_object('leadId', id::text, 'reason', skip) order by id) filter (where skip is not null) from upd)
+      into v_taken, v_got, v_sk;
+    exit when v_taken is null;
+    v_seen := v_seen || v_taken;
+    v_ids := v_ids || coalesce(v_got, '{}');
+    v_skipped := v_skipped || coalesce(v_sk, '[]'::jsonb);
+    v_need := v_need - coalesce(cardinality(v_got), 0);
+  end loop;
 
   v_from := v_low;
   while v_need > 0 loop

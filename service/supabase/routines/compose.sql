@@ -84,8 +84,10 @@ $$;
 
 -- Everything composing needs, read once: the sender, the catalog, and each
 -- requested lead (in request order) with its stored draft and refusal reason.
+-- A lead on a follow-up step (p_step null: each lead's own step) also comes with
+-- that step's definition and the emails already sent to it, oldest first.
 create or replace function compose_prepare(p_lead_ids jsonb, p_sender text, p_regenerate boolean,
-                                           p_step integer default 1)
+                                           p_step integer default null)
 returns jsonb language plpgsql stable as $$
 declare
   s senders;
@@ -101,7 +103,12 @@ begin
         case when l.id is null then jsonb_build_object('id', i.id, 'missing', true)
         else lead_json(l)::jsonb || jsonb_build_object(
           'refusal', compose_refusal(l, p_regenerate),
-          'draft', (select draft_json(d) || draft_cost_json(d) from drafts d where d.lead_id = l.id and d.step = p_step))
+          'draft', (select draft_json(d) || draft_cost_json(d) from drafts d
+                     where d.lead_id = l.id and d.step = coalesce(p_step, l.step)),
+          'sequenceStep', case when coalesce(p_step, l.step) > 1 then sequence_step(s.id, coalesce(p_step, l.step)) end,
+          'sentBefore', case when coalesce(p_step, l.step) > 1 then (
+            select coalesce(jsonb_agg(jsonb_build_object('step', p.step, 'subject', p.subject, 'text', p.text) order by p.step), '[]'::jsonb)
+              from sends p where p.lead_id = l.id and p.step < coalesce(p_step, l.step) and p.status = 'sent') end)
         end order by i.n)
       from jsonb_array_elements_text(p_lead_ids) with ordinality i(id, n)
       left join leads l on l.id = i.id::bigint), '[]'::jsonb));
@@ -111,12 +118,13 @@ $$;
 -- Stores a draft, re-checking the lead under its row lock. Without
 -- p_regenerate an existing draft wins (two concurrent composes store one).
 -- A claimed lead becomes composed; other statuses stay as they are.
-create or replace function save_draft(p_lead_id bigint, p_draft jsonb, p_regenerate boolean, p_step integer default 1)
+create or replace function save_draft(p_lead_id bigint, p_draft jsonb, p_regenerate boolean, p_step integer default null)
 returns jsonb language plpgsql volatile as $$
 declare
   l leads;
   d drafts;
   v_refusal text;
+  v_step integer;
 begin
   -- the AI calls were made whatever happens to the draft
   perform add_compose_usage(p_draft->>'sender', p_draft->'usage', 1, 0);
@@ -126,6 +134,7 @@ begin
                               'detail', format('No lead has id %s.', p_lead_id));
   end if;
   v_refusal := compose_refusal(l, p_regenerate);
+  v_step := coalesce(p_step, l.step);
   if v_refusal is not null then
     return jsonb_build_object('ok', false, 'code', v_refusal, 'status', l.status);
   end if;
@@ -133,7 +142,7 @@ begin
   if p_regenerate then
     insert into drafts (lead_id, step, subject, text, html, product, source, model,
                         language, prompt_tokens, completion_tokens)
-    values (l.id, p_step, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
+    values (l.id, v_step, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
             p_draft->>'source', p_draft->>'model', p_draft->>'language',
             (p_draft->'usage'->>'promptTokens')::integer, (p_draft->'usage'->>'completionTokens')::integer)
     on conflict (lead_id, step) do update set
@@ -145,13 +154,13 @@ begin
   else
     insert into drafts (lead_id, step, subject, text, html, product, source, model,
                         language, prompt_tokens, completion_tokens)
-    values (l.id, p_step, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
+    values (l.id, v_step, p_draft->>'subject', p_draft->>'text', p_draft->>'html', p_draft->>'product',
             p_draft->>'source', p_draft->>'model', p_draft->>'language',
             (p_draft->'usage'->>'promptTokens')::integer, (p_draft->'usage'->>'completionTokens')::integer)
     on conflict (lead_id, step) do nothing
     returning * into d;
     if not found then
-      select * into d from drafts where lead_id = l.id and step = p_step;
+      select * into d from drafts where lead_id = l.id and step = v_step;
     end if;
   end if;
 

@@ -31,6 +31,8 @@ declare
   v_cancelled integer := 0;
   v_stop boolean;
   v_result jsonb;
+  v_company bigint[] := '{}';
+  v_other bigint;
 begin
   v_key := coalesce(p_event->>'dedupeKey',
                     md5(concat_ws(chr(31), v_kind, v_msg, v_irt, v_email, p_event->>'receivedAt',
@@ -77,24 +79,22 @@ begin
             and coalesce(p_event->>'text', '') ~* '^\s*(stop|unsubscribe|remove me|take me off)\y';
   v_email := coalesce(v_email, lower(btrim(v_lead.email)));
 
-  if v_lead.id is not null then
-    -- the global lock order: ledger rows of everything we may release, then the rows
-    perform ledger_lock_all((
-      select jsonb_agg(x) from (
-        select jsonb_build_object('sender', s.sender_id, 'day', s.day) as x
-          from sends s where s.lead_id = v_lead.id and s.status in ('scheduled', 'failed')
-        union all
-        select jsonb_build_object('sender', b.sender_id, 'day', b.day)
-          from batches b where b.id = v_lead.batch_id) t));
-    select * into v_lead from leads where id = v_lead.id for update;
-    if v_lead.status in ('claimed', 'composed') then
-      perform ledger_adjust(b.sender_id, b.day, -1, 0, 0) from batches b where b.id = v_lead.batch_id;
-    end if;
-    v_cancelled := cancel_pending_sends(v_lead.id, v_kind, p_now);
-    update leads set status = v_status, status_reason = v_kind || coalesce(': ' || left(p_event->>'subject', 200), ''),
-                     lease_expires_at = null, updated_at = p_now
-     where id = v_lead.id;
+  -- a reply stops the lead's company too (stopForCompany): its other leads in a
+  -- sequence; an auto-reply (recorded as a reply when the sender stops on them) does not
+  if v_kind = 'reply' and not coalesce((p_event->>'autoReply')::boolean, false) then
+    v_company := company_leads_to_stop(coalesce(v_lead.company_domain, split_part(v_email, '@', 2)), v_lead.id);
   end if;
+
+  if v_lead.id is not null or cardinality(v_company) > 0 then
+    -- the global lock order: ledger rows of everything we may release, then the rows
+    perform ledger_lock_all(sequence_ledger_days(v_company || v_lead.id));
+  end if;
+  if v_lead.id is not null then
+    v_cancelled := stop_sequence(v_lead.id, v_status, v_kind || coalesce(': ' || left(p_event->>'subject', 200), ''), p_now);
+  end if;
+  foreach v_other in array v_company loop
+    v_cancelled := v_cancelled + stop_sequence(v_other, 'stopped', 'company_replied: ' || coalesce(v_email, 'someone at the company'), p_now);
+  end loop;
 
   -- an address that bounced, complained or opted out is suppressed even if no lead matched
   if v_email is not null and (v_kind in ('bounce', 'complaint', 'unsubscribe') or v_stop) then
@@ -112,7 +112,12 @@ begin
   v_result := jsonb_build_object('eventId', v_event_id::text, 'leadId', v_lead.id::text,
                                  'status', case when v_lead.id is null then null else v_status end,
                                  'cancelledSends', v_cancelled,
+                                 'stoppedLeads', (select coalesce(jsonb_agg(x::text), '[]'::jsonb) from unnest(v_company) x),
                                  'suppressed', v_email is not null and (v_kind in ('bounce', 'complaint', 'unsubscribe') or v_stop));
+  -- the send the event answers: the one matched by Message-ID, else the lead's
+  -- latest step sent (stats count replies and bounces per step by it)
+  v_send_id := coalesce(v_send_id, (select x.id from sends x where x.lead_id = v_lead.id and x.status in ('sent', 'sending', 'needs_review')
+                                     order by x.step desc limit 1));
   update events set lead_id = v_lead.id, send_id = v_send_id, result = v_result,
                     sender_id = coalesce(
                       (select m.sender_id from sends m where m.id = v_send_id),

@@ -56,7 +56,8 @@ create or replace function gate_leads(
   p_leads jsonb,
   p_now timestamptz default now(),
   p_lease_seconds integer default 600,
-  p_step integer default 1
+  -- null: each lead's own sequence step (leads.step)
+  p_step integer default null
 ) returns jsonb language plpgsql volatile as $$
 declare
   v_sender senders;
@@ -80,6 +81,9 @@ declare
   v_scheduled_ids bigint[] := '{}';
   v_already_ids bigint[] := '{}';
   v_skipped jsonb := '[]'::jsonb;
+  v_step integer;
+  v_due timestamptz;
+  v_from timestamptz;
 begin
   v_sender := sender_or_raise(p_sender);
 
@@ -90,7 +94,7 @@ begin
       from jsonb_array_elements(p_leads) e
   ), gateable as (
     select i.*, ld.batch_id from input i join leads ld on ld.id = i.lead_id
-     where ld.status = 'composed' and not exists (select 1 from sends sn where sn.lead_id = ld.id and sn.step = p_step)
+     where ld.status = 'composed' and not exists (select 1 from sends sn where sn.lead_id = ld.id and sn.step = coalesce(p_step, ld.step))
   ), days as (
     select b.sender_id, b.day from gateable g join batches b on b.id = g.batch_id
     union
@@ -130,7 +134,8 @@ begin
       continue;
     end if;
 
-    select * into v_send from sends where lead_id = v_lead.id and step = p_step;
+    v_step := coalesce(p_step, v_lead.step);
+    select * into v_send from sends where lead_id = v_lead.id and step = v_step;
     if found then
       v_already_ids := v_already_ids || v_send.id;
       continue;
@@ -145,7 +150,7 @@ begin
           'detail', format('Lead %s is %s; only composed leads can be gated.', v_lead.id, v_lead.status)) end;
       continue;
     end if;
-    select * into v_draft from drafts where lead_id = v_lead.id and step = p_step;
+    select * into v_draft from drafts where lead_id = v_lead.id and step = v_step;
     if not found then
       v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text, 'code', 'no_draft',
         'detail', format('Lead %s has no draft; compose it first.', v_lead.id));
@@ -182,6 +187,20 @@ begin
       continue;
     end if;
 
+    -- A follow-up goes out only after the step before it was sent and its delay
+    -- (business days) passed: never before the start of the day it is due.
+    v_due := null;
+    if v_step > 1 then
+      v_due := followup_due_at(v_lead.id, v_step);
+      if v_due is null then
+        v_skipped := v_skipped || jsonb_build_object('leadId', v_lead.id::text, 'code', 'previous_step_not_sent',
+          'detail', format('Step %s of lead %s waits for step %s to be sent (or the sequence has no step %s).',
+                           v_step, v_lead.id, v_step - 1, v_step));
+        continue;
+      end if;
+    end if;
+    v_from := greatest(p_now, coalesce(v_due, p_now));
+
     -- Pacing: this lead keeps at least the sender's gap (plus random jitter) from the sender's other sends.
     v_gap := make_interval(secs => v_sender.min_gap_seconds + floor(random() * (v_sender.jitter_seconds + 1)));
     v_chosen := false;
@@ -190,8 +209,8 @@ begin
       select (e->>'start')::timestamptz as ws, (e->>'end')::timestamptz as we
         from jsonb_array_elements(r.windows) e order by 1
     loop
-      continue when w.we <= p_now;
-      v_at := greatest(w.ws, p_now);
+      continue when w.we <= v_from;
+      v_at := greatest(w.ws, v_from);
       while v_at < w.we loop
         if v_gap > interval '0' then
           select max(send_at) into v_conflict from sends
@@ -247,7 +266,7 @@ begin
     insert into sends (lead_id, step, sender_id, day, status, to_email, subject, text, html,
                        timezone, timezone_source, send_at, window_end, lease_expires_at, attempts,
                        created_at, updated_at)
-    values (v_lead.id, p_step, p_sender, v_day, case when v_at <= p_now then 'sending' else 'scheduled' end,
+    values (v_lead.id, v_step, p_sender, v_day, case when v_at <= p_now then 'sending' else 'scheduled' end,
             v_lead.email, v_draft.subject, v_draft.text, v_draft.html, r.tz, r.tz_source, v_at, v_end,
             case when v_at <= p_now then p_now + make_interval(secs => p_lease_seconds) end,
             case when v_at <= p_now then 1 else 0 end, p_now, p_now)

@@ -146,6 +146,7 @@ begin
       -- the sender's stopOnAutoReply: the lead stops as on a reply (record_event), the event stays an auto_reply
       if v_lead_id is not null and coalesce((select stop_on_auto_reply from senders
                                                where id = coalesce(v_sender, (select s.sender_id from sends s where s.id = v_send_id))), false) then
+        -- an out-of-office stops its lead, never the lead's company (record_event: only a reply does)
         v_event := record_event(v_base || jsonb_build_object('kind', 'auto_reply', 'email', v_from, 'inReplyTo', v_irt,
                                                              'dedupeKey', 'inbound:' || v_key), v_lead_id, p_now);
       else

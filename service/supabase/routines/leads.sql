@@ -24,6 +24,7 @@ language sql stable as $$
     '"externalId":' || to_json(l.external_id),
     '"apolloId":' || to_json(l.apollo_id),
     '"status":' || to_json(l.status),
+    '"step":' || l.step,
     '"statusReason":' || to_json(l.status_reason),
     '"createdAt":' || to_json(l.created_at)) || '}')::json;
 $$;
@@ -119,7 +120,7 @@ $$;
 -- (no send handed out, no retry, no new draft). Immutable SQL: inlined where used.
 create or replace function lead_status_stopped(p_status text) returns boolean
 language sql immutable as $$
-  select p_status in ('replied', 'bounced', 'unsubscribed', 'complained', 'erased');
+  select p_status in ('replied', 'bounced', 'unsubscribed', 'complained', 'erased', 'stopped');
 $$;
 
 -- One statement-level trigger for inserts (an import of 5,000 leads queues them

@@ -99,8 +99,15 @@ begin
        where b.id = any(v_due) and l.status in ('claimed', 'composed') and l.lease_expires_at <= p_now
        order by l.id limit p_limit for update of l skip locked
     ), back as (
-      update leads l set status = 'new', batch_id = null, claimed_at = null, lease_expires_at = null, updated_at = p_now
-        from expired where l.id = expired.id returning l.id
+      -- a lead on a follow-up goes back to waiting for it (sent), a first step to new
+      update leads l set status = case when l.step > 1 then 'sent' else 'new' end,
+                         batch_id = null, claimed_at = null, lease_expires_at = null, updated_at = p_now
+        from expired where l.id = expired.id returning l.id, l.step
+    ), waiting_again as (
+      insert into followups (lead_id, sender_id, step, due_at, created_at)
+      select back.id, d.sender_id, back.step, coalesce(followup_due_at(back.id, back.step), p_now), p_now
+        from back where back.step > 1
+      on conflict (lead_id) do nothing
     ) select count(*) into n from back;
     perform ledger_adjust(d.sender_id, d.day, -n, 0, 0);
     update batches b set lease_settled_at = p_now

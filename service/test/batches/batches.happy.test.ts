@@ -162,7 +162,7 @@ test('the claim answer, sent as the database wrote it, is exactly the documented
   const bare = r.body.leads.find((l: { id: string }) => l.id === ids[1]);
   expect(LeadSchema.strict().parse(full)).toEqual(full);
   expect(full).toMatchObject({ companyName: 'Shape "Quoted" Co', externalId: 'crm-1', apolloId: 'ap-1', status: 'claimed' });
-  expect(Object.keys(bare).sort()).toEqual(['createdAt', 'email', 'firstName', 'id', 'status']);
+  expect(Object.keys(bare).sort()).toEqual(['createdAt', 'email', 'firstName', 'id', 'status', 'step']);
   expect(Object.values(full)).not.toContain(null);
   expect(Number.isNaN(Date.parse(full.createdAt))).toBe(false);
 });

@@ -201,7 +201,7 @@ describe('each rule is written once', () => {
     expect([...all.matchAll(/errcode = '(\w+)'/g)].map((m) => m[1]).filter((c) => c !== 'CR000')).toEqual([]);
     const codes = new Set([...all.matchAll(/errcode = 'CR000', message = '(\w+)'/g)].map((m) => m[1]!));
     // 'lead_' || status: the stopped statuses a retry refuses
-    const named = [...codes].flatMap((c) => (c === 'lead_' ? ['lead_replied', 'lead_unsubscribed', 'lead_complained'] : [c]));
+    const named = [...codes].flatMap((c) => (c === 'lead_' ? ['lead_replied', 'lead_unsubscribed', 'lead_complained', 'lead_stopped'] : [c]));
     expect(named.filter((c) => !(c in DOMAIN_PROBLEMS))).toEqual([]);
   });
 });

@@ -185,13 +185,14 @@ export interface RunningService {
  */
 export async function startService(
   e2e: E2eRun,
-  opts: { databaseUrl: string; env?: NodeJS.ProcessEnv; port?: number; apiKey?: string; logName?: string },
+  opts: { databaseUrl: string; env?: NodeJS.ProcessEnv; port?: number; apiKey?: string; logName?: string; entry?: string },
 ): Promise<RunningService> {
   const port = opts.port ?? (await freePort());
   const apiKey = opts.apiKey ?? `e2e_${randomBytes(16).toString('hex')}`;
   const url = `http://127.0.0.1:${port}`;
   const logFile = fs.openSync(path.join(e2e.tmp, opts.logName ?? 'service.log'), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'service/src/main.ts'], {
+  // sandbox/main.ts: the service with the local fakes (and a clock the run may move)
+  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry ?? 'service/src/main.ts'], {
     cwd: REPO,
     env: {
       ...process.env,

@@ -14,7 +14,7 @@ export const description: INodeProperties[] = [
 			{
 				name: 'Get',
 				value: 'get',
-				description: "A sender's day: quota, remaining, claimed, scheduled, sent, failed, replies, credits used",
+				description: "A sender's day: quota, remaining, claimed, scheduled, sent, failed, replies, credits used, and per sequence step sent, replies, bounces and reply rate",
 				action: 'Get a daily summary',
 			},
 		],
