@@ -3,6 +3,7 @@
 // refuses it deep inside a SQL function. Refused up front as a 400 with nothing
 // written; in an import it is one lead's problem (an `invalid` entry), not the
 // whole import's. Event times with offsets Postgres cannot hold are refused too.
+// Requests go to the app in-process (app.request): the point is the input, not the socket.
 import { rawSql } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
@@ -36,7 +37,7 @@ describe.each(['\ud800', '\udfff', 'ok\udbff', '\udc00tail'])('a lone surrogate 
     ['POST', '/v1/suppressions', () => ({ email: 'b@surrogate.example', reason: lone })],
   ])('in %s %s is a 400 validation problem and writes nothing', async (method, path, body) => {
     const before = await fingerprint();
-    const r = await svc.api(method, path, body());
+    const r = await svc.inProcess(method, path, body());
     expect(r.status).toBe(400);
     expect(r.body.code).toBe('validation_failed');
     expect(await fingerprint()).toEqual(before);
@@ -44,7 +45,7 @@ describe.each(['\ud800', '\udfff', 'ok\udbff', '\udc00tail'])('a lone surrogate 
 });
 
 test('one lead with a lone surrogate among good ones is one invalid entry; the good ones are imported', async () => {
-  const r = await svc.api('POST', '/v1/leads/import', {
+  const r = await svc.inProcess('POST', '/v1/leads/import', {
     leads: [
       { email: 'good1@surrogate.example', firstName: 'Ana 😀' },
       { email: 'bad@surrogate.example', firstName: 'Jo\ud800' },
@@ -62,7 +63,7 @@ test('one lead with a lone surrogate among good ones is one invalid entry; the g
 });
 
 test('a surrogate pair written as escapes is ordinary text (an emoji)', async () => {
-  const r = await svc.api('PUT', '/v1/senders/emoji', '{"fromName": "Jane \\ud83d\\ude00"}');
+  const r = await svc.inProcess('PUT', '/v1/senders/emoji', '{"fromName": "Jane \\ud83d\\ude00"}');
   expect(r.status).toBe(200);
   expect(r.body.fromName).toBe('Jane 😀');
 });
@@ -71,7 +72,7 @@ test.each(['+16:00', '+23:00', '-16:00', '+23:59', '-20:30'])(
   'an event received at an offset of %s (beyond any real zone and Postgres) is a 400 writing nothing',
   async (offset) => {
     const before = await fingerprint();
-    const r = await svc.api('POST', '/v1/events', {
+    const r = await svc.inProcess('POST', '/v1/events', {
       kind: 'reply',
       email: 'a@surrogate.example',
       receivedAt: `2026-11-28T10:00:00${offset}`,
@@ -84,7 +85,7 @@ test.each(['+16:00', '+23:00', '-16:00', '+23:59', '-20:30'])(
 );
 
 test.each(['+14:00', '-12:00', '+05:45', '+15:59'])('an event received at an offset of %s is accepted', async (offset) => {
-  const r = await svc.api('POST', '/v1/events', {
+  const r = await svc.inProcess('POST', '/v1/events', {
     kind: 'bounce',
     email: `offset${offset.replace(/\W/g, '')}@surrogate.example`,
     receivedAt: `2026-11-28T10:00:00${offset}`,
@@ -95,6 +96,6 @@ test.each(['+14:00', '-12:00', '+05:45', '+15:59'])('an event received at an off
 test('a lone surrogate at the bottom of arrays nested 100,000 deep is a 400, not a stack overflow', async () => {
   const depth = 100_000;
   const body = `{"leads":${'['.repeat(depth)}"\\ud800"${']'.repeat(depth)}}`;
-  const r = await svc.api('POST', '/v1/batches/claim', body);
+  const r = await svc.inProcess('POST', '/v1/batches/claim', body);
   expect(r.status).toBe(400);
 });

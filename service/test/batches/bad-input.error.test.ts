@@ -1,5 +1,6 @@
 // Bad input on every route of the batch and send lifecycle: a clear 4xx, and
 // not one row changed anywhere.
+// Requests go to the app in-process (app.request): the point is the input, not the socket.
 import { importLeads, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
@@ -8,11 +9,11 @@ let sendId: string;
 beforeAll(async () => {
   svc = await startTestService();
   await importLeads(svc, 5);
-  const batch = await svc.api('POST', '/v1/batches/claim', { size: 2 });
+  const batch = await svc.inProcess('POST', '/v1/batches/claim', { size: 2 });
   const now = Date.now();
   const [s] = await scheduleSends(svc, [batch.body.leads[0].id], new Date(now - 60_000), new Date(now + 3_600_000));
   sendId = s.sendId;
-  await svc.api('POST', '/v1/sends/claim-due', {});
+  await svc.inProcess('POST', '/v1/sends/claim-due', {});
 });
 afterAll(() => stopService(svc));
 
@@ -68,7 +69,7 @@ const BAD: [method: string, path: string, body: unknown, status: number, code: s
 
 test.each(BAD)('%s %s %j → %i %s, nothing changed', async (method, path, body, status, code) => {
   const before = await snapshot();
-  const r = await svc.api(method, path, body);
+  const r = await svc.inProcess(method, path, body);
   expect(r.status).toBe(status);
   expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
   expect(r.body.code).toBe(code);
@@ -78,7 +79,7 @@ test.each(BAD)('%s %s %j → %i %s, nothing changed', async (method, path, body,
 
 test('a report naming one unknown send records nothing, not even the known one', async () => {
   const before = await snapshot();
-  const r = await svc.api('POST', '/v1/sends/report', {
+  const r = await svc.inProcess('POST', '/v1/sends/report', {
     results: [
       { sendId, status: 'sent', messageId: '<x@y>' },
       { sendId: '424242', status: 'sent' },
@@ -91,7 +92,7 @@ test('a report naming one unknown send records nothing, not even the known one',
 
 test('retrying a send that is not dead or needs_review is a 409 and changes nothing', async () => {
   const before = await snapshot();
-  const r = await svc.api('POST', `/v1/sends/${sendId}/retry`);
+  const r = await svc.inProcess('POST', `/v1/sends/${sendId}/retry`);
   expect(r.status).toBe(409);
   expect(r.body.code).toBe('send_not_retryable');
   expect(await snapshot()).toBe(before);

@@ -11,6 +11,8 @@ export interface TestService extends RunningService {
   database: TestDatabase;
   /** fetch against the service with the API key and JSON body. */
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  /** The same request handed to the app in-process (app.request), for tests where the socket is not the point. */
+  inProcess(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,8 @@ export async function startTestService(
     ...service,
     database: db,
     api: (method, path, body, headers = {}) => callApi(service.url, method, path, body, headers),
+    inProcess: (method, path, body, headers = {}) =>
+      readResponse(service.app.request(path, requestInit(method, body, headers))),
     stop: async () => {
       await service.close();
       if (!database) await db.drop();
@@ -54,7 +58,11 @@ export async function callApi(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<ApiResponse> {
-  const res = await fetch(`${baseUrl}${path}`, {
+  return readResponse(fetch(`${baseUrl}${path}`, requestInit(method, body, headers)));
+}
+
+function requestInit(method: string, body: unknown, headers: Record<string, string>): RequestInit {
+  return {
     method,
     headers: {
       authorization: `Bearer ${TEST_API_KEY}`,
@@ -62,7 +70,11 @@ export async function callApi(
       ...headers,
     },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
+  };
+}
+
+async function readResponse(response: Response | Promise<Response>): Promise<ApiResponse> {
+  const res = await response;
   const text = await res.text();
   let parsed: unknown = text;
   try {
