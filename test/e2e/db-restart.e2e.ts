@@ -18,12 +18,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { startFakeApollo } from '../../sandbox/fake-apollo';
-import { startFakeFirecrawl } from '../../sandbox/fake-firecrawl';
-import { startFakeOpenAI } from '../../sandbox/fake-openai';
 import { postgresBinDir, startOwnPostgres, type OwnPostgres } from '../support/own-postgres';
 import { ALL_DAYS_WINDOW, zonesByWindow } from '../workflows/support/zones';
-import { E2eRun, freePort, N8n, startService, startSmtpServer } from './support/harness';
+import { E2eRun, freePort, N8n, startFakeProviders, startService, startSmtpServer } from './support/harness';
 
 const execFileP = promisify(execFile);
 const INSIDE = 40;
@@ -77,28 +74,13 @@ async function main(): Promise<void> {
     await admin.query('create database corofy');
     await admin.end();
 
-    const apollo = await startFakeApollo({ seed: 11, people: 500 });
-    const openai = await startFakeOpenAI();
-    const firecrawl = await startFakeFirecrawl();
-    e2e.onCleanup(() => apollo.close());
-    e2e.onCleanup(() => openai.close());
-    e2e.onCleanup(() => firecrawl.close());
+    const fakes = await startFakeProviders(e2e, { seed: 11, people: 500 });
 
     // The SMTP server's own log is the truth about what was sent.
     const { port: smtpPort, received } = await startSmtpServer(e2e);
     const { url: serviceUrl, apiKey, api } = await startService(e2e, {
       databaseUrl: dbUrl,
-      env: {
-        COROFY_RETRY_BACKOFF_SECONDS: undefined,
-        APOLLO_API_KEY: apollo.state.apiKey,
-        APOLLO_BASE_URL: apollo.url,
-        OPENAI_API_KEY: 'sk-e2e',
-        OPENAI_BASE_URL: openai.baseUrl,
-        OPENAI_RPM: '10000',
-        OPENAI_TPM: '10000000',
-        FIRECRAWL_API_KEY: 'fc-e2e',
-        FIRECRAWL_API_URL: firecrawl.url,
-      },
+      env: { ...fakes.env, COROFY_RETRY_BACKOFF_SECONDS: undefined },
     });
 
     // n8n reaches the service through this forwarder, which notes every answer and

@@ -18,12 +18,9 @@
 //   node --import tsx test/e2e/mailboxes.e2e.ts        (part of npm run test:e2e)
 import pg from 'pg';
 import { createHmac, randomBytes } from 'node:crypto';
-import { startFakeApollo } from '../../sandbox/fake-apollo';
-import { startFakeFirecrawl } from '../../sandbox/fake-firecrawl';
-import { startFakeOpenAI } from '../../sandbox/fake-openai';
 import { startDovecot, PASSWORD } from '../../service/test/inbound/dovecot';
 import { ALL_DAYS_WINDOW, localHour, zonesByWindow } from '../workflows/support/zones';
-import { createDatabase, E2eRun, N8n, startService, startSmtpServer, waitFor, type ReceivedMail } from './support/harness';
+import { createDatabase, E2eRun, N8n, type ReceivedMail, startFakeProviders, startService, startSmtpServer, waitFor } from './support/harness';
 
 const INSIDE = 12;
 const OUTSIDE = 12;
@@ -40,12 +37,7 @@ void e2e.main(async () => {
   // the Corofy Trigger registers the URL n8n gives it: n8n listens on 127.0.0.1 only
   n8n.env.WEBHOOK_URL = `${n8n.url}/`;
   const databaseUrl = await createDatabase(e2e);
-  const apollo = await startFakeApollo({ seed: 7, people: 500 });
-  const openai = await startFakeOpenAI();
-  const firecrawl = await startFakeFirecrawl();
-  e2e.onCleanup(() => apollo.close());
-  e2e.onCleanup(() => openai.close());
-  e2e.onCleanup(() => firecrawl.close());
+  const fakes = await startFakeProviders(e2e, { seed: 7, people: 500 });
 
   // The sender's own mailbox: an SMTP server that wants its login, and Dovecot.
   const logins: string[] = [];
@@ -62,14 +54,7 @@ void e2e.main(async () => {
   const service = await startService(e2e, {
     databaseUrl,
     env: {
-      APOLLO_API_KEY: apollo.state.apiKey,
-      APOLLO_BASE_URL: apollo.url,
-      OPENAI_API_KEY: 'sk-e2e',
-      OPENAI_BASE_URL: openai.baseUrl,
-      OPENAI_RPM: '10000',
-      OPENAI_TPM: '10000000',
-      FIRECRAWL_API_KEY: 'fc-e2e',
-      FIRECRAWL_API_URL: firecrawl.url,
+      ...fakes.env,
       COROFY_DISPATCH_INTERVAL_MS: '250',
       COROFY_IMAP_SCAN_INTERVAL_MS: '500',
       COROFY_IMAP_POLL_SECONDS: '2',

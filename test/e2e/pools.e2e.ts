@@ -7,10 +7,8 @@
 // non-zero on any failure.
 //
 //   node --import tsx test/e2e/pools.e2e.ts        (part of npm run test:e2e)
-import { startFakeApollo } from '../../sandbox/fake-apollo';
-import { startFakeOpenAI } from '../../sandbox/fake-openai';
 import { ALL_DAYS_WINDOW, zonesByWindow } from '../workflows/support/zones';
-import { createDatabase, E2eRun, N8n, seconds, startService, startSmtpServer, waitFor, type ReceivedMail } from './support/harness';
+import { createDatabase, E2eRun, N8n, type ReceivedMail, seconds, startFakeProviders, startService, startSmtpServer, waitFor } from './support/harness';
 
 const e2e = E2eRun.start('pools');
 const { report } = e2e;
@@ -31,10 +29,7 @@ void e2e.main(async () => {
   const started = Date.now();
   const n8nAt = await N8n.prepare(e2e);
   const databaseUrl = await createDatabase(e2e);
-  const openai = await startFakeOpenAI();
-  const apollo = await startFakeApollo({ seed: 7, people: 200 });
-  e2e.onCleanup(() => openai.close());
-  e2e.onCleanup(() => apollo.close());
+  const fakes = await startFakeProviders(e2e, { seed: 7, people: 200 });
 
   // one SMTP server per mailbox: what each received is what that mailbox sent
   const inbox: Record<string, ReceivedMail[]> = {};
@@ -47,12 +42,7 @@ void e2e.main(async () => {
   const service = await startService(e2e, {
     databaseUrl,
     env: {
-      APOLLO_API_KEY: apollo.state.apiKey,
-      APOLLO_BASE_URL: apollo.url,
-      OPENAI_API_KEY: 'sk-e2e',
-      OPENAI_BASE_URL: openai.baseUrl,
-      OPENAI_RPM: '10000',
-      OPENAI_TPM: '10000000',
+      ...fakes.env,
       COROFY_DISPATCH_INTERVAL_MS: '200',
       COROFY_SMTP_RATE_PER_SECOND: '200',
     },

@@ -11,11 +11,8 @@
 // postgres), COROFY_E2E_CACHE (where n8n is installed once), E2E_KEEP=1 keeps
 // the temporary folder for inspection.
 import { randomBytes } from 'node:crypto';
-import { startFakeApollo } from '../../sandbox/fake-apollo';
-import { startFakeFirecrawl } from '../../sandbox/fake-firecrawl';
-import { startFakeOpenAI } from '../../sandbox/fake-openai';
 import { ALL_DAYS_WINDOW, localHour, zonesByWindow } from '../workflows/support/zones';
-import { createDatabase, E2eRun, N8n, seconds, smtpRefusal, startService, startSmtpServer, waitFor, type ReceivedMail } from './support/harness';
+import { createDatabase, E2eRun, N8n, seconds, smtpRefusal, startFakeProviders, startService, startSmtpServer, waitFor, type ReceivedMail } from './support/harness';
 
 const INSIDE = 200;
 const OUTSIDE = 200;
@@ -32,12 +29,8 @@ void e2e.main(async () => {
 
   // 3. Postgres database, fakes, SMTP server, the service
   const databaseUrl = await createDatabase(e2e);
-  const apollo = await startFakeApollo({ seed: 5, people: 3000 });
-  const openai = await startFakeOpenAI();
-  const firecrawl = await startFakeFirecrawl();
-  e2e.onCleanup(() => apollo.close());
-  e2e.onCleanup(() => openai.close());
-  e2e.onCleanup(() => firecrawl.close());
+  const fakes = await startFakeProviders(e2e, { seed: 5, people: 3000 });
+  const { apollo } = fakes;
 
   // The SMTP server's own log is the source of truth for what was sent.
   const tempFail = new Set<string>(); // addresses answered 451 once
@@ -46,17 +39,7 @@ void e2e.main(async () => {
   });
   const service = await startService(e2e, {
     databaseUrl,
-    env: {
-      APOLLO_API_KEY: apollo.state.apiKey,
-      APOLLO_BASE_URL: apollo.url,
-      OPENAI_API_KEY: 'sk-e2e',
-      OPENAI_BASE_URL: openai.baseUrl,
-      // the fake's own limits (the defaults fit a small real OpenAI tier)
-      OPENAI_RPM: '10000',
-      OPENAI_TPM: '10000000',
-      FIRECRAWL_API_KEY: 'fc-e2e',
-      FIRECRAWL_API_URL: firecrawl.url,
-    },
+    env: fakes.env,
   });
   const { api, apiKey, url: serviceUrl } = service;
 

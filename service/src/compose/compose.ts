@@ -6,7 +6,7 @@ import { OpenAIProviderError, type OpenAIClient } from '../providers/openai-clie
 import type { FirecrawlClient } from '../providers/firecrawl-client';
 import { renderFooter, unsubscribeFooter } from '../unsubscribe/footer';
 import { fillTemplate } from '../sequences/template';
-import { signatureFor, writeDraft, writeLeadDraft, type AIUsage, type DraftRejected, type DraftSource, type LeadFields, type Written } from './draft';
+import { promptLeadOf, signatureFor, writeDraft, writeLeadDraft, type AIUsage, type DraftRejected, type DraftSource, type LeadFields, type Written } from './draft';
 import { languageFor } from './language';
 import { textToHtml, type SenderProfile } from './prompt';
 import type { HostResolver } from './safe-url';
@@ -300,15 +300,7 @@ export class Composer {
     this.requireOpenAI();
     const result = await writeDraft(this.deps, {
       prompt: {
-        lead: {
-          firstName: lead.firstName ?? null,
-          lastName: lead.lastName ?? null,
-          title: lead.title ?? null,
-          companyName: lead.companyName ?? null,
-          industry: lead.industry ?? null,
-          country: lead.country ?? null,
-          city: lead.city ?? null,
-        },
+        lead: promptLeadOf(lead),
         product: null,
         followUp: {
           step: lead.step!,

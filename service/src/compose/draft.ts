@@ -37,6 +37,19 @@ export interface LeadFields {
   city?: string | null;
 }
 
+/** What the AI is told about the lead: the fields it may use, null when unknown. */
+export function promptLeadOf(lead: LeadFields): PromptLead {
+  return {
+    firstName: lead.firstName ?? null,
+    lastName: lead.lastName ?? null,
+    title: lead.title ?? null,
+    companyName: lead.companyName ?? null,
+    industry: lead.industry ?? null,
+    country: lead.country ?? null,
+    city: lead.city ?? null,
+  };
+}
+
 /** A draft written, not yet stored. */
 export interface Written {
   subject: string;
@@ -149,15 +162,7 @@ export async function writeLeadDraft(
 ): Promise<WrittenFromSite | DraftRejected> {
   const { profile, catalog, sender } = prepared;
   const language = languageFor(profile.language, lead);
-  const promptLead: PromptLead = {
-    firstName: lead.firstName ?? null,
-    lastName: lead.lastName ?? null,
-    title: lead.title ?? null,
-    companyName: lead.companyName ?? null,
-    industry: lead.industry ?? null,
-    country: lead.country ?? null,
-    city: lead.city ?? null,
-  };
+  const promptLead = promptLeadOf(lead);
   const site = from.site;
   // A company read before: its profile and the product chosen for it then.
   const chosen = site?.summary ? catalog.find((p) => p.id === site.summaryProductId) : undefined;

@@ -19,6 +19,9 @@ import pg from 'pg';
 import { simpleParser } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { startFakeApollo, type FakeApollo } from '../../../sandbox/fake-apollo';
+import { startFakeFirecrawl, type FakeFirecrawl } from '../../../sandbox/fake-firecrawl';
+import { startFakeOpenAI, type FakeOpenAI } from '../../../sandbox/fake-openai';
 import { freePort } from '../../../service/test/support/network';
 
 export { freePort };
@@ -223,6 +226,40 @@ export async function startService(
     return json;
   };
   return { url, apiKey, child, api, stop };
+}
+
+// ---------------------------------------------------------------- fake providers
+export interface FakeProviders {
+  apollo: FakeApollo;
+  openai: FakeOpenAI;
+  firecrawl: FakeFirecrawl;
+  /** What the service needs to reach them (for startService's env). */
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Apollo, OpenAI and Firecrawl as local servers speaking their wire protocols
+ * (sandbox/), stopped when the run ends. OpenAI answers at the fake's own
+ * limits (the service's defaults fit a small real OpenAI tier).
+ */
+export async function startFakeProviders(e2e: E2eRun, apolloOptions: { seed: number; people: number }): Promise<FakeProviders> {
+  const apollo = await startFakeApollo(apolloOptions);
+  e2e.onCleanup(() => apollo.close());
+  const openai = await startFakeOpenAI();
+  e2e.onCleanup(() => openai.close());
+  const firecrawl = await startFakeFirecrawl();
+  e2e.onCleanup(() => firecrawl.close());
+  const env = {
+    APOLLO_API_KEY: apollo.state.apiKey,
+    APOLLO_BASE_URL: apollo.url,
+    OPENAI_API_KEY: 'sk-e2e',
+    OPENAI_BASE_URL: openai.baseUrl,
+    OPENAI_RPM: '10000',
+    OPENAI_TPM: '10000000',
+    FIRECRAWL_API_KEY: 'fc-e2e',
+    FIRECRAWL_API_URL: firecrawl.url,
+  };
+  return { apollo, openai, firecrawl, env };
 }
 
 // ---------------------------------------------------------------- SMTP
