@@ -9,7 +9,7 @@ import { classifyMessage } from '../service/src/inbound/classify';
 import { startDovecot, PASSWORD } from '../service/test/inbound/dovecot';
 import { sendStatuses, sentLead } from '../service/test/inbound/inbound-fixture';
 import { INBOUND_CASES } from '../service/test/inbound/inbound-messages';
-import { installGateStandIn, rawSql, stopService } from '../service/test/support/sends-fixture';
+import { rawSql, stopService } from '../service/test/support/sends-fixture';
 import { startTestService } from '../service/test/support/test-service';
 
 process.env.TEST_DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -47,7 +47,6 @@ async function main(): Promise<void> {
   const connectedMailboxes = async () =>
     (await rawSql(svc)('select count(*)::int as n from mailbox_watch where connected'))[0].n as number;
   try {
-    await installGateStandIn(svc);
     await svc.api('PUT', '/v1/senders/default', {
       imap: { host: dovecot.host, port: dovecot.port, tls: 'none', user: 'ops@outreach.test', password: PASSWORD },
     });

@@ -3,13 +3,12 @@
 // erased (the erasure then cancelled nothing: it was out) or cancelled by the
 // erasure, never both, never handed out after; the quota ledger still equals
 // the rows, and nothing of an erased person is left on their send.
-import { importLeads, installGateStandIn, ledgerCounts, ledgerFromRows, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { importLeads, ledgerCounts, ledgerFromRows, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService({ DATABASE_POOL_SIZE: '20' });
-  await installGateStandIn(svc);
 }, 240_000);
 afterAll(() => stopService(svc));
 

@@ -3,13 +3,12 @@
 // scheduled first emails move to the pool's other mailboxes; a
 // mailbox_paused event goes out through the webhooks outbox; a paused mailbox
 // sends nothing (claim, gate, due sends) until a person resumes it.
-import { installGateStandIn, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { rawSql, scheduleSends, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 

@@ -2,13 +2,12 @@
 // drain its due sends (and gate and claim) while a burst of hard bounces
 // pauses it (the seven recorded at once: none may slip under the line); every
 // call sent after the pause was answered hands out nothing of it.
-import { installGateStandIn, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { rawSql, scheduleSends, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 

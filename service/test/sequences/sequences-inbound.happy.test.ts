@@ -4,13 +4,12 @@
 // transaction; an out-of-office, when the sender stops on them, stops only its
 // own lead, never the company; with stopForCompany off, a reply stops one lead.
 import { postRaw, sendStatuses, sentLead } from '../inbound/inbound-fixture';
-import { installGateStandIn, rawSql, stopService } from '../support/sends-fixture';
+import { rawSql, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 let svc: TestService;
 beforeAll(async () => {
   svc = await startTestService();
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 

@@ -6,7 +6,7 @@
 // each (sender, day) must equal what GET /v1/stats says for it, as must the
 // status page's 30 days.
 import { STATUS_PANELS } from '../../src/status/status-data';
-import { importLeads, installGateStandIn, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
+import { importLeads, rawSql, scheduleSends, stopService } from '../support/sends-fixture';
 import { startTestService, type TestService } from '../support/test-service';
 
 jest.setTimeout(180_000);
@@ -15,7 +15,6 @@ let svc: TestService;
 beforeAll(async () => {
   // one attempt: a transient failure is a dead letter at once
   svc = await startTestService({ COROFY_SEND_MAX_ATTEMPTS: '1' });
-  await installGateStandIn(svc);
 });
 afterAll(() => stopService(svc));
 

@@ -7,12 +7,6 @@ import type { TestService } from './test-service';
 export { rawSql, stopService } from './database';
 export { importLeads, scheduleSends } from './leads';
 
-/**
- * @deprecated Sends are scheduled by the real gate now (scheduleSends); nothing
- * is installed. Kept for this round so tests written against it still compile.
- */
-export async function installGateStandIn(_svc: TestService): Promise<void> {}
-
 /** The quota ledger as stored, keyed "sender/day". */
 export async function ledger(svc: TestService): Promise<Record<string, { quota: number; claimed: number; scheduled: number; sent: number }>> {
   const rows = await rawSql(svc)(
