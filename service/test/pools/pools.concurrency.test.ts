@@ -6,9 +6,9 @@ import pg from 'pg';
 import { callApi } from '../support/test-service';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { killAll, startProcess } from '../batches/service-processes';
+import { postgresOnly } from '../support/database';
 
-const onPostgres = !!process.env.TEST_DATABASE_URL;
-const describePg = onPostgres ? describe : describe.skip;
+const { describe: describePg } = postgresOnly('several service processes share one database; PGlite is one process');
 
 let database: TestDatabase;
 let sql: pg.Pool | undefined;

@@ -7,9 +7,10 @@ import pg from 'pg';
 import { exited, killAll, startProcess, type ServiceProcess } from '../batches/service-processes';
 import { callApi } from '../support/test-service';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { postgresOnly } from '../support/database';
 
 const onPostgres = !!process.env.TEST_DATABASE_URL;
-const describePg = onPostgres ? describe : describe.skip;
+const { describe: describePg } = postgresOnly('several service processes killed with -9 share one database; PGlite is one process');
 
 let database: TestDatabase;
 let sql: pg.Pool;
