@@ -153,14 +153,16 @@ export function createApp(deps: AppDeps) {
     if (err instanceof SecretKeyError) {
       return problemResponse(c, problem(503, 'secret_key_mismatch', `${err.message} (COROFY_SECRET_KEY)`));
     }
-    if (err instanceof DatabaseError && (err.timedOut || err.connectionFailed)) {
+    if (err instanceof DatabaseError && (err.timedOut || err.connectionFailed || err.rolledBackByConflict)) {
       logger.warn({ requestId: c.get('requestId'), sqlState: err.sqlState, error: err.message }, 'database unavailable');
       // a passing condition (a restart, a failover): Retry-After tells clients that
       // trying again is right, and when (the nodes repeat only what is safe to repeat)
       c.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
       return problemResponse(
         c,
-        err.timedOut
+        err.rolledBackByConflict
+          ? problem(503, 'database_conflict', 'The database rolled this request back, again and again, to break a conflict with other requests: nothing of it happened. Try again.')
+          : err.timedOut
           ? problem(503, 'database_timeout', 'The database did not answer this request in time (DATABASE_QUERY_TIMEOUT_MS). Try again (a claim sent again with its idempotencyKey returns its batch if it was made).')
           : problem(503, 'database_unavailable', 'The connection to the database failed during this request. Try again (a claim sent again with its idempotencyKey returns its batch if it was made).'),
       );

@@ -55,6 +55,14 @@ export class DatabaseError extends Error {
   }
 
   /**
+   * Postgres rolled the call back to break a deadlock (40P01) or a serialization
+   * conflict (40001): nothing of it happened, so sending it again is always safe.
+   */
+  get rolledBackByConflict(): boolean {
+    return this.sqlState === '40P01' || this.sqlState === '40001';
+  }
+
+  /**
    * The database could not serve the request: the connection failed or the
    * server ended it (class 08; 57P01–57P03: shutdown, terminated, starting up)
    * or it is out of resources (class 53: too many connections, …).

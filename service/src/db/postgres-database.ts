@@ -49,6 +49,9 @@ class LostConnection extends Error {
   }
 }
 
+/** How many times a call rolled back by a deadlock or serialization conflict is sent in all. */
+const CONFLICT_TRIES = 4;
+
 export class PostgresDatabase implements MigratableDatabase {
   readonly kind = 'postgres' as const;
   private closed = false;
@@ -114,10 +117,18 @@ export class PostgresDatabase implements MigratableDatabase {
    * is not sent again: it would only make its caller wait twice as long.
    */
   private async rowsOnce<T>(query: { text: string; values: unknown[] }, { repeatable = false }: CallOptions): Promise<T[]> {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1, conflicts = 0; ; attempt++) {
       try {
         return await this.rows<T>(query);
       } catch (err) {
+        // Each call is one transaction: one Postgres rolled back to break a deadlock
+        // left nothing behind, so it goes again (after a short random pause, so two
+        // callers that collided do not collide again), whatever the call is.
+        if (err instanceof DatabaseError && err.rolledBackByConflict && ++conflicts < CONFLICT_TRIES) {
+          attempt--;
+          await new Promise((r) => setTimeout(r, 20 * conflicts + Math.random() * 50));
+          continue;
+        }
         if (!(err instanceof LostConnection)) throw err;
         const again = repeatable && attempt === 1 && !(err.failure instanceof DatabaseError && err.failure.timedOut);
         if (!again) throw err.failure;
