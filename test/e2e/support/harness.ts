@@ -12,6 +12,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -62,6 +63,16 @@ export async function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/** A port on 127.0.0.1 held by a listening socket of ours until it is closed. */
+async function holdPort(): Promise<{ port: number; server: net.Server }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return { port: (server.address() as net.AddressInfo).port, server };
 }
 
 // ---------------------------------------------------------------- the run and its report
@@ -405,11 +416,31 @@ export class N8n {
     };
   }
 
-  /** n8n provisioned (cached) with our package installed, in the run's folder. */
+  /** Listening sockets that hold n8n's ports until n8n itself runs (see prepare). */
+  private reserved: net.Server[] = [];
+
+  /**
+   * n8n provisioned (cached) with our package installed, in the run's folder.
+   * Its two ports are chosen now (a scenario may need its URL before it starts)
+   * and held by sockets of ours until the first n8n process is spawned, so no
+   * server the scenario starts meanwhile on port 0 (a fake, an SMTP server) can
+   * be given one of them.
+   */
   static async prepare(e2e: E2eRun, env: NodeJS.ProcessEnv = {}): Promise<N8n> {
     const { n8nDir, n8nBin } = await provisionN8n(e2e);
     const userFolder = await installNodePackage(e2e);
-    return new N8n(e2e, n8nDir, n8nBin, userFolder, await freePort(), await freePort(), env);
+    const main = await holdPort();
+    const runners = await holdPort();
+    const n8n = new N8n(e2e, n8nDir, n8nBin, userFolder, main.port, runners.port, env);
+    n8n.reserved = [main.server, runners.server];
+    e2e.onCleanup(() => n8n.releasePorts());
+    return n8n;
+  }
+
+  private async releasePorts(): Promise<void> {
+    const held = this.reserved;
+    this.reserved = [];
+    await Promise.all(held.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 
   get url(): string {
@@ -417,6 +448,7 @@ export class N8n {
   }
 
   async cli(args: string[]) {
+    await this.releasePorts();
     return await run(process.execPath, [this.n8nBin, ...args], { env: this.env, cwd: this.e2e.tmp });
   }
 
@@ -515,6 +547,7 @@ export class N8n {
 
   /** `n8n start` (webhooks, triggers, the editor), waited for until /healthz answers. */
   async start(): Promise<void> {
+    await this.releasePorts();
     const logFile = fs.openSync(path.join(this.e2e.tmp, 'n8n-start.log'), 'a');
     this.server = spawn(process.execPath, [this.n8nBin, 'start'], { env: this.env, cwd: this.e2e.tmp, stdio: ['ignore', logFile, logFile] });
     const server = this.server;
